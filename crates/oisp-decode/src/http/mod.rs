@@ -1,0 +1,5 @@
+//! HTTP layer: reassembled connection bytes → `HttpExchange`s.
+
+mod exchange;
+
+pub use exchange::*;

@@ -1,0 +1,6 @@
+//! Pure, deterministic decoding: raw records → HTTP exchanges → provider calls → OISP events.
+//!
+//! Nothing in this crate performs I/O, reads a clock or touches global state: the same records
+//! always give the same events.
+
+pub mod http;

@@ -1,0 +1,1 @@
+//! OISP v0.1 event model.
