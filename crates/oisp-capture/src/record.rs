@@ -11,7 +11,9 @@ use std::net::SocketAddr;
 /// `wall_ns` is nanoseconds since the Unix epoch (UTC) and `mono_ns` a monotonic clock
 /// (CLOCK_MONOTONIC / `bpf_ktime_get_ns`) in nanoseconds. Decoding never reads a clock: every
 /// timestamp of an emitted event comes from these values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Timestamp {
     pub wall_ns: u64,
     pub mono_ns: u64,
