@@ -4,3 +4,4 @@
 //! always give the same events.
 
 pub mod http;
+pub mod providers;

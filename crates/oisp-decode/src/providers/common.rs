@@ -1,0 +1,581 @@
+//! Helpers shared by the decoders: JSON access, headers, errors, stream framing and timing.
+
+use super::call::{AiCall, AiError, AuthInfo, AuthScheme, Params, RateLimit, ToolCall};
+use crate::http::{Body, Headers, HttpRequest, HttpResponse, SseEvent};
+use oisp_capture::Timestamp;
+use serde_json::Value;
+
+/// At most this many warnings are kept per call (the last one says how many were dropped).
+const MAX_WARNINGS: usize = 64;
+/// Longest error message / raw text snippet copied from a body.
+const MAX_SNIPPET: usize = 2048;
+
+pub(crate) fn warn(call: &mut AiCall, msg: String) {
+    if call.warnings.len() < MAX_WARNINGS {
+        call.warnings.push(msg);
+    } else if call.warnings.len() == MAX_WARNINGS {
+        call.warnings
+            .push("further warnings dropped (limit reached)".to_string());
+    }
+}
+
+/// Parses JSON silently (used for fingerprints).
+pub(crate) fn parse_json_quiet(bytes: &[u8]) -> Option<Value> {
+    let t = trim_ascii(bytes);
+    if t.first() != Some(&b'{') && t.first() != Some(&b'[') {
+        return None;
+    }
+    serde_json::from_slice(t).ok()
+}
+
+/// Parses JSON, recording a warning naming `what` when it is not valid.
+pub(crate) fn parse_json(bytes: &[u8], what: &str, call: &mut AiCall) -> Option<Value> {
+    let t = trim_ascii(bytes);
+    if t.is_empty() {
+        return None;
+    }
+    match serde_json::from_slice(t) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            warn(call, format!("{what}: invalid JSON ({e})"));
+            None
+        }
+    }
+}
+
+pub(crate) fn trim_ascii(b: &[u8]) -> &[u8] {
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &b[start..end.max(start)]
+}
+
+pub(crate) fn snippet(s: &str) -> String {
+    if s.len() <= MAX_SNIPPET {
+        return s.to_string();
+    }
+    let mut end = MAX_SNIPPET;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+pub(crate) fn s(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+pub(crate) fn u(v: &Value, key: &str) -> Option<u64> {
+    let x = v.get(key)?;
+    x.as_u64()
+        .or_else(|| {
+            x.as_f64()
+                .filter(|f| *f >= 0.0 && f.is_finite())
+                .map(|f| f as u64)
+        })
+        .or_else(|| x.as_str().and_then(|s| s.parse().ok()))
+}
+
+pub(crate) fn f(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
+}
+
+/// A JSON value as a string: strings verbatim, anything else serialised.
+pub(crate) fn as_raw_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Common sampling parameters under their OpenAI names (also used by Anthropic/Ollama options).
+pub(crate) fn openai_params(b: &Value) -> Params {
+    let stop = match b.get("stop").or_else(|| b.get("stop_sequences")) {
+        Some(Value::String(x)) => vec![x.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Params {
+        temperature: f(b, "temperature"),
+        top_p: f(b, "top_p"),
+        top_k: f(b, "top_k"),
+        max_tokens: u(b, "max_completion_tokens")
+            .or_else(|| u(b, "max_tokens"))
+            .or_else(|| u(b, "max_output_tokens"))
+            .or_else(|| u(b, "num_predict")),
+        frequency_penalty: f(b, "frequency_penalty"),
+        presence_penalty: f(b, "presence_penalty"),
+        stop,
+        seed: b.get("seed").and_then(Value::as_i64),
+        n: u(b, "n"),
+    }
+}
+
+/// Flattens `tool_choice` of any provider to a string.
+pub(crate) fn tool_choice(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(x) => Some(x.clone()),
+        Value::Object(o) => o
+            .get("name")
+            .and_then(Value::as_str)
+            .or_else(|| {
+                o.get("function")
+                    .and_then(|f| f.get("name"))
+                    .and_then(Value::as_str)
+            })
+            .or_else(|| o.get("type").and_then(Value::as_str))
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Credentials from headers (in priority order) or the `key` query parameter.
+pub(crate) fn auth(req: &HttpRequest) -> Option<AuthInfo> {
+    let h = &req.headers;
+    if let Some(v) = h.get("authorization") {
+        let v = v.trim();
+        let (word, rest) = v.split_once(' ').unwrap_or(("", v));
+        let scheme = match word.to_ascii_lowercase().as_str() {
+            "bearer" => AuthScheme::Bearer,
+            "basic" => AuthScheme::Basic,
+            "aws4-hmac-sha256" => AuthScheme::AwsSigV4,
+            _ => AuthScheme::Other,
+        };
+        let secret = if scheme == AuthScheme::Other {
+            v
+        } else {
+            rest.trim()
+        };
+        return Some(AuthInfo {
+            scheme,
+            location: "authorization".into(),
+            secret: secret.to_string(),
+        });
+    }
+    for name in ["x-api-key", "api-key", "x-goog-api-key"] {
+        if let Some(v) = h.get(name) {
+            return Some(AuthInfo {
+                scheme: AuthScheme::ApiKeyHeader,
+                location: name.into(),
+                secret: v.trim().to_string(),
+            });
+        }
+    }
+    let query = req.path.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or("");
+    for pair in query.split('&') {
+        if let Some(v) = pair.strip_prefix("key=") {
+            return Some(AuthInfo {
+                scheme: AuthScheme::QueryParam,
+                location: "query:key".into(),
+                secret: v.to_string(),
+            });
+        }
+    }
+    None
+}
+
+pub(crate) fn query_param<'a>(path: &'a str, name: &str) -> Option<&'a str> {
+    let q = path.split_once('?')?.1;
+    q.split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub(crate) fn request_id(h: &Headers) -> Option<String> {
+    [
+        "x-request-id",
+        "request-id",
+        "apim-request-id",
+        "x-amzn-requestid",
+        "x-goog-request-id",
+        "cf-ray",
+    ]
+    .iter()
+    .find_map(|n| h.get(n))
+    .map(|v| v.trim().to_string())
+}
+
+pub(crate) fn rate_limit(h: &Headers) -> RateLimit {
+    let mut rl = RateLimit::default();
+    for (k, v) in &h.0 {
+        let rel = k.starts_with("x-ratelimit-")
+            || k.starts_with("anthropic-ratelimit-")
+            || k == "retry-after"
+            || k == "retry-after-ms"
+            || k == "x-retry-after";
+        if !rel {
+            continue;
+        }
+        rl.headers.push((k.clone(), v.clone()));
+        let n = v.trim().parse::<u64>().ok();
+        match k.as_str() {
+            "x-ratelimit-limit-requests" | "anthropic-ratelimit-requests-limit" => {
+                rl.limit_requests = rl.limit_requests.or(n)
+            }
+            "x-ratelimit-remaining-requests" | "anthropic-ratelimit-requests-remaining" => {
+                rl.remaining_requests = rl.remaining_requests.or(n)
+            }
+            "x-ratelimit-reset-requests" | "anthropic-ratelimit-requests-reset" => {
+                rl.reset_requests
+                    .get_or_insert_with(|| v.trim().to_string());
+            }
+            "x-ratelimit-limit-tokens" | "anthropic-ratelimit-tokens-limit" => {
+                rl.limit_tokens = rl.limit_tokens.or(n)
+            }
+            "x-ratelimit-remaining-tokens" | "anthropic-ratelimit-tokens-remaining" => {
+                rl.remaining_tokens = rl.remaining_tokens.or(n)
+            }
+            "x-ratelimit-reset-tokens" | "anthropic-ratelimit-tokens-reset" => {
+                rl.reset_tokens.get_or_insert_with(|| v.trim().to_string());
+            }
+            "retry-after" | "x-retry-after" => {
+                if let Ok(secs) = v.trim().parse::<f64>() {
+                    if secs.is_finite() && secs >= 0.0 {
+                        rl.retry_after_secs = Some(secs);
+                    }
+                }
+            }
+            "retry-after-ms" => {
+                if let Ok(ms) = v.trim().parse::<f64>() {
+                    if ms.is_finite() && ms >= 0.0 && rl.retry_after_secs.is_none() {
+                        rl.retry_after_secs = Some(ms / 1000.0);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    rl
+}
+
+/// Reads an error object in any provider's shape:
+/// OpenAI/Azure/Groq `{"error":{"message","type","param","code"}}`, Anthropic
+/// `{"type":"error","error":{"type","message"}}`, Gemini `{"error":{"code","message","status"}}`,
+/// Ollama `{"error":"..."}`, vLLM `{"object":"error","message","type","code"}`, FastAPI
+/// `{"detail": ...}`; a JSON array (Gemini stream) is searched element by element.
+pub(crate) fn error_from_json(v: &Value) -> Option<AiError> {
+    if let Value::Array(a) = v {
+        return a.iter().take(16).find_map(error_from_json);
+    }
+    let code_str = |x: Option<&Value>| x.filter(|c| !c.is_null()).map(as_raw_string);
+    if let Some(e) = v.get("error") {
+        return match e {
+            Value::String(m) => Some(AiError {
+                message: Some(m.clone()),
+                kind: s(v, "type").filter(|t| t != "error"),
+                ..Default::default()
+            }),
+            Value::Object(_) => Some(AiError {
+                kind: s(e, "type").or_else(|| s(e, "status")),
+                message: s(e, "message"),
+                code: code_str(e.get("code")),
+                param: e.get("param").filter(|p| !p.is_null()).map(as_raw_string),
+            }),
+            _ => None,
+        };
+    }
+    if v.get("object").and_then(Value::as_str) == Some("error") {
+        return Some(AiError {
+            kind: s(v, "type"),
+            message: s(v, "message"),
+            code: code_str(v.get("code")),
+            param: v.get("param").filter(|p| !p.is_null()).map(as_raw_string),
+        });
+    }
+    if let Some(d) = v.get("detail") {
+        return Some(AiError {
+            message: Some(snippet(&as_raw_string(d))),
+            ..Default::default()
+        });
+    }
+    if let (Some(m), true) = (
+        v.get("message").and_then(Value::as_str),
+        v.get("choices").is_none(),
+    ) {
+        return Some(AiError {
+            message: Some(m.to_string()),
+            kind: s(v, "type"),
+            code: code_str(v.get("code")),
+            ..Default::default()
+        });
+    }
+    None
+}
+
+/// Error for a response with status ≥ 400 (body in any shape, or plain text).
+pub(crate) fn http_error(resp: &HttpResponse) -> AiError {
+    let body = trim_ascii(&resp.body.bytes);
+    let mut e = parse_json_quiet(body)
+        .as_ref()
+        .and_then(error_from_json)
+        .unwrap_or_else(|| AiError {
+            message: (!body.is_empty()).then(|| snippet(&String::from_utf8_lossy(body))),
+            ..Default::default()
+        });
+    if e.code.is_none() {
+        e.code = Some(resp.status.to_string());
+    }
+    if e.kind.is_none() {
+        e.kind = Some(
+            match resp.status {
+                400 => "invalid_request_error",
+                401 => "authentication_error",
+                403 => "permission_error",
+                404 => "not_found_error",
+                408 => "timeout_error",
+                413 => "request_too_large",
+                429 => "rate_limit_error",
+                500..=599 => "server_error",
+                _ => "http_error",
+            }
+            .to_string(),
+        );
+    }
+    e
+}
+
+/// Time at which byte `offset` of `body` was captured (falls back to `default`).
+pub(crate) fn ts_at(body: &Body, offset: usize, default: Timestamp) -> Timestamp {
+    let i = body.arrivals.partition_point(|(o, _)| *o <= offset);
+    if i == 0 {
+        body.arrivals.first().map_or(default, |(_, t)| *t)
+    } else {
+        body.arrivals[i - 1].1
+    }
+}
+
+/// SSE events of a response: the HTTP layer's, or parsed here from the body when it did not
+/// (timestamps then come from `body.arrivals`).
+pub(crate) fn sse_events(resp: &HttpResponse) -> Vec<SseEvent> {
+    if let Some(ev) = &resp.sse {
+        return ev.clone();
+    }
+    let body = &resp.body;
+    let mut out = Vec::new();
+    let mut cur = SseEvent::default();
+    let mut has_data = false;
+    let mut pos = 0usize;
+    let bytes = &body.bytes;
+    while pos < bytes.len() {
+        let end = bytes[pos..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| pos + i);
+        let line = String::from_utf8_lossy(&bytes[pos..end]);
+        let line = line.strip_suffix('\r').unwrap_or(&line);
+        if line.is_empty() {
+            if has_data || cur.event.is_some() {
+                cur.ts = ts_at(body, end.saturating_sub(1), resp.ts_end);
+                out.push(std::mem::take(&mut cur));
+                has_data = false;
+            }
+        } else if !line.starts_with(':') {
+            let (field, value) = line.split_once(':').unwrap_or((line, ""));
+            let value = value.strip_prefix(' ').unwrap_or(value);
+            match field {
+                "event" => cur.event = Some(value.to_string()),
+                "data" => {
+                    if has_data {
+                        cur.data.push('\n');
+                    }
+                    cur.data.push_str(value);
+                    has_data = true;
+                }
+                "id" => cur.id = Some(value.to_string()),
+                _ => {}
+            }
+        }
+        pos = end + 1;
+    }
+    if has_data {
+        cur.ts = ts_at(body, bytes.len().saturating_sub(1), resp.ts_end);
+        out.push(cur);
+    }
+    out
+}
+
+/// Whether a response is an event stream (by header, parsed events, or body prefix).
+pub(crate) fn is_sse(resp: &HttpResponse) -> bool {
+    resp.sse.is_some()
+        || resp
+            .headers
+            .get("content-type")
+            .is_some_and(|c| c.to_ascii_lowercase().contains("text/event-stream"))
+        || {
+            let t = trim_ascii(&resp.body.bytes);
+            t.starts_with(b"data:") || t.starts_with(b"event:")
+        }
+}
+
+/// Non-empty lines of an NDJSON body as (start, end) byte ranges plus their completion time.
+pub(crate) fn ndjson_lines(body: &Body, default: Timestamp) -> Vec<(usize, usize, Timestamp)> {
+    let b = &body.bytes;
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < b.len() {
+        let end = b[pos..]
+            .iter()
+            .position(|c| *c == b'\n')
+            .map_or(b.len(), |i| pos + i);
+        if !trim_ascii(&b[pos..end]).is_empty() {
+            out.push((pos, end, ts_at(body, end.saturating_sub(1), default)));
+        }
+        pos = end + 1;
+    }
+    out
+}
+
+/// Top-level elements of a JSON array body as byte ranges, scanning strings/escapes and depth.
+/// Returns the ranges and whether the array was closed.
+pub(crate) fn json_array_elements(b: &[u8]) -> (Vec<(usize, usize)>, bool) {
+    let mut out = Vec::new();
+    let Some(open) = b.iter().position(|c| !c.is_ascii_whitespace()) else {
+        return (out, false);
+    };
+    if b[open] != b'[' {
+        return (out, false);
+    }
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut esc = false;
+    let mut start: Option<usize> = None;
+    for (i, &c) in b.iter().enumerate().skip(open + 1) {
+        if in_str {
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => {
+                in_str = true;
+                start.get_or_insert(i);
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                start.get_or_insert(i);
+            }
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+            }
+            b']' => {
+                if let Some(s0) = start.take() {
+                    out.push((s0, i));
+                }
+                return (out, true);
+            }
+            b',' if depth == 0 => {
+                if let Some(s0) = start.take() {
+                    out.push((s0, i));
+                }
+            }
+            c if !c.is_ascii_whitespace() => {
+                start.get_or_insert(i);
+            }
+            _ => {}
+        }
+    }
+    if let Some(s0) = start {
+        out.push((s0, b.len()));
+    }
+    (out, false)
+}
+
+/// Text of a content value: a string, or an array of parts whose text parts are joined with
+/// '\n'. Returns (text, image count).
+pub(crate) fn content_text(v: Option<&Value>) -> (Option<String>, u32) {
+    match v {
+        Some(Value::String(x)) => (Some(x.clone()), 0),
+        Some(Value::Array(parts)) => {
+            let mut texts: Vec<&str> = Vec::new();
+            let mut images = 0u32;
+            for p in parts {
+                if let Value::String(x) = p {
+                    texts.push(x);
+                    continue;
+                }
+                let ty = p.get("type").and_then(Value::as_str).unwrap_or("");
+                match ty {
+                    "image_url" | "input_image" | "image" => images = images.saturating_add(1),
+                    _ => {
+                        if let Some(t) = p.get("text").and_then(Value::as_str) {
+                            texts.push(t);
+                        }
+                    }
+                }
+            }
+            ((!texts.is_empty()).then(|| texts.join("\n")), images)
+        }
+        _ => (None, 0),
+    }
+}
+
+/// Counts dimensions of an embedding: an array of numbers, or base64 little-endian float32.
+pub(crate) fn embedding_dims(v: &Value) -> Option<u32> {
+    match v {
+        Value::Array(a) => Some(a.len().min(u32::MAX as usize) as u32),
+        Value::String(b64) => {
+            use base64::Engine;
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()?;
+            (raw.len() % 4 == 0).then_some((raw.len() / 4).min(u32::MAX as usize) as u32)
+        }
+        _ => None,
+    }
+}
+
+/// Accumulates streamed tool calls keyed by (choice, index or id), preserving first-seen order.
+#[derive(Default)]
+pub(crate) struct ToolAcc {
+    pub calls: Vec<(u64, ToolCall)>,
+}
+
+impl ToolAcc {
+    /// Returns the call for `key`, creating it (in order) when new.
+    pub fn entry(&mut self, key: u64) -> &mut ToolCall {
+        let i = match self.calls.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.calls.push((
+                    key,
+                    ToolCall {
+                        kind: "function".into(),
+                        ..Default::default()
+                    },
+                ));
+                self.calls.len() - 1
+            }
+        };
+        &mut self.calls[i].1
+    }
+
+    pub fn into_calls(self) -> Vec<ToolCall> {
+        self.calls.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+/// Milliseconds between two timestamps (monotonic clock, wall clock when monotonic is absent).
+pub(crate) fn ms_between(a: Timestamp, b: Timestamp) -> Option<u64> {
+    let (x, y) = if a.mono_ns != 0 || b.mono_ns != 0 {
+        (a.mono_ns, b.mono_ns)
+    } else {
+        (a.wall_ns, b.wall_ns)
+    };
+    y.checked_sub(x).map(|d| d / 1_000_000)
+}
