@@ -35,8 +35,14 @@ fn chat_non_streaming_with_parallel_tool_calls() {
     assert_eq!(call.detection.oisp_provider, "openai");
     assert_eq!(call.detection.api_shape, ApiShape::OpenAiChat);
     assert_eq!(call.detection.method, DetectionMethod::KnownEndpoint);
-    assert_eq!(call.detection.endpoint, "https://api.openai.com/v1/chat/completions");
-    assert_eq!(call.detection.sdk_hint.as_deref(), Some("stainless-sdk:python"));
+    assert_eq!(
+        call.detection.endpoint,
+        "https://api.openai.com/v1/chat/completions"
+    );
+    assert_eq!(
+        call.detection.sdk_hint.as_deref(),
+        Some("stainless-sdk:python")
+    );
     let auth = call.auth.as_ref().unwrap();
     assert_eq!(auth.scheme, AuthScheme::Bearer);
     assert_eq!(auth.secret, "sk-proj-SECRET123");
@@ -47,10 +53,16 @@ fn chat_non_streaming_with_parallel_tool_calls() {
     assert!(!r.streaming);
     assert!(r.has_system_prompt);
     assert_eq!(r.messages.len(), 4);
-    assert_eq!(r.messages[1].content.as_deref(), Some("Weather in Paris and Tokyo?"));
+    assert_eq!(
+        r.messages[1].content.as_deref(),
+        Some("Weather in Paris and Tokyo?")
+    );
     assert!(r.messages[1].has_images);
     assert_eq!(r.messages[1].image_count, 1);
-    assert_eq!(r.messages[2].tool_calls[0].name.as_deref(), Some("get_time"));
+    assert_eq!(
+        r.messages[2].tool_calls[0].name.as_deref(),
+        Some("get_time")
+    );
     assert_eq!(r.messages[3].role, Role::Tool);
     assert_eq!(r.tools[0].name.as_deref(), Some("get_weather"));
     assert_eq!(r.tools[0].description.as_deref(), Some("Get weather"));
@@ -92,7 +104,12 @@ fn chat_non_streaming_with_parallel_tool_calls() {
     assert_eq!(cost.matched, PriceMatch::Exact);
     let (pin, pout, pcache) = price("openai/gpt-4o-2024-08-06");
     let expect_in = (176.0 * pin + 1024.0 * pcache.unwrap()) / 1000.0;
-    assert!(approx(cost.input_usd, expect_in), "{} vs {}", cost.input_usd, expect_in);
+    assert!(
+        approx(cost.input_usd, expect_in),
+        "{} vs {}",
+        cost.input_usd,
+        expect_in
+    );
     assert!(approx(cost.output_usd, 40.0 * pout / 1000.0));
     assert!(approx(cost.total_usd, expect_in + 40.0 * pout / 1000.0));
     assert_eq!(call.timing.latency_ms, Some(310));
@@ -103,14 +120,32 @@ fn chat_non_streaming_with_parallel_tool_calls() {
 #[test]
 fn chat_streaming_tool_calls_usage_and_ttft() {
     let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}"#;
-    let c = |s: &str| format!(r#"{{"id":"chatcmpl-X","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp","choices":[{s}],"usage":null}}"#);
-    let e0 = c(r#"{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}"#);
-    let e1 = c(r#"{"index":0,"delta":{"content":"Let me check."},"logprobs":null,"finish_reason":null}"#);
-    let e2 = c(r#"{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_A","type":"function","function":{"name":"get_weather","arguments":""}}]},"logprobs":null,"finish_reason":null}"#);
-    let e3 = c(r#"{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"ci"}}]},"logprobs":null,"finish_reason":null}"#);
-    let e4 = c(r#"{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_B","type":"function","function":{"name":"get_time","arguments":""}}]},"logprobs":null,"finish_reason":null}"#);
-    let e5 = c(r#"{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ty\":\"Paris\"}"}}]},"logprobs":null,"finish_reason":null}"#);
-    let e6 = c(r#"{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"tz\":\"CET\"}"}}]},"logprobs":null,"finish_reason":null}"#);
+    let c = |s: &str| {
+        format!(
+            r#"{{"id":"chatcmpl-X","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp","choices":[{s}],"usage":null}}"#
+        )
+    };
+    let e0 = c(
+        r#"{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}"#,
+    );
+    let e1 = c(
+        r#"{"index":0,"delta":{"content":"Let me check."},"logprobs":null,"finish_reason":null}"#,
+    );
+    let e2 = c(
+        r#"{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_A","type":"function","function":{"name":"get_weather","arguments":""}}]},"logprobs":null,"finish_reason":null}"#,
+    );
+    let e3 = c(
+        r#"{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"ci"}}]},"logprobs":null,"finish_reason":null}"#,
+    );
+    let e4 = c(
+        r#"{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_B","type":"function","function":{"name":"get_time","arguments":""}}]},"logprobs":null,"finish_reason":null}"#,
+    );
+    let e5 = c(
+        r#"{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ty\":\"Paris\"}"}}]},"logprobs":null,"finish_reason":null}"#,
+    );
+    let e6 = c(
+        r#"{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"tz\":\"CET\"}"}}]},"logprobs":null,"finish_reason":null}"#,
+    );
     let e7 = c(r#"{"index":0,"delta":{},"logprobs":null,"finish_reason":"tool_calls"}"#);
     let usage = r#"{"id":"chatcmpl-X","object":"chat.completion.chunk","created":1,"model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":50,"completion_tokens":30,"total_tokens":80,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}"#;
     let events: Vec<(Option<&str>, &str, u64)> = vec![
@@ -170,7 +205,10 @@ fn chat_stream_truncated_and_garbage_warns() {
     let call = decode_exchange(&ex).unwrap();
     let r = call.response.as_ref().unwrap();
     assert_eq!(r.choices[0].text.as_deref(), Some("Hel"));
-    assert!(call.warnings.iter().any(|w| w.contains("stream event 1: invalid JSON")));
+    assert!(call
+        .warnings
+        .iter()
+        .any(|w| w.contains("stream event 1: invalid JSON")));
     assert!(call.warnings.iter().any(|w| w.contains("stream truncated")));
 }
 
@@ -183,14 +221,21 @@ fn legacy_completions() {
             &[],
             r#"{"model":"gpt-3.5-turbo-instruct","prompt":"Say this is a test","max_tokens":7,"temperature":0}"#,
         ),
-        Some(json_resp(200, &[], r#"{"id":"cmpl-uqkvlQyYK7bGYrRHQ0eXlWi7","object":"text_completion","created":1589478378,"model":"gpt-3.5-turbo-instruct","system_fingerprint":"fp_44709d6fcb","choices":[{"text":"\n\nThis is indeed a test","index":0,"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}"#)),
+        Some(json_resp(
+            200,
+            &[],
+            r#"{"id":"cmpl-uqkvlQyYK7bGYrRHQ0eXlWi7","object":"text_completion","created":1589478378,"model":"gpt-3.5-turbo-instruct","system_fingerprint":"fp_44709d6fcb","choices":[{"text":"\n\nThis is indeed a test","index":0,"logprobs":null,"finish_reason":"length"}],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}"#,
+        )),
     );
     let call = decode_exchange(&ex).unwrap();
     assert_eq!(call.detection.api_shape, ApiShape::OpenAiCompletions);
     assert_eq!(call.request.request_type, RequestType::Completion);
     assert_eq!(call.request.prompt.as_deref(), Some("Say this is a test"));
     let r = call.response.unwrap();
-    assert_eq!(r.choices[0].text.as_deref(), Some("\n\nThis is indeed a test"));
+    assert_eq!(
+        r.choices[0].text.as_deref(),
+        Some("\n\nThis is indeed a test")
+    );
     assert_eq!(r.finish_reason, Some(FinishReason::Length));
     assert_eq!(r.usage.unwrap().total_tokens, Some(12));
 }
@@ -198,8 +243,17 @@ fn legacy_completions() {
 #[test]
 fn rate_limited_429() {
     let ex = exchange(
-        post("api.openai.com", "/v1/chat/completions", &[], r#"{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}"#),
-        Some(json_resp(429, &[("retry-after", "20"), ("x-request-id", "req_429")], r#"{"error":{"message":"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used 30000, Requested 100.","type":"tokens","param":null,"code":"rate_limit_exceeded"}}"#)),
+        post(
+            "api.openai.com",
+            "/v1/chat/completions",
+            &[],
+            r#"{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}"#,
+        ),
+        Some(json_resp(
+            429,
+            &[("retry-after", "20"), ("x-request-id", "req_429")],
+            r#"{"error":{"message":"Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used 30000, Requested 100.","type":"tokens","param":null,"code":"rate_limit_exceeded"}}"#,
+        )),
     );
     let call = decode_exchange(&ex).unwrap();
     let r = call.response.unwrap();
@@ -217,24 +271,46 @@ fn rate_limited_429() {
 #[test]
 fn embeddings_float_and_base64() {
     let ex = exchange(
-        post("api.openai.com", "/v1/embeddings", &[], r#"{"input":["a","b"],"model":"text-embedding-3-small","encoding_format":"float"}"#),
-        Some(json_resp(200, &[], r#"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2,0.3,0.4]},{"object":"embedding","index":1,"embedding":[0.5,0.6,0.7,0.8]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}"#)),
+        post(
+            "api.openai.com",
+            "/v1/embeddings",
+            &[],
+            r#"{"input":["a","b"],"model":"text-embedding-3-small","encoding_format":"float"}"#,
+        ),
+        Some(json_resp(
+            200,
+            &[],
+            r#"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2,0.3,0.4]},{"object":"embedding","index":1,"embedding":[0.5,0.6,0.7,0.8]}],"model":"text-embedding-3-small","usage":{"prompt_tokens":2,"total_tokens":2}}"#,
+        )),
     );
     let call = decode_exchange(&ex).unwrap();
     assert_eq!(call.request.request_type, RequestType::Embedding);
     let e = call.embedding.as_ref().unwrap();
-    assert_eq!((e.input_count, e.vector_count, e.dimensions), (2, 2, Some(4)));
+    assert_eq!(
+        (e.input_count, e.vector_count, e.dimensions),
+        (2, 2, Some(4))
+    );
     assert_eq!(e.total_tokens, Some(2));
     let (pin, _, _) = price("openai/text-embedding-3-small");
     assert!(approx(call.cost.unwrap().total_usd, 2.0 * pin / 1000.0));
 
     // 6 float32 values → 24 bytes → base64.
     use base64::Engine;
-    let raw: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0].iter().flat_map(|f| f.to_le_bytes()).collect();
+    let raw: Vec<u8> = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0]
+        .iter()
+        .flat_map(|f| f.to_le_bytes())
+        .collect();
     let b64 = base64::engine::general_purpose::STANDARD.encode(raw);
-    let resp = format!(r#"{{"object":"list","data":[{{"object":"embedding","index":0,"embedding":"{b64}"}}],"model":"text-embedding-3-small","usage":{{"prompt_tokens":3,"total_tokens":3}}}}"#);
+    let resp = format!(
+        r#"{{"object":"list","data":[{{"object":"embedding","index":0,"embedding":"{b64}"}}],"model":"text-embedding-3-small","usage":{{"prompt_tokens":3,"total_tokens":3}}}}"#
+    );
     let ex = exchange(
-        post("api.openai.com", "/v1/embeddings", &[], r#"{"input":"hello world","model":"text-embedding-3-small","encoding_format":"base64"}"#),
+        post(
+            "api.openai.com",
+            "/v1/embeddings",
+            &[],
+            r#"{"input":"hello world","model":"text-embedding-3-small","encoding_format":"base64"}"#,
+        ),
         Some(json_resp(200, &[], &resp)),
     );
     let call = decode_exchange(&ex).unwrap();
@@ -246,7 +322,13 @@ fn embeddings_float_and_base64() {
 #[test]
 fn models_listing_is_not_an_ai_call() {
     let ex = exchange(
-        req("GET", "api.openai.com", "/v1/models", &[("authorization", "Bearer sk-x")], ""),
+        req(
+            "GET",
+            "api.openai.com",
+            "/v1/models",
+            &[("authorization", "Bearer sk-x")],
+            "",
+        ),
         Some(json_resp(200, &[], r#"{"object":"list","data":[]}"#)),
     );
     let d = detect(&ex).unwrap();

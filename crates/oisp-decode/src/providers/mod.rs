@@ -6,7 +6,10 @@
 
 pub mod call;
 mod common;
+mod detect;
+mod errors;
 mod generic;
+mod headers;
 pub mod pricing;
 pub mod registry;
 
@@ -38,7 +41,7 @@ pub fn decode_exchange(ex: &HttpExchange) -> Option<AiCall> {
             .map_err(|e| e.to_string())
     };
     let body = parsed.as_ref().ok().and_then(Option::as_ref);
-    let detection = registry::detect_with_body(ex, body)?;
+    let detection = detect::detect_with_body(ex, body)?;
     let shape = detection.api_shape;
     if shape == ApiShape::NonInference {
         return None;

@@ -19,7 +19,8 @@
 //! `Cost::cache_priced_at_input_rate` says so. Unknown models give `None`.
 //!
 //! Model lookup (bundle keys are `"{provider}/{id}"`, compared case-insensitively), first hit wins:
-//! 1. each of the provider's price keys + the model (`azure_openai` also tries `openai`);
+//! 1. for each of the provider's price keys in order (`azure_openai` then `openai`), the model
+//!    as given, then the normalised forms of step 3;
 //! 2. the model itself as a key when it carries a vendor prefix (`openai/gpt-4o`), then the model
 //!    without that prefix under the provider's keys;
 //! 3. the same after removing snapshot suffixes (`-2024-08-06`, `-20241022`, `@20241022`,
@@ -152,19 +153,8 @@ pub fn find_model(
         Some((k, e))
     };
     let keys = provider.price_keys();
-    let try_all = |m: &str| -> Option<(&'static str, &'static ModelEntry)> {
-        for pk in keys {
-            if let Some(hit) = get(&format!("{pk}/{m}")) {
-                return Some(hit);
-            }
-        }
-        None
-    };
-    if let Some((k, e)) = try_all(&lower) {
-        return Some((k, e, PriceMatch::Exact));
-    }
     // Candidates after normalisation, most specific first.
-    let mut cands: Vec<String> = Vec::new();
+    let mut cands: Vec<String> = vec![lower.clone()];
     let mut cur = lower.strip_prefix("models/").unwrap_or(&lower).to_string();
     for _ in 0..4 {
         if !cands.contains(&cur) {
@@ -175,18 +165,32 @@ pub fn find_model(
             None => break,
         }
     }
-    for c in &cands {
-        if let Some((k, e)) = try_all(c) {
-            return Some((k, e, PriceMatch::Normalized));
+    let kind = |c: &str| {
+        if c == lower {
+            PriceMatch::Exact
+        } else {
+            PriceMatch::Normalized
         }
+    };
+    // The provider's own price list first (every candidate), then its fallbacks.
+    for pk in keys {
+        for c in &cands {
+            if let Some((k, e)) = get(&format!("{pk}/{c}")) {
+                return Some((k, e, kind(c)));
+            }
+        }
+    }
+    for c in &cands {
         if let Some((vendor, rest)) = c.split_once('/') {
             if ProviderId::from_key(vendor).is_some() {
                 if let Some((k, e)) = get(c) {
                     return Some((k, e, PriceMatch::Normalized));
                 }
             }
-            if let Some((k, e)) = try_all(rest) {
-                return Some((k, e, PriceMatch::Normalized));
+            for pk in keys {
+                if let Some((k, e)) = get(&format!("{pk}/{rest}")) {
+                    return Some((k, e, PriceMatch::Normalized));
+                }
             }
         }
     }
