@@ -118,6 +118,13 @@ Response text, ids and token counts are deterministic functions of the request; 
 \`created\` fields and timestamps are real. Non-streaming JSON bodies of 256 bytes or more are
 gzip-encoded when the client sends \`Accept-Encoding: gzip\` (the SDKs do; curl only with \`--compressed\`).
 
+Chunk boundaries are those of the mock's reads, not the client's writes: e.g. the Python SDK's
+request head and the start of its body arrive in one read, and a 2 MiB body arrives in reads of at
+most 256 KiB. A capture at the client's TLS library (eBPF) sees the client's own write sizes.
+curl negotiates \`h2\` (ALPN offers h2 and http/1.1); the Python SDKs and Node fetch offer only
+\`http/1.1\`. Node fetch keeps connections alive between SDK calls; the Python SDK opens one
+connection per client instance. Each \`X.oraw\` has an \`X.scenarios.txt\` with the scenario results.
+
 ## Files
 EOR
   for g in "${ALL_GROUPS[@]}"; do
