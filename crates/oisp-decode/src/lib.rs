@@ -3,5 +3,6 @@
 //! Nothing in this crate performs I/O, reads a clock or touches global state: the same records
 //! always give the same events.
 
+pub mod conn;
 pub mod http;
 pub mod providers;
