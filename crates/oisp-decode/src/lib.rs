@@ -4,5 +4,8 @@
 //! always give the same events.
 
 pub mod conn;
+pub mod engine;
 pub mod http;
 pub mod providers;
+
+pub use engine::{decode_records, DecodeStats, Decoder, DecoderConfig};

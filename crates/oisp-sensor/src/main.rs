@@ -1,1 +1,40 @@
-fn main() {}
+//! `oisp-sensor`: thin binary — parse arguments, run the chosen command, map errors to exit codes.
+
+mod cli;
+mod cmd;
+mod events_io;
+mod pipeline;
+mod status;
+mod style;
+
+use clap::Parser;
+use cli::{exit, Cli, Command};
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Status(a) => cmd::status::run(&a),
+        Command::Demo(a) => cmd::demo::run(&a),
+        Command::Replay(a) => cmd::replay::run(&a),
+        Command::Show(a) => cmd::show::run(&a),
+        Command::Analyze(a) => cmd::analyze::run(&a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("oisp-sensor: error: {e:#}");
+            std::process::exit(exit::ERROR);
+        }
+    }
+}

@@ -211,3 +211,41 @@ fn price(call: &AiCall) -> Option<Cost> {
                 .and_then(|m| cost_usd(provider, m, usage))
         })
 }
+
+/// Names of the providers this build recognises by endpoint, in a stable order (for `status`).
+pub fn supported_provider_names() -> Vec<String> {
+    use ProviderId::*;
+    [
+        OpenAi,
+        Anthropic,
+        Google,
+        AzureOpenAi,
+        AwsBedrock,
+        Cohere,
+        Mistral,
+        Groq,
+        Together,
+        Fireworks,
+        Replicate,
+        HuggingFace,
+        Ollama,
+        LmStudio,
+        Vllm,
+        DeepSeek,
+        OpenRouter,
+        Xai,
+        Perplexity,
+    ]
+    .iter()
+    .map(|p| p.name().to_string())
+    .collect()
+}
+
+/// Number of models with prices in the embedded OISP bundle.
+pub fn priced_model_count() -> usize {
+    bundle()
+        .models
+        .values()
+        .filter(|m| m.input_cost_per_1k.is_some() || m.output_cost_per_1k.is_some())
+        .count()
+}

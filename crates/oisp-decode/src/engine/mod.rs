@@ -1,0 +1,257 @@
+//! The decode engine: `RawRecord`s in, OISP `Event`s out.
+//!
+//! [`Decoder`] wires the pure stages together — connection tracking and HTTP decoding
+//! ([`crate::conn`]), provider decoding ([`crate::providers`]), and the mapping to OISP events —
+//! and keeps the small amount of cross-record state they need: a process table (so events name
+//! their process), the tool calls awaiting results, and conversation ids. Like the rest of the
+//! crate it reads no clock and does no I/O: event ids derive from record timestamps and a
+//! counter, so the same records always give byte-identical events.
+
+mod ai;
+mod context;
+mod conversation;
+mod hashing;
+mod procs;
+mod system;
+mod tool_kind;
+mod tools;
+
+pub use context::{redact_query, source_for};
+pub use hashing::short_hash;
+pub use procs::{container_id_from_cgroup, ProcessTable};
+pub use tool_kind::classify_tool;
+
+use crate::conn::{ConnTracker, TrackerConfig, TrackerStats};
+use crate::http::{HttpExchange, HttpOutput};
+use crate::providers;
+use context::EventContext;
+use oisp_capture::{ConnRole, RawRecord, Timestamp};
+use oisp_event::{Event, SensorWarning};
+use std::collections::HashMap;
+
+/// Tunables of the decoder; `Default` gives production values.
+#[derive(Debug, Clone, Default)]
+pub struct DecoderConfig {
+    pub tracker: TrackerConfig,
+    /// Also report exchanges seen from the server side of a connection (a local model server
+    /// or test mock). Off by default so one call seen by both ends is reported once.
+    pub include_server_side: bool,
+}
+
+/// Counters over the decoder's life (all monotonic).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeStats {
+    pub records: u64,
+    pub events: u64,
+    pub exchanges: u64,
+    pub ai_calls: u64,
+    /// HTTP exchanges that were not AI model calls (other HTTPS traffic, model listings, ...).
+    pub non_ai_exchanges: u64,
+    /// Exchanges skipped because they were observed from the server side.
+    pub server_side_exchanges: u64,
+    pub warnings: u64,
+    /// Records the capture source reported lost (`Lost` records).
+    pub lost_records: u64,
+    pub tracker: TrackerStats,
+}
+
+/// Most connections whose owner is remembered for warnings after they close.
+const MAX_CONN_OWNERS: usize = 65_536;
+
+pub struct Decoder {
+    cfg: DecoderConfig,
+    tracker: ConnTracker,
+    procs: ProcessTable,
+    tool_calls: tools::ToolCallIndex,
+    conversations: conversation::Conversations,
+    conn_owner: HashMap<u64, (u32, u32, ConnRole)>,
+    http_out: Vec<HttpOutput>,
+    id_counter: u64,
+    stats: DecodeStats,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder::new(DecoderConfig::default())
+    }
+}
+
+impl Decoder {
+    pub fn new(cfg: DecoderConfig) -> Self {
+        Decoder {
+            tracker: ConnTracker::new(cfg.tracker.clone()),
+            cfg,
+            procs: ProcessTable::default(),
+            tool_calls: Default::default(),
+            conversations: Default::default(),
+            conn_owner: HashMap::new(),
+            http_out: Vec::new(),
+            id_counter: 0,
+            stats: DecodeStats::default(),
+        }
+    }
+
+    /// Decodes one record, appending the events it completes to `out` in order.
+    pub fn push(&mut self, rec: &RawRecord, out: &mut Vec<Event>) {
+        let before = out.len();
+        self.stats.records += 1;
+        match rec {
+            RawRecord::ProcessExec(e) => {
+                let ev = self.exec_event(e);
+                out.push(ev);
+            }
+            RawRecord::ProcessExit(e) => {
+                let ev = self.exit_event(e);
+                out.push(ev);
+            }
+            RawRecord::ProcessFork(f) => {
+                let ev = self.fork_event(f);
+                out.push(ev);
+            }
+            RawRecord::File(f) => {
+                let ev = self.file_event(f);
+                out.push(ev);
+            }
+            RawRecord::NetConnect(n) => {
+                let ev = self.connect_event(n);
+                out.push(ev);
+            }
+            RawRecord::Lost(l) => {
+                self.stats.lost_records = self.stats.lost_records.saturating_add(l.count);
+                let w = SensorWarning::new(
+                    "records_lost",
+                    format!("the capture lost {} records ({})", l.count, l.origin),
+                )
+                .with_detail("count", l.count)
+                .with_detail("origin", l.origin.clone());
+                out.push(self.warning_event(w, l.ts, None));
+            }
+            RawRecord::ConnOpen(o) => {
+                self.remember_owner(o.conn_id, o.pid, o.tid, o.role);
+                self.feed_tracker(rec, out);
+            }
+            RawRecord::Data(d) => {
+                if !self.conn_owner.contains_key(&d.conn_id) {
+                    self.remember_owner(d.conn_id, d.pid, d.tid, ConnRole::Unknown);
+                }
+                self.feed_tracker(rec, out);
+            }
+            RawRecord::ConnClose(_) => self.feed_tracker(rec, out),
+        }
+        self.stats.events += (out.len() - before) as u64;
+    }
+
+    /// End of capture: flushes every open connection and appends the resulting events.
+    pub fn finish(&mut self, out: &mut Vec<Event>) {
+        let before = out.len();
+        let mut http = std::mem::take(&mut self.http_out);
+        http.clear();
+        http.extend(self.tracker.finish());
+        self.handle_http(&mut http, out);
+        self.http_out = http;
+        self.stats.events += (out.len() - before) as u64;
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> DecodeStats {
+        DecodeStats {
+            tracker: self.tracker.stats(),
+            ..self.stats
+        }
+    }
+
+    /// Connections still open (and their protocol state), for status displays.
+    pub fn connections(&self) -> Vec<crate::conn::ConnProgress> {
+        self.tracker.in_progress()
+    }
+
+    fn remember_owner(&mut self, conn_id: u64, pid: u32, tid: u32, role: ConnRole) {
+        if self.conn_owner.len() >= MAX_CONN_OWNERS && !self.conn_owner.contains_key(&conn_id) {
+            self.conn_owner.clear();
+        }
+        self.conn_owner.insert(conn_id, (pid, tid, role));
+    }
+
+    fn feed_tracker(&mut self, rec: &RawRecord, out: &mut Vec<Event>) {
+        let mut http = std::mem::take(&mut self.http_out);
+        http.clear();
+        self.tracker.push_into(rec, &mut http);
+        self.handle_http(&mut http, out);
+        self.http_out = http;
+    }
+
+    fn handle_http(&mut self, http: &mut Vec<HttpOutput>, out: &mut Vec<Event>) {
+        for o in http.drain(..) {
+            match o {
+                HttpOutput::Exchange(ex) => self.exchange(&ex, out),
+                HttpOutput::Warning {
+                    conn_id,
+                    ts,
+                    code,
+                    message,
+                } => {
+                    let w = SensorWarning::new(code, message).with_conn_id(conn_id);
+                    let ev = self.warning_event(w, ts, Some(conn_id));
+                    out.push(ev);
+                }
+            }
+        }
+    }
+
+    fn exchange(&mut self, ex: &HttpExchange, out: &mut Vec<Event>) {
+        self.stats.exchanges += 1;
+        if ex.conn.role == Some(ConnRole::Server) && !self.cfg.include_server_side {
+            self.stats.server_side_exchanges += 1;
+            return;
+        }
+        match providers::decode_exchange(ex) {
+            Some(call) => {
+                self.stats.ai_calls += 1;
+                self.ai_events(ex, &call, out);
+            }
+            None => self.stats.non_ai_exchanges += 1,
+        }
+    }
+
+    fn warning_event(&mut self, w: SensorWarning, at: Timestamp, conn_id: Option<u64>) -> Event {
+        self.stats.warnings += 1;
+        let (pid, tid) = conn_id
+            .and_then(|c| self.conn_owner.get(&c))
+            .map(|&(p, t, _)| (p, t))
+            .unwrap_or((0, 0));
+        let mut ctx = EventContext::for_system(self, pid, tid);
+        ctx.conn_id = conn_id;
+        ctx.confidence.reasons = vec!["decoder_warning".into()];
+        ctx.confidence.content_source = None;
+        if pid == 0 {
+            ctx.process = Default::default();
+        }
+        let id = ctx.event_id(self, "warning", at);
+        let mut ev = ctx.event(w, at, &id, "decoder");
+        if pid == 0 {
+            ev.process = None;
+        }
+        ev
+    }
+
+    /// Next deterministic event id: a ULID whose time part is the record's wall clock and whose
+    /// random part hashes this decoder's event counter.
+    fn next_id(&mut self, conn_id: u64, kind: &str, at: Timestamp) -> String {
+        self.id_counter += 1;
+        let seed = format!("{}/{conn_id}/{kind}", self.id_counter);
+        oisp_event::event_id_from(at.wall_ns, seed.as_bytes())
+    }
+}
+
+/// Decodes a whole capture at once: every record, then end of capture.
+pub fn decode_records<'a>(
+    records: impl IntoIterator<Item = &'a RawRecord>,
+) -> (Vec<Event>, DecodeStats) {
+    let mut dec = Decoder::default();
+    let mut out = Vec::new();
+    for r in records {
+        dec.push(r, &mut out);
+    }
+    dec.finish(&mut out);
+    (out, dec.stats())
+}

@@ -1,0 +1,148 @@
+//! Command-line interface definition (clap). Parsing only: behaviour lives in `cmd/`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit codes, documented in `--help` and the README.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// A runtime error (I/O failure, unreadable or invalid input).
+    pub const ERROR: i32 = 1;
+    /// Bad usage: unknown flag, missing argument, invalid value.
+    pub const USAGE: i32 = 2;
+    /// `status`: the kernel or privileges lack something eBPF capture needs.
+    pub const NO_CAPTURE_SUPPORT: i32 = 3;
+}
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  runtime error (I/O failure, unreadable or invalid input)
+  2  bad usage (unknown flag, missing or invalid argument)
+  3  status: this kernel or these privileges cannot run eBPF capture";
+
+/// oisp-sensor captures AI interactions on this machine and turns them into OISP events.
+#[derive(Debug, Parser)]
+#[command(name = "oisp-sensor", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode the bundled sample captures (recorded from real SDK clients) into events.
+    ///
+    /// Runs the same decode pipeline as live capture over captures shipped inside the binary.
+    /// Needs no root and no network. Events go to the default events file unless -o is given.
+    Demo(DemoArgs),
+    /// Show recorded events as a readable timeline.
+    Show(ShowArgs),
+    /// Summarise recorded events: totals, costs, providers, models, tools, processes.
+    Analyze(AnalyzeArgs),
+    /// Decode a raw capture file (made by `record --raw-out` or the test recorder) into events.
+    Replay(ReplayArgs),
+    /// Show what this build supports and what the running kernel offers for capture.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Write events (JSON Lines) here; `-` for standard output. Default: the default events file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The raw capture file to decode.
+    #[arg(value_name = "RAWFILE")]
+    pub input: PathBuf,
+    /// Write events (JSON Lines) here; `-` for standard output (the default).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Which events to read, shared by `show` and `analyze`.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Events file (JSON Lines); `-` for standard input. Default: standard input when it is a
+    /// pipe, else the default events file.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct FilterArgs {
+    /// Only events of this type, e.g. `ai.request`, or a prefix such as `ai` or `process`.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Vec<String>,
+    /// Only events of processes whose name or executable contains NAME.
+    #[arg(long, value_name = "NAME")]
+    pub process: Option<String>,
+    /// Only AI events of this provider (e.g. openai, anthropic, google, ollama).
+    #[arg(long, value_name = "P")]
+    pub provider: Option<String>,
+    /// Only events at or after this time (RFC 3339, or relative like `10m`, `2h`, `1d` ago).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events before this time (RFC 3339, or relative like `10m`).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Show at most N events (the most recent N).
+    #[arg(short = 'n', long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Print the matching events as JSON Lines instead of the timeline.
+    #[arg(long)]
+    pub json: bool,
+    /// Keep reading the file and print new events as they are appended.
+    #[arg(short, long)]
+    pub follow: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Report {
+    Summary,
+    Costs,
+    Providers,
+    Models,
+    Tools,
+    Processes,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Which report to produce.
+    #[arg(short, long, value_enum, default_value = "summary")]
+    pub report: Report,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the checklist as JSON.
+    #[arg(long)]
+    pub json: bool,
+}

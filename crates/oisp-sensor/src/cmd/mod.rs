@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod analyze;
+pub mod demo;
+pub mod replay;
+pub mod show;
+pub mod status;

@@ -1,0 +1,110 @@
+//! `oisp-sensor status`: this build's capabilities and the kernel checklist.
+
+use crate::cli::{exit, StatusArgs};
+use crate::status::kernel::{self, Check, State};
+use crate::style::Style;
+use serde::Serialize;
+
+/// What this build can do, independent of the machine it runs on.
+#[derive(Debug, Serialize)]
+struct BuildInfo {
+    version: &'static str,
+    capture_sources: Vec<(&'static str, &'static str)>,
+    protocols: Vec<&'static str>,
+    providers: Vec<String>,
+    models_priced: usize,
+}
+
+fn build_info() -> BuildInfo {
+    BuildInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        capture_sources: vec![
+            ("replay", "raw capture files (oisp-sensor replay FILE)"),
+            ("demo", "bundled captures recorded from real SDK clients"),
+            (
+                "ebpf",
+                "not in this build: live capture with eBPF is the next milestone",
+            ),
+        ],
+        protocols: vec![
+            "HTTP/1.0, HTTP/1.1 (keep-alive, pipelining, chunked, 100-continue, upgrade)",
+            "HTTP/2 (HPACK, concurrent streams)",
+            "content-encoding gzip, deflate, br, zstd",
+            "Server-Sent Events, NDJSON and JSON-array streaming",
+        ],
+        providers: oisp_decode::providers::supported_provider_names(),
+        models_priced: oisp_decode::providers::priced_model_count(),
+    }
+}
+
+#[derive(Serialize)]
+struct StatusJson<'a> {
+    build: &'a BuildInfo,
+    kernel: &'a [Check],
+    capture_possible: bool,
+}
+
+pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
+    let build = build_info();
+    let checks = kernel::checks();
+    let possible = kernel::capture_possible(&checks);
+    if args.json {
+        let doc = StatusJson {
+            build: &build,
+            kernel: &checks,
+            capture_possible: possible,
+        };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print_text(&build, &checks, possible);
+    }
+    Ok(if possible {
+        exit::OK
+    } else {
+        exit::NO_CAPTURE_SUPPORT
+    })
+}
+
+fn print_text(build: &BuildInfo, checks: &[Check], possible: bool) {
+    let s = Style::stdout();
+    println!("{}", s.bold(&format!("oisp-sensor {}", build.version)));
+    println!();
+    println!("{}", s.bold("This build"));
+    for (name, what) in &build.capture_sources {
+        println!("  capture  {:<7} {}", name, what);
+    }
+    for p in &build.protocols {
+        println!("  decode   {p}");
+    }
+    println!(
+        "  providers {} ({} models priced)",
+        build.providers.join(", "),
+        build.models_priced
+    );
+    println!();
+    println!("{}", s.bold("This machine"));
+    for c in checks {
+        let mark = match c.state {
+            State::Ok => s.green("✓"),
+            State::Warn => s.yellow("!"),
+            State::Missing => s.red("✗"),
+        };
+        let opt = if c.required { "" } else { " (optional)" };
+        println!("  {mark} {}{opt}: {}", c.name, c.detail);
+        if let Some(fix) = &c.fix {
+            println!("      fix: {}", s.dim(fix));
+        }
+    }
+    println!();
+    if possible {
+        println!(
+            "{}",
+            s.green("The kernel and privileges allow eBPF capture.")
+        );
+    } else {
+        println!(
+            "{}",
+            s.red("eBPF capture cannot run here: fix the items marked ✗ (exit code 3).")
+        );
+    }
+}

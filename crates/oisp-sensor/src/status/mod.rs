@@ -1,0 +1,3 @@
+//! `status`: what this build supports and what the running kernel offers.
+
+pub mod kernel;

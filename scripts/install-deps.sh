@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything oisp-sensor needs to build and test on Debian/Ubuntu, as root.
+# Idempotent: safe to run again. Installs Rust with rustup only if cargo is missing.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: run as root (sudo $0)" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+pkgs=(build-essential pkg-config ca-certificates curl git tmux)
+# Keep an existing Node (e.g. NodeSource's, which bundles npm) and Python; install Debian's otherwise.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+command -v python3 >/dev/null 2>&1 || pkgs+=(python3)
+python3 -m venv --help >/dev/null 2>&1 || pkgs+=(python3-venv)
+apt-get install -y -q --no-install-recommends "${pkgs[@]}" >/dev/null
+
+if ! command -v cargo >/dev/null 2>&1; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    :
+  else
+    echo "install-deps.sh: cargo not found; installing Rust via Debian's rustup" >&2
+    apt-get install -y -q rustup >/dev/null || apt-get install -y -q cargo rustc >/dev/null
+    command -v rustup >/dev/null && rustup default stable
+  fi
+fi
+echo "install-deps.sh: system packages ready"
