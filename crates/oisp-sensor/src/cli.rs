@@ -67,8 +67,9 @@ pub struct ReplayArgs {
 /// Which events to read, shared by `show` and `analyze`.
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {
-    /// Events file (JSON Lines); `-` for standard input. Default: standard input when it is a
-    /// pipe, else the default events file.
+    /// Events file (JSON Lines); `-` for standard input. Default: the default events file
+    /// (`$OISP_EVENTS_FILE`, else /var/lib/oisp-sensor/events.jsonl as root,
+    /// ~/.local/share/oisp-sensor/events.jsonl otherwise).
     #[arg(short, long, value_name = "FILE")]
     pub input: Option<PathBuf>,
 }

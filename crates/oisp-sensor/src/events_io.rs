@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use oisp_event::Event;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Where events go when no file is named: `/var/lib/oisp-sensor/events.jsonl` for root,
@@ -74,12 +74,11 @@ pub enum InputSource {
 }
 
 impl InputSource {
-    /// `-` → stdin; a path → that file; nothing → stdin when it is a pipe, else the default file.
+    /// `-` → stdin; a path → that file; nothing → the default events file.
     pub fn resolve(arg: Option<&Path>) -> InputSource {
         match arg {
             Some(p) if p == Path::new("-") => InputSource::Stdin,
             Some(p) => InputSource::File(p.to_path_buf()),
-            None if !std::io::stdin().is_terminal() => InputSource::Stdin,
             None => InputSource::File(default_events_path()),
         }
     }

@@ -3,9 +3,12 @@
 mod cli;
 mod cmd;
 mod events_io;
+mod filter;
 mod pipeline;
+mod report;
 mod status;
 mod style;
+mod timeline;
 
 use clap::Parser;
 use cli::{exit, Cli, Command};

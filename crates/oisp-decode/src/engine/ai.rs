@@ -181,7 +181,8 @@ impl Decoder {
             if let Some(note) = parse_note {
                 ev = ev.with_attr("arguments_note", note);
             }
-            if let Some(call_id) = &tc.id {
+            // Gemini tool calls carry no id: its results name the function instead.
+            if let Some(call_id) = tc.id.as_ref().or(tc.name.as_ref()) {
                 self.tool_calls.record_call(
                     ex.conn.pid,
                     call_id,

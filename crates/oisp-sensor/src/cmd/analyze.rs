@@ -1,3 +1,432 @@
-pub fn run(_a: &crate::cli::AnalyzeArgs) -> anyhow::Result<i32> {
-    Ok(0)
+//! `oisp-sensor analyze`: summaries of recorded events.
+
+use crate::cli::{exit, AnalyzeArgs, Report};
+use crate::events_io::{EventLines, InputSource};
+use crate::filter::{now_ns, provider_of, EventFilter};
+use crate::report::{Cell, Table};
+use anyhow::Result;
+use oisp_event::{Event, EventData};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Totals for one group of AI calls.
+#[derive(Debug, Default, Clone)]
+struct Agg {
+    calls: u64,
+    errors: u64,
+    prompt: u64,
+    completion: u64,
+    cached: u64,
+    cost: f64,
+    /// Successful calls with token usage but no price in the bundle (cost unknown, not zero).
+    unpriced: u64,
+    latency_sum: u64,
+    latency_n: u64,
+    ttft_sum: u64,
+    ttft_n: u64,
+}
+
+impl Agg {
+    fn add(&mut self, c: &Call) {
+        self.calls += 1;
+        self.errors += u64::from(c.failed);
+        self.prompt += c.prompt;
+        self.completion += c.completion;
+        self.cached += c.cached;
+        self.cost += c.cost.unwrap_or(0.0);
+        self.unpriced += u64::from(!c.failed && c.cost.is_none() && c.prompt + c.completion > 0);
+        if let Some(l) = c.latency {
+            self.latency_sum += l;
+            self.latency_n += 1;
+        }
+        if let Some(t) = c.ttft {
+            self.ttft_sum += t;
+            self.ttft_n += 1;
+        }
+    }
+    fn avg_latency(&self) -> Cell {
+        avg(self.latency_sum, self.latency_n)
+    }
+    fn avg_ttft(&self) -> Cell {
+        avg(self.ttft_sum, self.ttft_n)
+    }
+}
+
+fn avg(sum: u64, n: u64) -> Cell {
+    if n == 0 {
+        Cell::Empty
+    } else {
+        Cell::Float(sum as f64 / n as f64)
+    }
+}
+
+/// One AI call: a request joined with its response.
+struct Call {
+    provider: String,
+    model: String,
+    process: String,
+    failed: bool,
+    prompt: u64,
+    completion: u64,
+    cached: u64,
+    cost: Option<f64>,
+    latency: Option<u64>,
+    ttft: Option<u64>,
+}
+
+fn process_name(ev: &Event) -> String {
+    ev.process
+        .as_ref()
+        .and_then(|p| p.name.clone().or(p.exe.clone()))
+        .unwrap_or_else(|| "(unknown)".into())
+}
+
+fn calls(events: &[Event]) -> Vec<Call> {
+    let responses: HashMap<&str, &Event> = events
+        .iter()
+        .filter_map(|e| match &e.data {
+            EventData::AiResponse(r) => r.request_id.as_deref().map(|id| (id, e)),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for ev in events {
+        let EventData::AiRequest(req) = &ev.data else {
+            continue;
+        };
+        let provider = provider_of(ev)
+            .map(|(o, sp)| sp.unwrap_or(o))
+            .unwrap_or_else(|| "other".into());
+        let resp_ev = req.request_id.as_deref().and_then(|id| responses.get(id));
+        let resp = resp_ev.and_then(|e| match &e.data {
+            EventData::AiResponse(r) => Some(r),
+            _ => None,
+        });
+        let model = resp
+            .and_then(|r| r.model.as_ref())
+            .or(req.model.as_ref())
+            .and_then(|m| m.id.clone())
+            .unwrap_or_else(|| "(unknown)".into());
+        let usage = resp.and_then(|r| r.usage.as_ref());
+        out.push(Call {
+            provider,
+            model,
+            process: process_name(ev),
+            failed: resp.is_none_or(|r| r.success == Some(false)),
+            prompt: usage.and_then(|u| u.prompt_tokens).unwrap_or(0),
+            completion: usage.and_then(|u| u.completion_tokens).unwrap_or(0),
+            cached: usage.and_then(|u| u.cached_tokens).unwrap_or(0),
+            cost: usage.and_then(|u| u.total_cost_usd),
+            latency: resp.and_then(|r| r.latency_ms),
+            ttft: resp.and_then(|r| r.time_to_first_token_ms),
+        });
+    }
+    out
+}
+
+pub fn run(args: &AnalyzeArgs) -> Result<i32> {
+    let filter = EventFilter::new(&args.filter, now_ns())?;
+    let source = InputSource::resolve(args.input.input.as_deref());
+    let mut lines = EventLines::new(source.open()?, source.describe());
+    let mut events = Vec::new();
+    while let Some(ev) = lines.next_event()? {
+        if filter.matches(&ev) {
+            events.push(ev);
+        }
+    }
+    let table = match args.report {
+        Report::Summary => summary(&events),
+        Report::Costs => costs(&events),
+        Report::Providers => providers(&events),
+        Report::Models => models(&events),
+        Report::Tools => tools(&events),
+        Report::Processes => processes(&events),
+    };
+    print!("{}", table.render(args.format));
+    Ok(exit::OK)
+}
+
+fn totals_row(label: &str, pad: usize, a: &Agg, tail: Vec<Cell>) -> Vec<Cell> {
+    let mut row = vec![Cell::Text(label.into())];
+    row.extend(std::iter::repeat_n(Cell::Empty, pad));
+    row.extend([Cell::Int(a.calls), Cell::Int(a.errors)]);
+    row.extend(tail);
+    row
+}
+
+fn summary(events: &[Event]) -> Table {
+    let calls = calls(events);
+    let mut all = Agg::default();
+    calls.iter().for_each(|c| all.add(c));
+    let count = |t: &str| events.iter().filter(|e| e.event_type() == t).count() as u64;
+    let distinct = |f: &dyn Fn(&Call) -> &str| -> u64 {
+        calls.iter().map(f).collect::<BTreeSet<_>>().len() as u64
+    };
+    let mut rows = vec![
+        ("events", Cell::Int(events.len() as u64)),
+        ("ai calls", Cell::Int(all.calls)),
+        ("failed calls", Cell::Int(all.errors)),
+        ("prompt tokens", Cell::Int(all.prompt)),
+        ("completion tokens", Cell::Int(all.completion)),
+        ("cached tokens", Cell::Int(all.cached)),
+        ("cost usd", Cell::Usd(all.cost)),
+        ("calls without a price", Cell::Int(all.unpriced)),
+        ("avg latency ms", all.avg_latency()),
+        ("avg time to first token ms", all.avg_ttft()),
+        ("providers", Cell::Int(distinct(&|c| c.provider.as_str()))),
+        ("models", Cell::Int(distinct(&|c| c.model.as_str()))),
+        ("tool calls", Cell::Int(count("agent.tool_call"))),
+        ("tool results", Cell::Int(count("agent.tool_result"))),
+        ("process execs", Cell::Int(count("process.exec"))),
+        ("file writes", Cell::Int(count("file.write"))),
+        ("network connects", Cell::Int(count("network.connect"))),
+        ("warnings", Cell::Int(count("sensor.warning"))),
+    ];
+    if let (Some(first), Some(last)) = (events.first(), events.last()) {
+        rows.push(("first event", Cell::Text(first.ts.clone())));
+        rows.push(("last event", Cell::Text(last.ts.clone())));
+    }
+    Table {
+        title: "Summary".into(),
+        columns: vec!["metric", "value"],
+        rows: rows
+            .into_iter()
+            .map(|(k, v)| vec![Cell::Text(k.into()), v])
+            .collect(),
+        totals: None,
+    }
+}
+
+fn grouped<K: Ord + Clone>(calls: &[Call], key: impl Fn(&Call) -> K) -> (BTreeMap<K, Agg>, Agg) {
+    let mut groups: BTreeMap<K, Agg> = BTreeMap::new();
+    let mut all = Agg::default();
+    for c in calls {
+        groups.entry(key(c)).or_default().add(c);
+        all.add(c);
+    }
+    (groups, all)
+}
+
+fn costs(events: &[Event]) -> Table {
+    let (groups, all) = grouped(&calls(events), |c| (c.provider.clone(), c.model.clone()));
+    let row = |a: &Agg| {
+        vec![
+            Cell::Int(a.prompt),
+            Cell::Int(a.completion),
+            Cell::Int(a.cached),
+            Cell::Usd(a.cost),
+            Cell::Int(a.unpriced),
+        ]
+    };
+    Table {
+        title: "Costs by provider and model (USD, from the OISP bundle's prices)".into(),
+        columns: vec![
+            "provider",
+            "model",
+            "calls",
+            "errors",
+            "prompt_tokens",
+            "completion_tokens",
+            "cached_tokens",
+            "cost_usd",
+            "unpriced_calls",
+        ],
+        rows: groups
+            .iter()
+            .map(|((p, m), a)| {
+                let mut r = vec![
+                    Cell::Text(p.clone()),
+                    Cell::Text(m.clone()),
+                    Cell::Int(a.calls),
+                    Cell::Int(a.errors),
+                ];
+                r.extend(row(a));
+                r
+            })
+            .collect(),
+        totals: Some(totals_row("total", 1, &all, row(&all))),
+    }
+}
+
+fn providers(events: &[Event]) -> Table {
+    let (groups, all) = grouped(&calls(events), |c| c.provider.clone());
+    let tail = |a: &Agg| {
+        vec![
+            Cell::Int(a.prompt + a.completion),
+            Cell::Usd(a.cost),
+            a.avg_latency(),
+        ]
+    };
+    Table {
+        title: "AI calls by provider".into(),
+        columns: vec![
+            "provider",
+            "calls",
+            "errors",
+            "tokens",
+            "cost_usd",
+            "avg_latency_ms",
+        ],
+        rows: groups
+            .iter()
+            .map(|(p, a)| {
+                let mut r = vec![
+                    Cell::Text(p.clone()),
+                    Cell::Int(a.calls),
+                    Cell::Int(a.errors),
+                ];
+                r.extend(tail(a));
+                r
+            })
+            .collect(),
+        totals: Some(totals_row("total", 0, &all, tail(&all))),
+    }
+}
+
+fn models(events: &[Event]) -> Table {
+    let (groups, all) = grouped(&calls(events), |c| (c.model.clone(), c.provider.clone()));
+    let tail = |a: &Agg| {
+        vec![
+            Cell::Int(a.prompt + a.completion),
+            Cell::Usd(a.cost),
+            a.avg_latency(),
+            a.avg_ttft(),
+        ]
+    };
+    Table {
+        title: "AI calls by model".into(),
+        columns: vec![
+            "model",
+            "provider",
+            "calls",
+            "errors",
+            "tokens",
+            "cost_usd",
+            "avg_latency_ms",
+            "avg_ttft_ms",
+        ],
+        rows: groups
+            .iter()
+            .map(|((m, p), a)| {
+                let mut r = vec![
+                    Cell::Text(m.clone()),
+                    Cell::Text(p.clone()),
+                    Cell::Int(a.calls),
+                    Cell::Int(a.errors),
+                ];
+                r.extend(tail(a));
+                r
+            })
+            .collect(),
+        totals: Some(totals_row("total", 1, &all, tail(&all))),
+    }
+}
+
+fn tools(events: &[Event]) -> Table {
+    #[derive(Default)]
+    struct T {
+        calls: u64,
+        results: u64,
+        failures: u64,
+        dur_sum: u64,
+        dur_n: u64,
+    }
+    let mut by: BTreeMap<String, T> = BTreeMap::new();
+    for ev in events {
+        match &ev.data {
+            EventData::AgentToolCall(c) => {
+                by.entry(c.tool.name.clone().unwrap_or_else(|| "(unnamed)".into()))
+                    .or_default()
+                    .calls += 1;
+            }
+            EventData::AgentToolResult(r) => {
+                let name = r
+                    .tool
+                    .as_ref()
+                    .and_then(|t| t.name.clone())
+                    .unwrap_or_else(|| "(unknown call)".into());
+                let t = by.entry(name).or_default();
+                t.results += 1;
+                t.failures += u64::from(r.success == Some(false));
+                if let Some(d) = r.duration_ms {
+                    t.dur_sum += d;
+                    t.dur_n += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    Table {
+        title: "Tool calls made by models, and results sent back".into(),
+        columns: vec!["tool", "calls", "results", "failures", "avg_duration_ms"],
+        rows: by
+            .iter()
+            .map(|(n, t)| {
+                vec![
+                    Cell::Text(n.clone()),
+                    Cell::Int(t.calls),
+                    Cell::Int(t.results),
+                    Cell::Int(t.failures),
+                    avg(t.dur_sum, t.dur_n),
+                ]
+            })
+            .collect(),
+        totals: None,
+    }
+}
+
+fn processes(events: &[Event]) -> Table {
+    #[derive(Default)]
+    struct P {
+        pids: BTreeSet<u64>,
+        agg: Agg,
+        execs: u64,
+        writes: u64,
+        connects: u64,
+    }
+    let mut by: BTreeMap<String, P> = BTreeMap::new();
+    for ev in events {
+        let name = process_name(ev);
+        let p = by.entry(name).or_default();
+        if let Some(pid) = ev.process.as_ref().and_then(|p| p.pid) {
+            p.pids.insert(pid);
+        }
+        match ev.event_type() {
+            "process.exec" => p.execs += 1,
+            "file.write" => p.writes += 1,
+            "network.connect" => p.connects += 1,
+            _ => {}
+        }
+    }
+    for c in calls(events) {
+        by.entry(c.process.clone()).or_default().agg.add(&c);
+    }
+    Table {
+        title: "Activity by process".into(),
+        columns: vec![
+            "process",
+            "pids",
+            "ai_calls",
+            "tokens",
+            "cost_usd",
+            "execs",
+            "file_writes",
+            "connects",
+        ],
+        rows: by
+            .iter()
+            .map(|(n, p)| {
+                vec![
+                    Cell::Text(n.clone()),
+                    Cell::Int(p.pids.len() as u64),
+                    Cell::Int(p.agg.calls),
+                    Cell::Int(p.agg.prompt + p.agg.completion),
+                    Cell::Usd(p.agg.cost),
+                    Cell::Int(p.execs),
+                    Cell::Int(p.writes),
+                    Cell::Int(p.connects),
+                ]
+            })
+            .collect(),
+        totals: None,
+    }
 }

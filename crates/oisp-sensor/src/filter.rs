@@ -1,0 +1,166 @@
+//! Event selection shared by `show` and `analyze`: type, process, provider and time window.
+
+use crate::cli::FilterArgs;
+use anyhow::{bail, Context, Result};
+use oisp_event::{Event, EventData};
+
+/// A parsed `FilterArgs`. An empty filter matches everything.
+#[derive(Debug, Default)]
+pub struct EventFilter {
+    types: Vec<String>,
+    process: Option<String>,
+    provider: Option<String>,
+    since_ns: Option<u64>,
+    until_ns: Option<u64>,
+}
+
+impl EventFilter {
+    /// Parses the flags; relative times (`10m`) count back from `now_ns`.
+    pub fn new(args: &FilterArgs, now_ns: u64) -> Result<Self> {
+        Ok(EventFilter {
+            types: args
+                .event_type
+                .iter()
+                .map(|t| t.to_ascii_lowercase())
+                .collect(),
+            process: args.process.as_ref().map(|p| p.to_ascii_lowercase()),
+            provider: args.provider.as_ref().map(|p| p.to_ascii_lowercase()),
+            since_ns: args
+                .since
+                .as_deref()
+                .map(|s| parse_time(s, now_ns).context("--since"))
+                .transpose()?,
+            until_ns: args
+                .until
+                .as_deref()
+                .map(|s| parse_time(s, now_ns).context("--until"))
+                .transpose()?,
+        })
+    }
+
+    pub fn matches(&self, ev: &Event) -> bool {
+        if !self.types.is_empty() {
+            let t = ev.event_type();
+            let ok = self
+                .types
+                .iter()
+                .any(|f| t == f || (t.starts_with(f.as_str()) && t[f.len()..].starts_with('.')));
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(p) = &self.process {
+            let Some(proc) = &ev.process else {
+                return false;
+            };
+            let hit = [proc.name.as_deref(), proc.exe.as_deref()]
+                .iter()
+                .flatten()
+                .any(|s| s.to_ascii_lowercase().contains(p.as_str()));
+            if !hit {
+                return false;
+            }
+        }
+        if let Some(p) = &self.provider {
+            match provider_of(ev) {
+                Some((oisp, specific)) => {
+                    if oisp != *p && specific.as_deref() != Some(p.as_str()) {
+                        return false;
+                    }
+                }
+                None => return false,
+            }
+        }
+        if self.since_ns.is_some() || self.until_ns.is_some() {
+            let Ok(t) = ev.wall_ns() else { return false };
+            if self.since_ns.is_some_and(|s| t < s) || self.until_ns.is_some_and(|u| t >= u) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The OISP provider name of an AI event and the specific name the sensor recorded (e.g.
+/// `other` / `deepseek`).
+pub fn provider_of(ev: &Event) -> Option<(String, Option<String>)> {
+    let info = match &ev.data {
+        EventData::AiRequest(d) => d.provider.as_ref(),
+        EventData::AiResponse(d) => d.provider.as_ref(),
+        EventData::AiEmbedding(d) => d.provider.as_ref(),
+        _ => None,
+    }?;
+    let oisp = info
+        .name
+        .map(|n| n.as_str().to_string())
+        .unwrap_or_else(|| "other".into());
+    let specific = ev
+        .attrs
+        .as_ref()
+        .and_then(|a| a.get("provider_name"))
+        .and_then(|v| v.as_str())
+        .filter(|s| *s != "unknown")
+        .map(str::to_string);
+    Some((oisp, specific))
+}
+
+/// RFC 3339 (`2026-11-25T10:00:00Z`), a date (`2026-11-25`, UTC midnight), or a duration ago
+/// (`90s`, `10m`, `2h`, `7d`).
+pub fn parse_time(s: &str, now_ns: u64) -> Result<u64> {
+    let s = s.trim();
+    if let Some(unit) = s.chars().last().filter(|c| "smhdw".contains(*c)) {
+        if let Ok(n) = s[..s.len() - 1].parse::<u64>() {
+            let secs = n * match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                _ => 604_800,
+            };
+            return Ok(now_ns.saturating_sub(secs.saturating_mul(1_000_000_000)));
+        }
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return nanos(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let t = d.and_hms_opt(0, 0, 0).context("date")?.and_utc();
+        return nanos(t);
+    }
+    bail!("`{s}` is not a time: use RFC 3339 (2026-11-25T10:00:00Z), a date (2026-11-25) or a duration ago (10m, 2h, 7d)")
+}
+
+fn nanos(t: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+    t.timestamp_nanos_opt()
+        .and_then(|n| u64::try_from(n).ok())
+        .context("time out of range")
+}
+
+/// Now, in nanoseconds since the epoch.
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_in_every_documented_form() {
+        let now = 10_000 * 1_000_000_000;
+        assert_eq!(parse_time("10m", now).unwrap(), now - 600 * 1_000_000_000);
+        assert_eq!(parse_time("1d", now).unwrap(), 0);
+        assert_eq!(
+            parse_time("1970-01-01T00:00:01Z", now).unwrap(),
+            1_000_000_000
+        );
+        assert_eq!(
+            parse_time("1970-01-02", now).unwrap(),
+            86_400 * 1_000_000_000
+        );
+        assert!(parse_time("yesterday", now).is_err());
+    }
+}

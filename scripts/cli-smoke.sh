@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# End-to-end checks of the oisp-sensor CLI as a user runs it: demo → show → analyze, replay,
+# status, bad input, secret redaction, file modes, and the costs report against the bundle's
+# prices. Usage: scripts/cli-smoke.sh PATH/TO/oisp-sensor
+set -euo pipefail
+BIN=$(realpath "${1:?usage: cli-smoke.sh BINARY}")
+cd "$(dirname "$0")/.."
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+
+# demo writes the default events file (here redirected by OISP_EVENTS_FILE) with mode 0600.
+export OISP_EVENTS_FILE="$T/state/events.jsonl"
+"$BIN" demo 2>"$T/demo.err"
+check "demo writes events" test -s "$OISP_EVENTS_FILE"
+check "events file is 0600" test "$(stat -c %a "$OISP_EVENTS_FILE")" = 600
+check "demo reports what it did" grep -q "AI calls" "$T/demo.err"
+# Masked secrets keep an 8-character prefix (e.g. "sk-proj-", "TESTKEYm"); nothing after it.
+check "no API key reaches the events file" bash -c "! grep -Eq 'TESTKEY[A-Za-z0-9_-]{2}' '$OISP_EVENTS_FILE'"
+
+# show: readable timeline with model, tokens, cost; no colour when NO_COLOR or not a TTY.
+NO_COLOR=1 "$BIN" show >"$T/show.txt"
+check "show names models" grep -q "gpt-4o-mini" "$T/show.txt"
+check "show prints tokens and cost" grep -Eq "tok · \\\$[0-9.]+" "$T/show.txt"
+check "show prints time to first token" grep -q "ttft" "$T/show.txt"
+check "show has no escape codes" bash -c "! grep -q $'\\x1b' '$T/show.txt'"
+"$BIN" show --type agent.tool_call --json >"$T/tools.jsonl"
+check "show --type filters" python3 -c "
+import json,sys
+ev=[json.loads(l) for l in open('$T/tools.jsonl')]
+sys.exit(0 if ev and all(e['event_type']=='agent.tool_call' for e in ev) else 1)"
+"$BIN" show --provider anthropic --json --limit 3 >"$T/anth.jsonl"
+check "show --provider --limit" test "$(wc -l <"$T/anth.jsonl")" = 3
+"$BIN" demo -o - 2>/dev/null | "$BIN" show -i - --process curl >"$T/pipe.txt"
+check "demo -o - | show reads a pipe" grep -q "curl\[" "$T/pipe.txt"
+check "show --since in the future is empty" bash -c "[ -z \"\$('$BIN' show --since 2999-01-01 2>/dev/null)\" ]"
+
+# analyze: costs total equals usage × bundle prices, recomputed here from the bundle itself.
+"$BIN" analyze --report costs --format json >"$T/costs.json"
+check "analyze costs equals usage x bundle prices" python3 - "$OISP_EVENTS_FILE" "$T/costs.json" <<'PY'
+import json, sys
+bundle = json.load(open("vendor/oisp-spec/spec/v0.1/bundle.json"))["models"]
+expected = 0.0
+priced = 0
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event_type"] != "ai.response":
+        continue
+    u = e["data"].get("usage") or {}
+    key = (e.get("attrs") or {}).get("pricing", {}).get("model_key")
+    if not key:
+        assert "total_cost_usd" not in u, e
+        continue
+    m = bundle[key]
+    p, c = u.get("prompt_tokens", 0), u.get("completion_tokens", 0)
+    cached, reasoning = u.get("cached_tokens", 0), u.get("reasoning_tokens", 0)
+    rin, rout = m.get("input_cost_per_1k") or 0, m.get("output_cost_per_1k") or 0
+    cost = ((p - cached) * rin + cached * (m.get("cache_read_cost_per_1k") or rin)
+            + (c - reasoning) * rout + reasoning * (m.get("reasoning_cost_per_1k") or rout)) / 1000
+    assert abs(cost - u["total_cost_usd"]) < 1e-12, (key, cost, u)
+    expected += cost
+    priced += 1
+total = json.load(open(sys.argv[2]))["totals"]["cost_usd"]
+assert priced > 20, priced
+assert abs(total - expected) < 1e-6, (total, expected)
+print(f"     {priced} priced responses, total ${total:.6f} = recomputed ${expected:.6f}")
+PY
+for r in summary providers models tools processes; do
+  for f in text json csv; do
+    "$BIN" analyze --report $r --format $f >"$T/a.$r.$f" || bad "analyze $r $f"
+  done
+done
+check "analyze csv has a header" grep -q "^provider,calls" "$T/a.providers.csv"
+check "analyze json parses" python3 -c "import json; json.load(open('$T/a.models.json'))"
+
+# replay of a fixture equals what demo decoded for it.
+"$BIN" replay fixtures/captures/curl-h2.oraw -o "$T/h2.jsonl" 2>/dev/null
+check "replay writes events" test "$(grep -c '"ai.response"' "$T/h2.jsonl")" = 7
+
+# bad input: clear errors, documented exit codes, never a panic.
+head -c 5000 fixtures/captures/curl-h1.oraw >"$T/cut.oraw"
+set +e
+"$BIN" replay "$T/cut.oraw" -o "$T/cut.jsonl" 2>"$T/cut.err"; rc=$?
+"$BIN" replay /etc/hostname 2>"$T/magic.err"; rc2=$?
+"$BIN" show -i /nonexistent 2>"$T/nofile.err"; rc3=$?
+"$BIN" show --bogus 2>/dev/null; rc4=$?
+"$BIN" status >/dev/null; rc5=$?
+set -e
+check "truncated capture: exit 1 with offset" bash -c "[ $rc = 1 ] && grep -q 'truncated' '$T/cut.err'"
+check "truncated capture: events before the cut kept" test -s "$T/cut.jsonl"
+check "not a capture: clear error" bash -c "[ $rc2 = 1 ] && grep -q 'bad magic' '$T/magic.err'"
+check "missing events file: exit 1 and a hint" bash -c "[ $rc3 = 1 ] && grep -q 'oisp-sensor demo' '$T/nofile.err'"
+check "unknown flag: exit 2" test "$rc4" = 2
+check "status: exit 0 or 3" bash -c "[ $rc5 = 0 ] || [ $rc5 = 3 ]"
+check "status --json parses" bash -c "'$BIN' status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"kernel\"]'"
+printf '{"not":"an event"}\n' >"$T/mixed.jsonl"; head -2 "$OISP_EVENTS_FILE" >>"$T/mixed.jsonl"
+"$BIN" show -i "$T/mixed.jsonl" --json >"$T/mixed.out" 2>"$T/mixed.err"
+check "bad lines are reported, good ones shown" bash -c "grep -q 'line 1' '$T/mixed.err' && [ \$(wc -l <'$T/mixed.out') = 2 ]"
+
+echo "cli-smoke: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds oisp-sensor and runs every test: formatting, lints, unit/integration tests (incl. schema
+# validation of every emitted event, golden fixtures, fuzz-corpus replay), the mock provider's own
+# tests, and an end-to-end run of the CLI. Assumes scripts/install-deps.sh has run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo build (release binary for the CLI checks)"
+cargo build --release --locked -p oisp-sensor
+
+step "mock provider: raw-format round-trip tests (Python)"
+python3 tools/mock-provider/test_oraw.py
+
+step "CLI end to end: demo → show → analyze"
+bash scripts/cli-smoke.sh target/release/oisp-sensor
+
+step "cargo test (workspace)"
+cargo test --workspace --locked 2>&1 | tee target/cargo-test.log
+# One closing line for CI: the sum of every test binary's results.
+awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {printf "\n%d passed, %d failed, %d skipped\n", p, f, i}' target/cargo-test.log
