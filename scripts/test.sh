@@ -19,10 +19,13 @@ step "cargo build (release binary for the CLI checks)"
 cargo build --release --locked -p oisp-sensor
 
 step "mock provider: raw-format round-trip tests (Python)"
-python3 tools/mock-provider/test_oraw.py
+python3 -m unittest -q tools/mock-provider/test_oraw.py
 
 step "CLI end to end: demo → show → analyze"
 bash scripts/cli-smoke.sh target/release/oisp-sensor
+
+step "real clients (PyPI openai/anthropic, npm openai, curl h1/h2) → mock → decode"
+bash scripts/live-record-check.sh target/release/oisp-sensor
 
 step "cargo test (workspace)"
 cargo test --workspace --locked 2>&1 | tee target/cargo-test.log

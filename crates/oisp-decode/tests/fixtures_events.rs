@@ -126,9 +126,12 @@ fn first_text(r: &oisp_event::AiResponse) -> String {
     }
 }
 
+/// (status, model, first choice text, total tokens) of one response.
+type ResponseSummary = (Option<u16>, Option<String>, String, Option<u64>);
+
 #[test]
 fn curl_over_http1_and_http2_decode_identically() {
-    let summarise = |name| -> Vec<(Option<u16>, Option<String>, String, Option<u64>)> {
+    let summarise = |name| -> Vec<ResponseSummary> {
         responses(&decode(name))
             .iter()
             .map(|r| {

@@ -17,12 +17,6 @@ impl Style {
         }
     }
 
-    /// Never colour (for tests and files).
-    #[cfg(test)]
-    pub fn plain() -> Self {
-        Style { on: false }
-    }
-
     fn paint(&self, code: &str, text: &str) -> String {
         if self.on {
             format!("\x1b[{code}m{text}\x1b[0m")
