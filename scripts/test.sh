@@ -8,6 +8,9 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n=== %s\n' "$*"; }
+TARGET=${CARGO_TARGET_DIR:-target}
+BIN="$TARGET/release/oisp-sensor"
+mkdir -p "$TARGET"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -22,12 +25,12 @@ step "mock provider: raw-format round-trip tests (Python)"
 python3 -m unittest -q tools/mock-provider/test_oraw.py
 
 step "CLI end to end: demo → show → analyze"
-bash scripts/cli-smoke.sh target/release/oisp-sensor
+bash scripts/cli-smoke.sh "$BIN"
 
 step "real clients (PyPI openai/anthropic, npm openai, curl h1/h2) → mock → decode"
-bash scripts/live-record-check.sh target/release/oisp-sensor
+bash scripts/live-record-check.sh "$BIN"
 
 step "cargo test (workspace)"
-cargo test --workspace --locked 2>&1 | tee target/cargo-test.log
+cargo test --workspace --locked 2>&1 | tee "$TARGET/cargo-test.log"
 # One closing line for CI: the sum of every test binary's results.
-awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {printf "\n%d passed, %d failed, %d skipped\n", p, f, i}' target/cargo-test.log
+awk '/^test result:/ {p+=$4; f+=$6; i+=$8} END {printf "\n%d passed, %d failed, %d skipped\n", p, f, i}' "$TARGET/cargo-test.log"
