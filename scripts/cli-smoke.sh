@@ -38,6 +38,17 @@ check "show --provider --limit" test "$(wc -l <"$T/anth.jsonl")" = 3
 check "demo -o - | show reads a pipe" grep -q "curl\[" "$T/pipe.txt"
 check "show --since in the future is empty" bash -c "[ -z \"\$('$BIN' show --since 2999-01-01 2>/dev/null)\" ]"
 
+# show --follow prints events appended after it started.
+head -20 "$OISP_EVENTS_FILE" >"$T/follow.jsonl"
+NO_COLOR=1 "$BIN" show -i "$T/follow.jsonl" --follow --type ai.response >"$T/follow.out" &
+fpid=$!
+sleep 1
+before=$(wc -l <"$T/follow.out")
+tail -n +21 "$OISP_EVENTS_FILE" >>"$T/follow.jsonl"
+sleep 1.5
+kill "$fpid"; wait "$fpid" 2>/dev/null || true
+check "show --follow picks up appended events" test "$(wc -l <"$T/follow.out")" -gt $((before + 20))
+
 # analyze: costs total equals usage × bundle prices, recomputed here from the bundle itself.
 "$BIN" analyze --report costs --format json >"$T/costs.json"
 check "analyze costs equals usage x bundle prices" python3 - "$OISP_EVENTS_FILE" "$T/costs.json" <<'PY'

@@ -8,4 +8,6 @@ pub mod engine;
 pub mod http;
 pub mod providers;
 
-pub use engine::{decode_records, DecodeStats, Decoder, DecoderConfig};
+pub use engine::{
+    decode_records, decode_records_with, DecodeStats, Decoder, DecoderConfig, SystemRecordOrigin,
+};

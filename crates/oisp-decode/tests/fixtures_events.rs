@@ -5,7 +5,7 @@
 //! (`fixtures/golden/NAME.jsonl`; regenerate with `UPDATE_GOLDEN=1 cargo test -p oisp-decode
 //! --test fixtures_events` and review the diff).
 
-use oisp_decode::decode_records;
+use oisp_decode::{decode_records_with, DecoderConfig, SystemRecordOrigin};
 use oisp_event::{Event, EventData};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,20 @@ fn decode(name: &str) -> Vec<Event> {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (records, err) = oisp_capture::read_all(&bytes);
     assert!(err.is_none(), "{name}: {err:?}");
-    decode_records(&records).0
+    let meta = oisp_capture::RawReader::new(&bytes[..])
+        .unwrap()
+        .meta()
+        .to_string();
+    let cfg = DecoderConfig {
+        system_records: SystemRecordOrigin::from_capture_meta(&meta),
+        ..Default::default()
+    };
+    assert_eq!(
+        cfg.system_records,
+        SystemRecordOrigin::Procfs,
+        "{name}: recorder meta"
+    );
+    decode_records_with(cfg, &records).0
 }
 
 /// Expected (ai calls, tool calls, tool results) per fixture, from the recorded scenarios.

@@ -35,9 +35,18 @@ fn main() {
     };
     match result {
         Ok(code) => std::process::exit(code),
+        Err(e) if is_broken_pipe(&e) => std::process::exit(exit::OK),
         Err(e) => {
             eprintln!("oisp-sensor: error: {e:#}");
             std::process::exit(exit::ERROR);
         }
     }
+}
+
+/// A reader of our output went away (`oisp-sensor show | head`): not an error worth reporting.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

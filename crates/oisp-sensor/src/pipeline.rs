@@ -6,7 +6,7 @@
 use crate::events_io::write_event;
 use anyhow::{Context, Result};
 use oisp_capture::{RawReader, RawRecord};
-use oisp_decode::{DecodeStats, Decoder};
+use oisp_decode::{DecodeStats, Decoder, DecoderConfig, SystemRecordOrigin};
 use oisp_event::Event;
 use oisp_pipeline::Redactor;
 use std::io::{Read, Write};
@@ -20,6 +20,8 @@ pub struct Pipeline<'a> {
     written: u64,
     /// Counters of captures already finished (see [`Pipeline::finish`]).
     done: DecodeStats,
+    /// How the current decoder treats process/file/network records.
+    system_records: SystemRecordOrigin,
 }
 
 impl<'a> Pipeline<'a> {
@@ -31,6 +33,7 @@ impl<'a> Pipeline<'a> {
             buf: Vec::new(),
             written: 0,
             done: DecodeStats::default(),
+            system_records: SystemRecordOrigin::default(),
         }
     }
 
@@ -44,6 +47,16 @@ impl<'a> Pipeline<'a> {
     pub fn push_raw<R: Read>(&mut self, input: R, name: &str) -> Result<()> {
         let mut reader =
             RawReader::new(input).with_context(|| format!("cannot read raw capture {name}"))?;
+        let origin = SystemRecordOrigin::from_capture_meta(reader.meta());
+        if origin != self.system_records {
+            // Each capture gets a decoder configured for how its records were observed.
+            self.finish()?;
+            self.system_records = origin;
+            self.decoder = Decoder::new(DecoderConfig {
+                system_records: origin,
+                ..Default::default()
+            });
+        }
         loop {
             match reader.next_record() {
                 Ok(Some(rec)) => self.push(&rec)?,
@@ -68,7 +81,11 @@ impl<'a> Pipeline<'a> {
     /// then take another, independent capture (connection ids start afresh).
     pub fn finish(&mut self) -> Result<()> {
         self.decoder.finish(&mut self.buf);
-        let finished = std::mem::take(&mut self.decoder);
+        let fresh = Decoder::new(DecoderConfig {
+            system_records: self.system_records,
+            ..Default::default()
+        });
+        let finished = std::mem::replace(&mut self.decoder, fresh);
         add_stats(&mut self.done, &finished.stats());
         self.drain()?;
         self.out.flush()?;

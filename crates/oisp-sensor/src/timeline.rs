@@ -109,9 +109,7 @@ fn request_line(req_ev: &Event, s: &Style) -> String {
     let EventData::AiRequest(req) = &req_ev.data else {
         return render_single(req_ev, s);
     };
-    let provider = crate::filter::provider_of(req_ev)
-        .map(|(o, sp)| sp.unwrap_or(o))
-        .unwrap_or_else(|| "?".into());
+    let provider = provider_label(req_ev);
     let model = req
         .model
         .as_ref()
@@ -136,6 +134,23 @@ fn request_line(req_ev: &Event, s: &Style) -> String {
         s.cyan("›"),
         excerpt(&prompt)
     )
+}
+
+/// The provider's specific name (`openai`, `deepseek`, ...); for an OpenAI-compatible endpoint
+/// the sensor could not name, the host it was called on (`localhost:8080`).
+fn provider_label(ev: &Event) -> String {
+    match crate::filter::provider_of(ev) {
+        Some((_, Some(specific))) => specific,
+        Some((oisp, None)) => ev
+            .attrs
+            .as_ref()
+            .and_then(|a| a.get("http"))
+            .and_then(|h| h.get("host"))
+            .and_then(|h| h.as_str())
+            .map(|h| format!("{oisp}@{h}"))
+            .unwrap_or(oisp),
+        None => "?".into(),
+    }
 }
 
 /// `‹ response excerpt  tokens · cost · latency` for an `ai.response`.
@@ -313,7 +328,9 @@ pub fn fmt_usd(v: f64) -> String {
         format!("{v:.2}")
     } else if v >= 0.01 {
         format!("{v:.4}")
-    } else {
+    } else if v >= 0.0001 || v == 0.0 {
         format!("{v:.6}")
+    } else {
+        format!("{v:.8}")
     }
 }

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 /// Context for the events of one exchange (or one system record).
 pub struct EventContext {
     pub process: ProcessInfo,
+    /// For system events: how the record was observed.
+    pub system_origin: super::SystemRecordOrigin,
     pub source: Option<DataSource>,
     pub confidence: Confidence,
     pub conn_id: Option<u64>,
@@ -104,6 +106,7 @@ impl EventContext {
         c.limitations
             .extend(ex.warnings.iter().chain(&call.warnings).take(16).cloned());
         EventContext {
+            system_origin: dec.cfg.system_records,
             process: dec.procs.context(ex.conn.pid, ex.conn.tid),
             source: ex.conn.source,
             confidence: c,
@@ -113,11 +116,16 @@ impl EventContext {
 
     /// Context for a process/file/network record of `pid`.
     pub fn for_system(dec: &Decoder, pid: u32, tid: u32) -> Self {
+        let origin = dec.cfg.system_records;
         let mut c = Confidence::new(ConfidenceLevel::High, Completeness::Full);
         c.process_attribution = Some(ProcessAttribution::Direct);
         c.content_source = Some(ContentSource::None);
-        c.reasons.push("kernel_tracepoint".into());
+        c.reasons.push(match origin {
+            super::SystemRecordOrigin::KernelTracepoints => "kernel_tracepoint".into(),
+            super::SystemRecordOrigin::Procfs => "procfs_snapshot".into(),
+        });
         EventContext {
+            system_origin: origin,
             process: dec.procs.context(pid, tid),
             source: None,
             confidence: c,
@@ -140,9 +148,14 @@ impl EventContext {
     ) -> Event {
         let source = match self.source {
             Some(_) => source_for(self.source, capture_point),
-            None => Source::sensor()
-                .with_capture_method(CaptureMethod::EbpfTracepoint)
-                .with_capture_point(capture_point),
+            None => match self.system_origin {
+                super::SystemRecordOrigin::KernelTracepoints => Source::sensor()
+                    .with_capture_method(CaptureMethod::EbpfTracepoint)
+                    .with_capture_point(capture_point),
+                super::SystemRecordOrigin::Procfs => Source::sensor()
+                    .with_capture_method(CaptureMethod::Other)
+                    .with_capture_point("procfs"),
+            },
         };
         let mut ev = Event::new(data, ts(at), id)
             .with_process(self.process.clone())

@@ -29,9 +29,40 @@ use oisp_capture::{ConnRole, RawRecord, Timestamp};
 use oisp_event::{Event, SensorWarning};
 use std::collections::HashMap;
 
+/// How process, file and network records were observed; it decides their events' `source`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SystemRecordOrigin {
+    /// Kernel tracepoints (live eBPF capture).
+    #[default]
+    KernelTracepoints,
+    /// Read from /proc by a user-space recorder (the mock provider's fixture recorder).
+    Procfs,
+}
+
+impl SystemRecordOrigin {
+    /// The origin a raw capture's metadata declares: `"system_records": "procfs"`, or a file
+    /// written by the mock provider's recorder (which reads processes from /proc). Anything else
+    /// is kernel tracepoints.
+    pub fn from_capture_meta(meta_json: &str) -> Self {
+        let meta: serde_json::Value = serde_json::from_str(meta_json).unwrap_or_default();
+        let declared = meta.get("system_records").and_then(|v| v.as_str());
+        let by_recorder = meta
+            .get("created_by")
+            .and_then(|v| v.as_str())
+            .is_some_and(|c| c.contains("MockRecorder"));
+        if declared == Some("procfs") || (declared.is_none() && by_recorder) {
+            SystemRecordOrigin::Procfs
+        } else {
+            SystemRecordOrigin::KernelTracepoints
+        }
+    }
+}
+
 /// Tunables of the decoder; `Default` gives production values.
 #[derive(Debug, Clone, Default)]
 pub struct DecoderConfig {
+    /// Where process/file/network records came from.
+    pub system_records: SystemRecordOrigin,
     pub tracker: TrackerConfig,
     /// Also report exchanges seen from the server side of a connection (a local model server
     /// or test mock). Off by default so one call seen by both ends is reported once.
@@ -247,7 +278,15 @@ impl Decoder {
 pub fn decode_records<'a>(
     records: impl IntoIterator<Item = &'a RawRecord>,
 ) -> (Vec<Event>, DecodeStats) {
-    let mut dec = Decoder::default();
+    decode_records_with(DecoderConfig::default(), records)
+}
+
+/// [`decode_records`] with a configuration.
+pub fn decode_records_with<'a>(
+    cfg: DecoderConfig,
+    records: impl IntoIterator<Item = &'a RawRecord>,
+) -> (Vec<Event>, DecodeStats) {
+    let mut dec = Decoder::new(cfg);
     let mut out = Vec::new();
     for r in records {
         dec.push(r, &mut out);
