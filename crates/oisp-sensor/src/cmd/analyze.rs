@@ -145,14 +145,6 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-fn totals_row(label: &str, pad: usize, a: &Agg, tail: Vec<Cell>) -> Vec<Cell> {
-    let mut row = vec![Cell::Text(label.into())];
-    row.extend(std::iter::repeat_n(Cell::Empty, pad));
-    row.extend([Cell::Int(a.calls), Cell::Int(a.errors)]);
-    row.extend(tail);
-    row
-}
-
 fn summary(events: &[Event]) -> Table {
     let calls = calls(events);
     let mut all = Agg::default();
@@ -196,129 +188,102 @@ fn summary(events: &[Event]) -> Table {
     }
 }
 
-fn grouped<K: Ord + Clone>(calls: &[Call], key: impl Fn(&Call) -> K) -> (BTreeMap<K, Agg>, Agg) {
-    let mut groups: BTreeMap<K, Agg> = BTreeMap::new();
+/// A table of AI calls grouped by `key` (one column per key part), each row: the key, calls,
+/// errors, then `tail` of the group's totals; a totals row closes it.
+fn grouped_table(
+    title: &str,
+    key_columns: &[&'static str],
+    tail_columns: &[&'static str],
+    calls: &[Call],
+    key: impl Fn(&Call) -> Vec<String>,
+    tail: impl Fn(&Agg) -> Vec<Cell>,
+) -> Table {
+    let mut groups: BTreeMap<Vec<String>, Agg> = BTreeMap::new();
     let mut all = Agg::default();
     for c in calls {
         groups.entry(key(c)).or_default().add(c);
         all.add(c);
     }
-    (groups, all)
+    let row = |k: Vec<Cell>, a: &Agg| {
+        let mut r = k;
+        r.extend([Cell::Int(a.calls), Cell::Int(a.errors)]);
+        r.extend(tail(a));
+        r
+    };
+    let mut total_key = vec![Cell::Text("total".into())];
+    total_key.extend(std::iter::repeat_n(Cell::Empty, key_columns.len() - 1));
+    let mut columns = key_columns.to_vec();
+    columns.extend(["calls", "errors"]);
+    columns.extend(tail_columns);
+    Table {
+        title: title.into(),
+        columns,
+        rows: groups
+            .iter()
+            .map(|(k, a)| row(k.iter().cloned().map(Cell::Text).collect(), a))
+            .collect(),
+        totals: Some(row(total_key, &all)),
+    }
 }
 
 fn costs(events: &[Event]) -> Table {
-    let (groups, all) = grouped(&calls(events), |c| (c.provider.clone(), c.model.clone()));
-    let row = |a: &Agg| {
-        vec![
-            Cell::Int(a.prompt),
-            Cell::Int(a.completion),
-            Cell::Int(a.cached),
-            Cell::Usd(a.cost),
-            Cell::Int(a.unpriced),
-        ]
-    };
-    Table {
-        title: "Costs by provider and model (USD, from the OISP bundle's prices)".into(),
-        columns: vec![
-            "provider",
-            "model",
-            "calls",
-            "errors",
+    grouped_table(
+        "Costs by provider and model (USD, from the OISP bundle's prices)",
+        &["provider", "model"],
+        &[
             "prompt_tokens",
             "completion_tokens",
             "cached_tokens",
             "cost_usd",
             "unpriced_calls",
         ],
-        rows: groups
-            .iter()
-            .map(|((p, m), a)| {
-                let mut r = vec![
-                    Cell::Text(p.clone()),
-                    Cell::Text(m.clone()),
-                    Cell::Int(a.calls),
-                    Cell::Int(a.errors),
-                ];
-                r.extend(row(a));
-                r
-            })
-            .collect(),
-        totals: Some(totals_row("total", 1, &all, row(&all))),
-    }
+        &calls(events),
+        |c| vec![c.provider.clone(), c.model.clone()],
+        |a| {
+            vec![
+                Cell::Int(a.prompt),
+                Cell::Int(a.completion),
+                Cell::Int(a.cached),
+                Cell::Usd(a.cost),
+                Cell::Int(a.unpriced),
+            ]
+        },
+    )
 }
 
 fn providers(events: &[Event]) -> Table {
-    let (groups, all) = grouped(&calls(events), |c| c.provider.clone());
-    let tail = |a: &Agg| {
-        vec![
-            Cell::Int(a.prompt + a.completion),
-            Cell::Usd(a.cost),
-            a.avg_latency(),
-        ]
-    };
-    Table {
-        title: "AI calls by provider".into(),
-        columns: vec![
-            "provider",
-            "calls",
-            "errors",
-            "tokens",
-            "cost_usd",
-            "avg_latency_ms",
-        ],
-        rows: groups
-            .iter()
-            .map(|(p, a)| {
-                let mut r = vec![
-                    Cell::Text(p.clone()),
-                    Cell::Int(a.calls),
-                    Cell::Int(a.errors),
-                ];
-                r.extend(tail(a));
-                r
-            })
-            .collect(),
-        totals: Some(totals_row("total", 0, &all, tail(&all))),
-    }
+    grouped_table(
+        "AI calls by provider",
+        &["provider"],
+        &["tokens", "cost_usd", "avg_latency_ms"],
+        &calls(events),
+        |c| vec![c.provider.clone()],
+        |a| {
+            vec![
+                Cell::Int(a.prompt + a.completion),
+                Cell::Usd(a.cost),
+                a.avg_latency(),
+            ]
+        },
+    )
 }
 
 fn models(events: &[Event]) -> Table {
-    let (groups, all) = grouped(&calls(events), |c| (c.model.clone(), c.provider.clone()));
-    let tail = |a: &Agg| {
-        vec![
-            Cell::Int(a.prompt + a.completion),
-            Cell::Usd(a.cost),
-            a.avg_latency(),
-            a.avg_ttft(),
-        ]
-    };
-    Table {
-        title: "AI calls by model".into(),
-        columns: vec![
-            "model",
-            "provider",
-            "calls",
-            "errors",
-            "tokens",
-            "cost_usd",
-            "avg_latency_ms",
-            "avg_ttft_ms",
-        ],
-        rows: groups
-            .iter()
-            .map(|((m, p), a)| {
-                let mut r = vec![
-                    Cell::Text(m.clone()),
-                    Cell::Text(p.clone()),
-                    Cell::Int(a.calls),
-                    Cell::Int(a.errors),
-                ];
-                r.extend(tail(a));
-                r
-            })
-            .collect(),
-        totals: Some(totals_row("total", 1, &all, tail(&all))),
-    }
+    grouped_table(
+        "AI calls by model",
+        &["model", "provider"],
+        &["tokens", "cost_usd", "avg_latency_ms", "avg_ttft_ms"],
+        &calls(events),
+        |c| vec![c.model.clone(), c.provider.clone()],
+        |a| {
+            vec![
+                Cell::Int(a.prompt + a.completion),
+                Cell::Usd(a.cost),
+                a.avg_latency(),
+                a.avg_ttft(),
+            ]
+        },
+    )
 }
 
 fn tools(events: &[Event]) -> Table {
