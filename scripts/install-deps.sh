@@ -11,6 +11,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 pkgs=(build-essential pkg-config ca-certificates curl git tmux)
+# eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
+# from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
+pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)
 # Keep an existing Node (e.g. NodeSource's, which bundles npm) and Python; install Debian's otherwise.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -45,6 +45,12 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Show what this build supports and what the running kernel offers for capture.
     Status(StatusArgs),
+    /// Capture live with eBPF (as root) until Ctrl-C or SIGTERM: AI calls over TLS and the
+    /// processes, files and connections around them.
+    ///
+    /// Prints one line to stderr once every probe is attached. Events go to the default events
+    /// file unless -o is given.
+    Record(RecordArgs),
 }
 
 #[derive(Debug, Args)]
@@ -146,4 +152,36 @@ pub struct StatusArgs {
     /// Print the checklist as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// Write events (JSON Lines) here; `-` for standard output. Default: the default events file.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write every captured record to this raw capture file (for `replay` and bug reports).
+    #[arg(long, value_name = "FILE")]
+    pub raw_out: Option<PathBuf>,
+    /// Only processes with this name (kernel comm, first 15 characters; filtered in the kernel).
+    #[arg(short = 'p', long = "process", value_name = "NAME")]
+    pub process: Option<String>,
+    /// Only this process id (filtered in the kernel).
+    #[arg(long, value_name = "N")]
+    pub pid: Option<u32>,
+    /// Do not capture TLS plaintext (OpenSSL uprobes).
+    #[arg(long)]
+    pub no_ssl: bool,
+    /// Do not report process exec/exit/fork events.
+    #[arg(long)]
+    pub no_process: bool,
+    /// Do not capture file operations.
+    #[arg(long)]
+    pub no_file: bool,
+    /// Do not capture connect(2) calls.
+    #[arg(long)]
+    pub no_network: bool,
+    /// Report process, file and network activity of every process, not only of processes that
+    /// talked TLS as clients, their ancestors and their descendants.
+    #[arg(long)]
+    pub all_processes: bool,
 }

@@ -32,6 +32,7 @@ fn main() {
         Command::Replay(a) => cmd::replay::run(&a),
         Command::Show(a) => cmd::show::run(&a),
         Command::Analyze(a) => cmd::analyze::run(&a),
+        Command::Record(a) => cmd::record::run(&a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod demo;
+pub mod record;
 pub mod replay;
 pub mod show;
 pub mod status;

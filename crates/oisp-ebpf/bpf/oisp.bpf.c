@@ -1,0 +1,762 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * oisp-sensor capture programs: TLS plaintext (OpenSSL uprobes), process lifecycle (BTF
+ * tracepoints) and file/network syscalls (syscall tracepoints). No kprobes: this must run on
+ * kernels built without CONFIG_KPROBES.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "oisp.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by userspace before load: kernel-side filters (0 / empty = off). */
+const volatile __u32 targ_tgid = 0;
+const volatile char targ_comm[OISP_COMM_LEN] = {};
+const volatile __u8 filter_comm = 0;
+/* The sensor's own process: never traced (its output writes would feed back). */
+const volatile __u32 self_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024 * 1024);
+} tls_ring SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} sys_ring SEC(".maps");
+
+/* Records that could not be written (ring full), and bytes cut from oversized calls. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, OISP_LOST_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oisp_tls_data);
+} tls_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oisp_exec);
+} exec_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oisp_file);
+} file_scratch SEC(".maps");
+
+#define CALL_WRITE 0
+#define CALL_READ 1
+#define CALL_WRITE_EX 2
+#define CALL_READ_EX 3
+
+/* Arguments of an SSL_* call in progress, keyed by pid_tgid. */
+struct ssl_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 out_len; /* size_t* of the _ex forms */
+	__u32 kind;
+	__s32 fd; /* socket fd seen during the call, or -1 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ssl_call);
+} ssl_calls SEC(".maps");
+
+struct seq_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 dir;
+};
+
+/* Next stream offset per session and direction. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct seq_key);
+	__type(value, __u64);
+} seqs SEC(".maps");
+
+/* Sessions whose fd is not known yet (memory BIOs, as in Node): pid_tgid -> SSL*. The next
+ * socket write of that thread ties them to an fd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} fd_wanted SEC(".maps");
+
+/* Syscall arguments stashed at sys_enter for sys_exit, keyed by pid_tgid. */
+struct sys_args {
+	__u64 a0;
+	__u64 a1;
+	__u64 a2;
+	__u64 a3;
+	__u64 a4;
+	__u32 nr;
+};
+
+#define NR_OPENAT 1
+#define NR_RENAMEAT 2
+#define NR_UNLINKAT 3
+#define NR_CONNECT 4
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct sys_args);
+} sys_pending SEC(".maps");
+
+static __always_inline void count_lost(__u32 slot, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&lost, &slot);
+	if (v)
+		__sync_fetch_and_add(v, n);
+}
+
+static __always_inline bool comm_matches(void)
+{
+	char comm[OISP_COMM_LEN];
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (int i = 0; i < OISP_COMM_LEN; i++) {
+		if (comm[i] != targ_comm[i])
+			return false;
+		if (comm[i] == 0)
+			break;
+	}
+	return true;
+}
+
+/* True when the kernel-side filters (--pid, -p) exclude the current task. */
+static __always_inline bool filtered_out(void)
+{
+	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return true;
+	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
+		return true;
+	if (filter_comm && !comm_matches())
+		return true;
+	return false;
+}
+
+static __always_inline void fill_hdr(struct oisp_hdr *h, __u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	h->kind = kind;
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	h->_pad = 0;
+	h->ts_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct files_struct *files = BPF_CORE_READ(t, files);
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt || fd < 0)
+		return 0;
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned int)fd >= max)
+		return 0;
+	struct file **fda = BPF_CORE_READ(fdt, fd);
+	struct file *f = 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]);
+	return f;
+}
+
+/* The file mode of the current task's fd, or 0. */
+static __always_inline __u32 fd_mode(int fd)
+{
+	struct file *f = fd_file(fd);
+	if (!f)
+		return 0;
+	return BPF_CORE_READ(f, f_inode, i_mode);
+}
+
+#define S_IFMT_ 0170000
+#define S_IFREG_ 0100000
+#define S_IFSOCK_ 0140000
+
+/* ---------------------------------------------------------------- TLS ---- */
+
+static __always_inline int ssl_enter(__u64 ssl, __u64 buf, __u64 out_len, __u32 kind)
+{
+	if (filtered_out())
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_call c = { .ssl = ssl, .buf = buf, .out_len = out_len, .kind = kind, .fd = -1 };
+	bpf_map_update_elem(&ssl_calls, &id, &c, BPF_ANY);
+	return 0;
+}
+
+struct chunk_ctx {
+	__u64 ssl;
+	__u64 buf;
+	__u64 base;
+	__u64 copy; /* bytes to copy (<= OISP_MAX_CALL) */
+	__u64 truncated;
+	__s32 fd;
+	__u8 dir;
+	__u8 is_static;
+};
+
+static long emit_chunk(__u32 index, void *vctx)
+{
+	struct chunk_ctx *c = vctx;
+	__u64 off = (__u64)index * OISP_CHUNK;
+	if (off >= c->copy)
+		return 1;
+	__u64 len = c->copy - off;
+	if (len > OISP_CHUNK)
+		len = OISP_CHUNK;
+	__u32 zero = 0;
+	struct oisp_tls_data *d = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!d)
+		return 1;
+	fill_hdr(&d->h, OISP_EV_TLS_DATA);
+	d->ssl = c->ssl;
+	d->seq = c->base + off;
+	d->len = len;
+	d->truncated = (off + len >= c->copy) ? c->truncated : 0;
+	d->fd = c->fd;
+	d->dir = c->dir;
+	d->is_static = c->is_static;
+	d->_pad[0] = 0;
+	d->_pad[1] = 0;
+	if (bpf_probe_read_user(d->data, len, (void *)(c->buf + off)) < 0) {
+		/* unreadable user memory (paged out): report the chunk as lost */
+		count_lost(OISP_LOST_TLS, 1);
+		return 0;
+	}
+	__u64 size = offsetof(struct oisp_tls_data, data) + len;
+	if (size > sizeof(struct oisp_tls_data))
+		size = sizeof(struct oisp_tls_data);
+	if (bpf_ringbuf_output(&tls_ring, d, size, 0) < 0)
+		count_lost(OISP_LOST_TLS, 1);
+	return 0;
+}
+
+static __always_inline int ssl_exit(struct pt_regs *ctx, __u8 is_write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_call *c = bpf_map_lookup_elem(&ssl_calls, &id);
+	if (!c)
+		return 0;
+	struct ssl_call call = *c;
+	bpf_map_delete_elem(&ssl_calls, &id);
+
+	int ret = (int)PT_REGS_RC(ctx);
+	__u64 n = 0;
+	if (call.kind == CALL_WRITE || call.kind == CALL_READ) {
+		if (ret <= 0)
+			return 0;
+		n = ret;
+	} else {
+		if (ret != 1 || !call.out_len)
+			return 0;
+		__u64 got = 0;
+		bpf_probe_read_user(&got, sizeof(got), (void *)call.out_len);
+		n = got;
+	}
+	if (n == 0)
+		return 0;
+
+	__u8 dir = is_write ? OISP_DIR_EGRESS : OISP_DIR_INGRESS;
+	struct seq_key k = { .ssl = call.ssl, .tgid = id >> 32, .dir = dir };
+	__u64 *next = bpf_map_lookup_elem(&seqs, &k);
+	if (!next) {
+		__u64 zero = 0;
+		bpf_map_update_elem(&seqs, &k, &zero, BPF_NOEXIST);
+		next = bpf_map_lookup_elem(&seqs, &k);
+		if (!next)
+			return 0;
+	}
+	__u64 base = __sync_fetch_and_add(next, n);
+
+	struct chunk_ctx cc = {
+		.ssl = call.ssl,
+		.buf = call.buf,
+		.base = base,
+		.copy = n > OISP_MAX_CALL ? OISP_MAX_CALL : n,
+		.truncated = n > OISP_MAX_CALL ? n - OISP_MAX_CALL : 0,
+		.fd = call.fd,
+		.dir = dir,
+		.is_static = bpf_get_attach_cookie(ctx) ? 1 : 0,
+	};
+	if (cc.truncated)
+		count_lost(OISP_LOST_TRUNCATED_BYTES, cc.truncated);
+	__u32 chunks = (cc.copy + OISP_CHUNK - 1) / OISP_CHUNK;
+	bpf_loop(chunks, emit_chunk, &cc, 0);
+
+	if (is_write && call.fd < 0) {
+		/* Memory BIO (Node): the ciphertext goes out with this thread's next socket write. */
+		bpf_map_update_elem(&fd_wanted, &id, &call.ssl, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
+{
+	return ssl_enter((__u64)ssl, (__u64)buf, 0, CALL_WRITE);
+}
+
+SEC("uretprobe")
+int ssl_write_exit(struct pt_regs *ctx)
+{
+	return ssl_exit(ctx, 1);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ssl_read_enter, void *ssl, void *buf, int num)
+{
+	return ssl_enter((__u64)ssl, (__u64)buf, 0, CALL_READ);
+}
+
+SEC("uretprobe")
+int ssl_read_exit(struct pt_regs *ctx)
+{
+	return ssl_exit(ctx, 0);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
+{
+	return ssl_enter((__u64)ssl, (__u64)buf, (__u64)written, CALL_WRITE_EX);
+}
+
+SEC("uretprobe")
+int ssl_write_ex_exit(struct pt_regs *ctx)
+{
+	return ssl_exit(ctx, 1);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
+{
+	return ssl_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, CALL_READ_EX);
+}
+
+SEC("uretprobe")
+int ssl_read_ex_exit(struct pt_regs *ctx)
+{
+	return ssl_exit(ctx, 0);
+}
+
+static __always_inline void emit_tls_fd(__u64 ssl, int fd)
+{
+	struct oisp_tls_fd *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_TLS, 1);
+		return;
+	}
+	fill_hdr(&e->h, OISP_EV_TLS_FD);
+	e->ssl = ssl;
+	e->fd = fd;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ssl_set_fd_enter, void *ssl, int fd)
+{
+	if (filtered_out())
+		return 0;
+	emit_tls_fd((__u64)ssl, fd);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_UPROBE(ssl_free_enter, void *ssl)
+{
+	if (filtered_out() || !ssl)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct seq_key k = { .ssl = (__u64)ssl, .tgid = tgid, .dir = OISP_DIR_EGRESS };
+	bool known = bpf_map_delete_elem(&seqs, &k) == 0;
+	k.dir = OISP_DIR_INGRESS;
+	known = (bpf_map_delete_elem(&seqs, &k) == 0) || known;
+	if (!known)
+		return 0; /* never carried data: not worth a record */
+	struct oisp_tls_free *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_TLS, 1);
+		return 0;
+	}
+	fill_hdr(&e->h, OISP_EV_TLS_FREE);
+	e->ssl = (__u64)ssl;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* A socket syscall of a thread inside an SSL_* call tells which fd the session uses. */
+static __always_inline void note_socket_io(int fd, bool is_write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_call *c = bpf_map_lookup_elem(&ssl_calls, &id);
+	if (c) {
+		if (c->fd < 0 && (fd_mode(fd) & S_IFMT_) == S_IFSOCK_)
+			c->fd = fd;
+		return;
+	}
+	if (!is_write)
+		return;
+	__u64 *ssl = bpf_map_lookup_elem(&fd_wanted, &id);
+	if (!ssl)
+		return;
+	__u64 s = *ssl;
+	if ((fd_mode(fd) & S_IFMT_) != S_IFSOCK_)
+		return;
+	bpf_map_delete_elem(&fd_wanted, &id);
+	emit_tls_fd(s, fd);
+}
+
+SEC("tracepoint/syscalls/sys_enter_read")
+int tls_sys_read(struct trace_event_raw_sys_enter *ctx)
+{
+	note_socket_io(ctx->args[0], false);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int tls_sys_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	note_socket_io(ctx->args[0], false);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_readv")
+int tls_sys_readv(struct trace_event_raw_sys_enter *ctx)
+{
+	note_socket_io(ctx->args[0], false);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int tls_sys_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	note_socket_io(ctx->args[0], false);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int tls_sys_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	note_socket_io(ctx->args[0], true);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int tls_sys_write(struct trace_event_raw_sys_enter *ctx)
+{
+	note_socket_io(ctx->args[0], true);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int tls_sys_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	note_socket_io(ctx->args[0], true);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int tls_sys_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	note_socket_io(ctx->args[0], true);
+	return 0;
+}
+
+/* ------------------------------------------------------------ process ---- */
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (filtered_out())
+		return 0;
+	__u32 zero = 0;
+	struct oisp_exec *e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!e)
+		return 0;
+	fill_hdr(&e->h, OISP_EV_EXEC);
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	__u64 ug = bpf_get_current_uid_gid();
+	e->uid = (__u32)ug;
+	e->gid = ug >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	const char *fname = BPF_CORE_READ(bprm, filename);
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), fname);
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+	__u64 start = BPF_CORE_READ(mm, arg_start);
+	__u64 end = BPF_CORE_READ(mm, arg_end);
+	__u64 len = end > start ? end - start : 0;
+	if (len > OISP_ARGS_LEN)
+		len = OISP_ARGS_LEN;
+	e->args_len = 0;
+	if (len > 0 && bpf_probe_read_user(e->args, len, (void *)start) == 0)
+		e->args_len = len;
+	__u64 size = offsetof(struct oisp_exec, args) + e->args_len;
+	if (size > sizeof(*e))
+		size = sizeof(*e);
+	if (bpf_ringbuf_output(&sys_ring, e, size, 0) < 0)
+		count_lost(OISP_LOST_SYS, 1);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *p)
+{
+	if (BPF_CORE_READ(p, pid) != BPF_CORE_READ(p, tgid))
+		return 0; /* a thread, not the process */
+	if (filtered_out())
+		return 0;
+	struct oisp_exit *e = bpf_ringbuf_reserve(&sys_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_SYS, 1);
+		return 0;
+	}
+	fill_hdr(&e->h, OISP_EV_EXIT);
+	e->exit_code = BPF_CORE_READ(p, exit_code);
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0; /* a new thread */
+	if (filtered_out())
+		return 0;
+	struct oisp_fork *e = bpf_ringbuf_reserve(&sys_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_SYS, 1);
+		return 0;
+	}
+	fill_hdr(&e->h, OISP_EV_FORK);
+	e->parent_pid = BPF_CORE_READ(parent, tgid);
+	e->child_pid = BPF_CORE_READ(child, tgid);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* --------------------------------------------------------------- files ---- */
+
+static __always_inline int stash(__u32 nr, __u64 a0, __u64 a1, __u64 a2, __u64 a3, __u64 a4)
+{
+	if (filtered_out())
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sys_args a = { .a0 = a0, .a1 = a1, .a2 = a2, .a3 = a3, .a4 = a4, .nr = nr };
+	bpf_map_update_elem(&sys_pending, &id, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline struct sys_args *take(__u32 nr, struct sys_args *out)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct sys_args *a = bpf_map_lookup_elem(&sys_pending, &id);
+	if (!a)
+		return 0;
+	*out = *a;
+	bpf_map_delete_elem(&sys_pending, &id);
+	if (out->nr != nr)
+		return 0;
+	return out;
+}
+
+static __always_inline struct oisp_file *file_rec(__u32 kind, long ret)
+{
+	__u32 zero = 0;
+	struct oisp_file *f = bpf_map_lookup_elem(&file_scratch, &zero);
+	if (!f)
+		return 0;
+	fill_hdr(&f->h, kind);
+	f->result = ret;
+	f->bytes = 0;
+	f->fd = -1;
+	f->flags = 0;
+	f->dirfd = -100;
+	f->dirfd2 = -100;
+	f->path[0] = 0;
+	f->path2[0] = 0;
+	return f;
+}
+
+static __always_inline void file_out(struct oisp_file *f)
+{
+	if (bpf_ringbuf_output(&sys_ring, f, sizeof(*f), 0) < 0)
+		count_lost(OISP_LOST_SYS, 1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int file_openat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_OPENAT, ctx->args[0], ctx->args[1], ctx->args[2], 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int file_openat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sys_args a;
+	if (!take(NR_OPENAT, &a))
+		return 0;
+	struct oisp_file *f = file_rec(OISP_EV_FILE_OPEN, ctx->ret);
+	if (!f)
+		return 0;
+	f->dirfd = (int)a.a0;
+	f->flags = a.a2;
+	f->fd = ctx->ret >= 0 ? ctx->ret : -1;
+	bpf_probe_read_user_str(f->path, sizeof(f->path), (void *)a.a1);
+	file_out(f);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int file_write_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	int fd = ctx->args[0];
+	if (filtered_out())
+		return 0;
+	if ((fd_mode(fd) & S_IFMT_) != S_IFREG_)
+		return 0;
+	struct oisp_file *f = file_rec(OISP_EV_FILE_WRITE, 0);
+	if (!f)
+		return 0;
+	f->fd = fd;
+	f->bytes = ctx->args[2];
+	if (bpf_ringbuf_output(&sys_ring, f, offsetof(struct oisp_file, path), 0) < 0)
+		count_lost(OISP_LOST_SYS, 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_renameat2")
+int file_renameat2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_RENAMEAT, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], ctx->args[4]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_renameat")
+int file_renameat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_RENAMEAT, ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3], 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_rename")
+int file_rename_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_RENAMEAT, (__u64)-100, ctx->args[0], (__u64)-100, ctx->args[1], 0);
+}
+
+static __always_inline int rename_exit(long ret)
+{
+	struct sys_args a;
+	if (!take(NR_RENAMEAT, &a))
+		return 0;
+	struct oisp_file *f = file_rec(OISP_EV_FILE_RENAME, ret);
+	if (!f)
+		return 0;
+	f->dirfd = (int)a.a0;
+	f->dirfd2 = (int)a.a2;
+	f->flags = a.a4;
+	bpf_probe_read_user_str(f->path, sizeof(f->path), (void *)a.a1);
+	bpf_probe_read_user_str(f->path2, sizeof(f->path2), (void *)a.a3);
+	file_out(f);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_renameat2")
+int file_renameat2_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return rename_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_renameat")
+int file_renameat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return rename_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_rename")
+int file_rename_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return rename_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlinkat")
+int file_unlinkat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_UNLINKAT, ctx->args[0], ctx->args[1], ctx->args[2], 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlinkat")
+int file_unlinkat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sys_args a;
+	if (!take(NR_UNLINKAT, &a))
+		return 0;
+	struct oisp_file *f = file_rec(OISP_EV_FILE_UNLINK, ctx->ret);
+	if (!f)
+		return 0;
+	f->dirfd = (int)a.a0;
+	f->flags = a.a2;
+	bpf_probe_read_user_str(f->path, sizeof(f->path), (void *)a.a1);
+	file_out(f);
+	return 0;
+}
+
+/* ------------------------------------------------------------- network ---- */
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int net_connect_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_CONNECT, ctx->args[0], ctx->args[1], ctx->args[2], 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int net_connect_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct sys_args a;
+	if (!take(NR_CONNECT, &a))
+		return 0;
+	struct oisp_connect *e = bpf_ringbuf_reserve(&sys_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_SYS, 1);
+		return 0;
+	}
+	fill_hdr(&e->h, OISP_EV_CONNECT);
+	e->result = ctx->ret;
+	e->fd = (int)a.a0;
+	e->addrlen = a.a2;
+	__builtin_memset(e->addr, 0, sizeof(e->addr));
+	e->sock_type = 0;
+	struct file *f = fd_file((int)a.a0);
+	if (f) {
+		struct socket *sock = BPF_CORE_READ(f, private_data);
+		if (sock)
+			e->sock_type = BPF_CORE_READ(sock, type);
+	}
+	__u64 n = a.a2 > OISP_SOCKADDR_LEN ? OISP_SOCKADDR_LEN : a.a2;
+	bpf_probe_read_user(e->addr, n, (void *)a.a1);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The one header shared by every BPF program of oisp-sensor: the layout of every record the
+ * kernel side writes into the ring buffers. crates/oisp-ebpf/src/wire.rs mirrors these structs
+ * field for field (#[repr(C)]); a unit test there checks the sizes against the constants below.
+ *
+ * Every record starts with struct oisp_hdr. All integers are host order (little-endian).
+ */
+#ifndef OISP_H
+#define OISP_H
+
+#define OISP_COMM_LEN 16
+/* Plaintext bytes per TLS data record. */
+#define OISP_CHUNK 16384
+/* Most plaintext bytes copied from one SSL_read/SSL_write call (16 MiB); the rest is counted
+ * as truncated. */
+#define OISP_MAX_CALL (16 * 1024 * 1024)
+#define OISP_MAX_CHUNKS (OISP_MAX_CALL / OISP_CHUNK)
+#define OISP_PATH_LEN 512
+#define OISP_ARGS_LEN 4096
+#define OISP_SOCKADDR_LEN 28
+
+/* Record kinds (oisp_hdr.kind). */
+#define OISP_EV_TLS_DATA 1
+#define OISP_EV_TLS_FD 2
+#define OISP_EV_TLS_FREE 3
+#define OISP_EV_EXEC 4
+#define OISP_EV_EXIT 5
+#define OISP_EV_FORK 6
+#define OISP_EV_FILE_OPEN 7
+#define OISP_EV_FILE_WRITE 8
+#define OISP_EV_FILE_RENAME 9
+#define OISP_EV_FILE_UNLINK 10
+#define OISP_EV_CONNECT 11
+
+/* Directions (oisp_tls_data.dir). */
+#define OISP_DIR_EGRESS 0
+#define OISP_DIR_INGRESS 1
+
+/* Indexes of the lost-record counters (map `lost`). */
+#define OISP_LOST_TLS 0
+#define OISP_LOST_SYS 1
+#define OISP_LOST_TRUNCATED_BYTES 2
+#define OISP_LOST_SLOTS 3
+
+struct oisp_hdr {
+	__u32 kind;
+	__u32 pid; /* tgid */
+	__u32 tid;
+	__u32 _pad;
+	__u64 ts_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+};
+
+/* One chunk of plaintext of one SSL_read/SSL_write call. */
+struct oisp_tls_data {
+	struct oisp_hdr h;
+	__u64 ssl;      /* SSL* of the session, in the process's address space */
+	__u64 seq;      /* byte offset of data[0] in this session+direction's stream */
+	__u32 len;      /* bytes in data[] */
+	__u32 truncated; /* bytes of the call cut off after this chunk (last chunk only) */
+	__s32 fd;       /* socket fd used during the call, -1 if none was seen */
+	__u8 dir;       /* OISP_DIR_* */
+	__u8 is_static; /* 1: OpenSSL linked into the executable (attach cookie) */
+	__u8 _pad[2];
+	__u8 data[OISP_CHUNK];
+};
+
+/* An SSL* was tied to a socket fd (SSL_set_fd, or the first socket write after SSL_write). */
+struct oisp_tls_fd {
+	struct oisp_hdr h;
+	__u64 ssl;
+	__s32 fd;
+	__u32 _pad;
+};
+
+/* SSL_free: the session ends. */
+struct oisp_tls_free {
+	struct oisp_hdr h;
+	__u64 ssl;
+};
+
+struct oisp_exec {
+	struct oisp_hdr h;
+	__u32 ppid;
+	__u32 uid;
+	__u32 gid;
+	__u32 args_len; /* bytes in args[]: NUL-separated argv */
+	char comm[OISP_COMM_LEN];
+	char filename[OISP_PATH_LEN];
+	char args[OISP_ARGS_LEN];
+};
+
+struct oisp_exit {
+	struct oisp_hdr h;
+	__s32 exit_code; /* task->exit_code: (status << 8) | signal */
+	__u32 _pad;
+};
+
+struct oisp_fork {
+	struct oisp_hdr h;
+	__u32 parent_pid;
+	__u32 child_pid;
+};
+
+/* openat (fd = result), write to a regular file, renameat(2), unlinkat. */
+struct oisp_file {
+	struct oisp_hdr h;
+	__s64 result;
+	__u64 bytes;  /* write: bytes requested */
+	__s32 fd;     /* write: fd; open: the new fd (or -1) */
+	__u32 flags;  /* openat flags / unlinkat flags / renameat2 flags */
+	__s32 dirfd;  /* openat/unlinkat/rename old dirfd */
+	__s32 dirfd2; /* rename new dirfd */
+	char path[OISP_PATH_LEN];
+	char path2[OISP_PATH_LEN];
+};
+
+struct oisp_connect {
+	struct oisp_hdr h;
+	__s64 result;
+	__s32 fd;
+	__u32 addrlen;
+	__u8 addr[OISP_SOCKADDR_LEN]; /* struct sockaddr as passed to connect(2) */
+	__u32 sock_type; /* SOCK_STREAM 1, SOCK_DGRAM 2, 0 unknown */
+};
+
+#endif

@@ -1,0 +1,26 @@
+//! Live capture with eBPF.
+//!
+//! BPF programs (C, `bpf/`, one shared record header `bpf/oisp.h`) are compiled by `build.rs`
+//! with clang against the kernel's BTF (CO-RE) and loaded through a libbpf-rs skeleton, with
+//! libbpf linked statically. They capture:
+//! - TLS plaintext: uprobes/uretprobes on OpenSSL's `SSL_write`, `SSL_read`, `SSL_write_ex`,
+//!   `SSL_read_ex` (plus `SSL_set_fd` and `SSL_free`) in every `libssl.so*` and every executable
+//!   that exports them (Node.js);
+//! - processes (`sched_process_exec/exit/fork`), files (`openat`, writes to regular files,
+//!   `rename*`, `unlinkat`) and `connect` via tracepoints (no kprobes).
+//!
+//! [`EbpfCapture`] turns what the kernel reports into [`oisp_capture::RawRecord`]s.
+
+mod capture;
+mod elf;
+mod procfs;
+mod wire;
+
+#[allow(clippy::all, clippy::pedantic, missing_docs, dead_code, unused_imports)]
+mod skel {
+    include!(concat!(env!("OUT_DIR"), "/oisp.skel.rs"));
+}
+
+pub use capture::{
+    compiled_probes, Attachment, CaptureError, CaptureOptions, CaptureStats, EbpfCapture,
+};

@@ -1,0 +1,132 @@
+//! `oisp-sensor record`: live capture with eBPF → decode → redaction → JSON Lines.
+
+use crate::cli::{exit, RecordArgs};
+use crate::events_io::{default_events_path, open_output};
+use crate::pipeline::Pipeline;
+use anyhow::{Context, Result};
+use oisp_capture::{RawRecord, RawWriter};
+use oisp_ebpf::{CaptureOptions, EbpfCapture};
+use oisp_pipeline::Redactor;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub fn run(args: &RecordArgs) -> Result<i32> {
+    let opts = CaptureOptions {
+        ssl: !args.no_ssl,
+        process: !args.no_process,
+        file: !args.no_file,
+        network: !args.no_network,
+        all_processes: args.all_processes,
+        pid: args.pid,
+        comm: args.process.clone(),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("cannot install signal handlers")?;
+    }
+
+    let mut capture = match EbpfCapture::start(&opts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("oisp-sensor: cannot start capture: {e}");
+            return Ok(exit::ERROR);
+        }
+    };
+
+    let out_path = args.output.clone().unwrap_or_else(default_events_path);
+    let mut out = open_output(&out_path)?;
+    let mut raw = match &args.raw_out {
+        Some(p) => {
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("cannot create {}", p.display()))?;
+            let meta = format!(
+                "{{\"created_by\":\"oisp-sensor {} record (eBPF)\",\"system_records\":\"kernel\"}}",
+                env!("CARGO_PKG_VERSION")
+            );
+            Some(RawWriter::new(std::io::BufWriter::new(f), &meta)?)
+        }
+        None => None,
+    };
+    let mut pipeline = Pipeline::new(&mut *out, Redactor::default());
+
+    eprintln!(
+        "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
+        capture.attachments().len()
+    );
+    let tty = std::io::stderr().is_terminal();
+    let mut last_line = Instant::now();
+    let mut error: Option<anyhow::Error> = None;
+
+    let feed = |rec: RawRecord, pipeline: &mut Pipeline, raw: &mut Option<_>| -> Result<()> {
+        if let Some(w) = raw.as_mut() {
+            let w: &mut RawWriter<std::io::BufWriter<std::fs::File>> = w;
+            w.write(&rec)?;
+        }
+        pipeline.push(&rec)
+    };
+
+    while !stop.load(Ordering::Relaxed) {
+        let mut recs = Vec::new();
+        if let Err(e) = capture.poll(Duration::from_millis(200), &mut |r| recs.push(r)) {
+            error = Some(e.into());
+            break;
+        }
+        for r in recs {
+            if let Err(e) = feed(r, &mut pipeline, &mut raw) {
+                error = Some(e);
+                break;
+            }
+        }
+        if error.is_some() {
+            break;
+        }
+        if tty && last_line.elapsed() >= Duration::from_millis(500) {
+            last_line = Instant::now();
+            let s = pipeline.stats();
+            let c = capture.stats();
+            eprint!(
+                "\r\x1b[Koisp-sensor: {} events, {} AI calls, {} records, {} dropped",
+                pipeline.events_written(),
+                s.ai_calls,
+                c.records,
+                c.lost_tls + c.lost_sys
+            );
+            let _ = std::io::stderr().flush();
+        }
+    }
+    let mut recs = Vec::new();
+    capture.finish(&mut |r| recs.push(r));
+    for r in recs {
+        if error.is_none() {
+            if let Err(e) = feed(r, &mut pipeline, &mut raw) {
+                error = Some(e);
+            }
+        }
+    }
+    pipeline.finish()?;
+    if let Some(mut w) = raw {
+        w.flush()?;
+    }
+    if tty {
+        eprintln!();
+    }
+    let s = pipeline.stats();
+    let c = capture.stats();
+    eprintln!(
+        "oisp-sensor: stopped: {} records → {} events ({} AI calls) written to {}; lost {} TLS + {} system records, {} bytes truncated",
+        c.records,
+        pipeline.events_written(),
+        s.ai_calls,
+        out_path.display(),
+        c.lost_tls,
+        c.lost_sys,
+        c.truncated_bytes
+    );
+    match error {
+        Some(e) => Err(e),
+        None => Ok(exit::OK),
+    }
+}
