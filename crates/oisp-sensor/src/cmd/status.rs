@@ -23,7 +23,7 @@ fn build_info() -> BuildInfo {
             ("demo", "bundled captures recorded from real SDK clients"),
             (
                 "ebpf",
-                "not in this build: live capture with eBPF is the next milestone",
+                "oisp-sensor record: uprobes+uretprobes SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
             ),
         ],
         protocols: vec![
