@@ -222,3 +222,17 @@ fn pricing_lookup_rules() {
     let (gin, _, _) = price("groq/llama-3.3-70b-versatile");
     assert!(approx(c.total_usd, gin));
 }
+
+#[test]
+fn tls_library_capture_means_https_even_without_sni() {
+    let mut ex = exchange(
+        post("127.0.0.1:8443", "/v1/chat/completions", &[], CHAT),
+        None,
+    );
+    ex.conn.sni = None;
+    ex.conn.source = Some(oisp_capture::DataSource::OpenSsl);
+    let d = detect(&ex).unwrap();
+    assert_eq!(d.endpoint, "https://127.0.0.1:8443/v1/chat/completions");
+    ex.conn.source = Some(oisp_capture::DataSource::Socket);
+    assert!(detect(&ex).unwrap().endpoint.starts_with("http://"));
+}

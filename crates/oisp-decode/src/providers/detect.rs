@@ -18,6 +18,7 @@
 
 use super::registry::{bundle, ApiShape, Detection, DetectionMethod, ProviderId};
 use crate::http::HttpExchange;
+use oisp_capture::DataSource;
 use serde_json::Value;
 
 /// Detects the provider and API shape of an exchange (parses the request body when needed).
@@ -357,7 +358,19 @@ pub(crate) fn detect_with_body(ex: &HttpExchange, body: Option<&Value>) -> Optio
         shape
     };
 
-    let tls = sni.is_some() || port == Some(443);
+    // Bytes read at a TLS library boundary came over TLS even when no SNI was sent (clients
+    // connecting to an IP address send none).
+    let tls_source = matches!(
+        ex.conn.source,
+        Some(
+            DataSource::OpenSsl
+                | DataSource::OpenSslStatic
+                | DataSource::BoringSsl
+                | DataSource::GnuTls
+                | DataSource::GoTls
+        )
+    );
+    let tls = tls_source || sni.is_some() || port == Some(443);
     let scheme = if tls { "https" } else { "http" };
     let default_port = if tls { 443 } else { 80 };
     let host_for_url = if display_host.contains(':') {
