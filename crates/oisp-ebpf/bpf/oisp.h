@@ -19,6 +19,8 @@
 #define OISP_PATH_LEN 512
 #define OISP_ARGS_LEN 4096
 #define OISP_SOCKADDR_LEN 28
+/* Longest SNI host name / ALPN protocol id kept (DNS names are at most 253 bytes). */
+#define OISP_NAME_LEN 256
 
 /* Record kinds (oisp_hdr.kind). */
 #define OISP_EV_TLS_DATA 1
@@ -32,6 +34,8 @@
 #define OISP_EV_FILE_RENAME 9
 #define OISP_EV_FILE_UNLINK 10
 #define OISP_EV_CONNECT 11
+#define OISP_EV_TLS_SNI 12
+#define OISP_EV_TLS_ALPN 13
 
 /* Directions (oisp_tls_data.dir). */
 #define OISP_DIR_EGRESS 0
@@ -77,6 +81,16 @@ struct oisp_tls_fd {
 struct oisp_tls_free {
 	struct oisp_hdr h;
 	__u64 ssl;
+};
+
+/* A name of a session: the SNI host name the client set (SSL_ctrl SSL_CTRL_SET_TLSEXT_HOSTNAME)
+ * for OISP_EV_TLS_SNI, the negotiated protocol (SSL_get0_alpn_selected) for OISP_EV_TLS_ALPN. */
+struct oisp_tls_name {
+	struct oisp_hdr h;
+	__u64 ssl;
+	__u32 len; /* bytes in name[] */
+	__u32 _pad;
+	char name[OISP_NAME_LEN];
 };
 
 struct oisp_exec {

@@ -116,6 +116,9 @@ const SSL_PROBES: &[(&str, &str, bool)] = &[
     ("ssl_read_ex_exit", "SSL_read_ex", true),
     ("ssl_set_fd_enter", "SSL_set_fd", false),
     ("ssl_free_enter", "SSL_free", false),
+    ("ssl_ctrl_enter", "SSL_ctrl", false),
+    ("ssl_alpn_enter", "SSL_get0_alpn_selected", false),
+    ("ssl_alpn_exit", "SSL_get0_alpn_selected", true),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -175,6 +178,17 @@ const SYSTEM_LIBSSL: &[&str] = &[
 const FD_WAIT: Duration = Duration::from_millis(300);
 /// Connections remembered per process while it is not (yet) in scope.
 const BUFFERED_CONNECTS: usize = 16;
+/// How long an SNI/ALPN waits for its session's first data (sessions that never carry data are
+/// never freed in the kernel's view).
+const NAME_TTL: Duration = Duration::from_secs(120);
+
+/// SNI and ALPN of a session, known before its data.
+#[derive(Default)]
+struct SessionNames {
+    sni: Option<String>,
+    alpn: Option<String>,
+    seen: Option<Instant>,
+}
 
 struct Conn {
     id: u64,
@@ -208,6 +222,7 @@ pub struct EbpfCapture {
     probed_files: HashSet<(u64, u64)>,
     wall_offset: i128,
     conns: HashMap<(u32, u64), Conn>,
+    names: HashMap<(u32, u64), SessionNames>,
     next_conn: u64,
     fd_paths: HashMap<(u32, i32), String>,
     procs: HashMap<u32, ProcInfo>,
@@ -300,6 +315,9 @@ impl EbpfCapture {
             &mut p.ssl_read_ex_exit,
             &mut p.ssl_set_fd_enter,
             &mut p.ssl_free_enter,
+            &mut p.ssl_ctrl_enter,
+            &mut p.ssl_alpn_enter,
+            &mut p.ssl_alpn_exit,
             &mut p.tls_sys_read,
             &mut p.tls_sys_recvfrom,
             &mut p.tls_sys_readv,
@@ -357,6 +375,7 @@ impl EbpfCapture {
             probed_files: HashSet::new(),
             wall_offset,
             conns: HashMap::new(),
+            names: HashMap::new(),
             next_conn: 1,
             fd_paths: HashMap::new(),
             procs: HashMap::new(),
@@ -468,6 +487,9 @@ impl EbpfCapture {
             &p.ssl_read_ex_exit,
             &p.ssl_set_fd_enter,
             &p.ssl_free_enter,
+            &p.ssl_ctrl_enter,
+            &p.ssl_alpn_enter,
+            &p.ssl_alpn_exit,
         ];
         for (prog, (_, sym, ret)) in progs.into_iter().zip(SSL_PROBES) {
             let opts = UprobeOpts {
@@ -755,6 +777,19 @@ impl EbpfCapture {
             Ev::TlsFree { h, ssl } => {
                 let ts = self.ts(h.ts_ns);
                 self.close_conn(h.pid, ssl, ts);
+                self.names.remove(&(h.pid, ssl));
+            }
+            Ev::TlsSni { h, ssl, name } => {
+                // A new host name on this SSL*: a new session (SSL* addresses are reused).
+                let n = self.names.entry((h.pid, ssl)).or_default();
+                n.sni = (!name.is_empty()).then_some(name);
+                n.alpn = None;
+                n.seen = Some(Instant::now());
+            }
+            Ev::TlsAlpn { h, ssl, name } => {
+                let n = self.names.entry((h.pid, ssl)).or_default();
+                n.alpn = (!name.is_empty()).then_some(name);
+                n.seen = Some(Instant::now());
             }
             Ev::Exec {
                 h,
@@ -819,6 +854,7 @@ impl EbpfCapture {
                 }
                 self.procs.remove(&h.pid);
                 self.in_scope.remove(&h.pid);
+                self.names.retain(|(p, _), _| *p != h.pid);
                 self.fd_paths.retain(|(p, _), _| *p != h.pid);
             }
             Ev::Fork { h, parent, child } => {
@@ -1025,6 +1061,7 @@ impl EbpfCapture {
             (None, Some(false)) => ConnRole::Server,
             (None, None) => ConnRole::Unknown,
         };
+        let names = self.names.remove(&(pid, ssl)).unwrap_or_default();
         let open = ConnOpen {
             conn_id: conn.id,
             ts: conn.first_ts,
@@ -1038,8 +1075,8 @@ impl EbpfCapture {
             },
             local: info.as_ref().map(|i| i.local),
             remote: info.as_ref().map(|i| i.remote),
-            sni: None,
-            alpn: None,
+            sni: names.sni,
+            alpn: names.alpn,
         };
         let pending = std::mem::take(&mut conn.pending);
         let _ = conn.pid;
@@ -1078,6 +1115,8 @@ impl EbpfCapture {
 
     /// Reports sessions that waited too long for their fd (or all of them at the end).
     fn flush_waiting(&mut self, all: bool) {
+        self.names
+            .retain(|_, n| n.seen.is_some_and(|t| t.elapsed() < NAME_TTL));
         let mut late: Vec<(u64, (u32, u64))> = self
             .conns
             .iter()

@@ -4,7 +4,8 @@
 //! with clang against the kernel's BTF (CO-RE) and loaded through a libbpf-rs skeleton, with
 //! libbpf linked statically. They capture:
 //! - TLS plaintext: uprobes/uretprobes on OpenSSL's `SSL_write`, `SSL_read`, `SSL_write_ex`,
-//!   `SSL_read_ex` (plus `SSL_set_fd` and `SSL_free`) in every `libssl.so*` and every executable
+//!   `SSL_read_ex` (plus `SSL_set_fd`, `SSL_free`, `SSL_ctrl` for the SNI host name and
+//!   `SSL_get0_alpn_selected` for the negotiated ALPN) in every `libssl.so*` and every executable
 //!   that exports them (Node.js);
 //! - processes (`sched_process_exec/exit/fork`), files (`openat`, writes to regular files,
 //!   `rename*`, `unlinkat`) and `connect` via tracepoints (no kprobes).

@@ -13,12 +13,15 @@ pub const EV_FILE_WRITE: u32 = 8;
 pub const EV_FILE_RENAME: u32 = 9;
 pub const EV_FILE_UNLINK: u32 = 10;
 pub const EV_CONNECT: u32 = 11;
+pub const EV_TLS_SNI: u32 = 12;
+pub const EV_TLS_ALPN: u32 = 13;
 
 pub const CHUNK: usize = 16384;
 pub const COMM_LEN: usize = 16;
 pub const PATH_LEN: usize = 512;
 pub const ARGS_LEN: usize = 4096;
 pub const SOCKADDR_LEN: usize = 28;
+pub const NAME_LEN: usize = 256;
 const HDR: usize = 24;
 
 /// Indexes of the `lost` array map.
@@ -54,6 +57,18 @@ pub enum Ev<'a> {
     TlsFree {
         h: Hdr,
         ssl: u64,
+    },
+    /// The SNI host name a client set on a session.
+    TlsSni {
+        h: Hdr,
+        ssl: u64,
+        name: String,
+    },
+    /// The ALPN protocol negotiated on a session.
+    TlsAlpn {
+        h: Hdr,
+        ssl: u64,
+        name: String,
     },
     Exec {
         h: Hdr,
@@ -151,6 +166,18 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
             h,
             ssl: u64_at(b, p)?,
         },
+        EV_TLS_SNI | EV_TLS_ALPN => {
+            // ssl u64, len u32, pad u32, name[256]
+            let len = (u32_at(b, p + 8)? as usize).min(NAME_LEN);
+            let raw = b.get(p + 16..p + 16 + len)?;
+            let name = String::from_utf8_lossy(raw).into_owned();
+            let ssl = u64_at(b, p)?;
+            if h.kind == EV_TLS_SNI {
+                Ev::TlsSni { h, ssl, name }
+            } else {
+                Ev::TlsAlpn { h, ssl, name }
+            }
+        }
         EV_EXEC => {
             // ppid, uid, gid, args_len, comm[16], filename[512], args[4096]
             let args_len = (u32_at(b, p + 12)? as usize).min(ARGS_LEN);
@@ -288,6 +315,27 @@ mod tests {
                 assert_eq!(data, b"abc");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tls_names() {
+        for (kind, text) in [(EV_TLS_SNI, &b"api.openai.com"[..]), (EV_TLS_ALPN, b"h2")] {
+            let mut v = hdr(kind);
+            v.extend_from_slice(&0xbeefu64.to_le_bytes());
+            v.extend_from_slice(&(text.len() as u32).to_le_bytes());
+            v.extend_from_slice(&0u32.to_le_bytes());
+            let mut name = [0u8; NAME_LEN];
+            name[..text.len()].copy_from_slice(text);
+            v.extend_from_slice(&name);
+            match (kind, parse(&v).unwrap()) {
+                (EV_TLS_SNI, Ev::TlsSni { ssl, name, .. })
+                | (EV_TLS_ALPN, Ev::TlsAlpn { ssl, name, .. }) => {
+                    assert_eq!(ssl, 0xbeef);
+                    assert_eq!(name.as_bytes(), text);
+                }
+                (_, other) => panic!("{other:?}"),
+            }
         }
     }
 
