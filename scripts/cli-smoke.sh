@@ -21,6 +21,12 @@ check "demo reports what it did" grep -q "AI calls" "$T/demo.err"
 # Masked secrets keep an 8-character prefix (e.g. "sk-proj-", "TESTKEYm"); nothing after it.
 check "no API key reaches the events file" bash -c "! grep -Eq 'TESTKEY[A-Za-z0-9_-]{2}' '$OISP_EVENTS_FILE'"
 
+# redaction profiles: minimal keeps metadata only; full keeps content; secrets masked in both.
+"$BIN" demo --redaction minimal -o "$T/minimal.jsonl" 2>/dev/null
+check "minimal redaction removes content" bash -c "! grep -q 'This is a mock reply' '$T/minimal.jsonl' && grep -q total_tokens '$T/minimal.jsonl'"
+"$BIN" demo --redaction full -o "$T/full.jsonl" 2>/dev/null
+check "full redaction keeps content, masks secrets" bash -c "grep -q 'This is a mock reply' '$T/full.jsonl' && ! grep -Eq 'TESTKEY[A-Za-z0-9_-]{2}' '$T/full.jsonl'"
+
 # show: readable timeline with model, tokens, cost; no colour when NO_COLOR or not a TTY.
 NO_COLOR=1 "$BIN" show >"$T/show.txt"
 check "show names models" grep -q "gpt-4o-mini" "$T/show.txt"

@@ -1,7 +1,11 @@
 //! Actions applied to events between decode and the sinks.
 //!
-//! Today: secret redaction, applied to every event before it is stored or exported.
+//! Today: redaction (`safe`, `full`, `minimal` profiles; secrets masked in every profile unless
+//! the user opts out), applied to every event before it is stored or exported.
 
+mod minimal;
+mod pii;
 mod redact;
 
-pub use redact::{Redactor, SecretKind};
+pub use pii::redact_pii;
+pub use redact::{RedactionMode, Redactor, SecretKind};

@@ -81,40 +81,82 @@ fn patterns() -> &'static [Pattern] {
     })
 }
 
-/// Replaces secrets in events. `Default` masks every kind.
+/// How much of an event's content is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RedactionMode {
+    /// Content kept; secrets and personal data (emails, payment card numbers) masked.
+    #[default]
+    Safe,
+    /// Content as captured; secrets still masked.
+    Full,
+    /// Metadata only: content replaced by its length and hash; secrets masked everywhere else.
+    Minimal,
+}
+
+impl RedactionMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedactionMode::Safe => "safe",
+            RedactionMode::Full => "full",
+            RedactionMode::Minimal => "minimal",
+        }
+    }
+}
+
+/// Applies a redaction mode to events. `Default` is `safe` with secret masking on.
 #[derive(Debug, Clone)]
 pub struct Redactor {
-    enabled: bool,
+    mode: RedactionMode,
+    secrets: bool,
 }
 
 impl Default for Redactor {
     fn default() -> Self {
-        Redactor { enabled: true }
+        Redactor::new(RedactionMode::Safe)
     }
 }
 
 impl Redactor {
-    /// A redactor that leaves events untouched (the user opted out of secret redaction).
-    pub fn disabled() -> Self {
-        Redactor { enabled: false }
+    /// A redactor for `mode`, masking secrets.
+    pub fn new(mode: RedactionMode) -> Self {
+        Redactor {
+            mode,
+            secrets: true,
+        }
     }
 
-    /// Redacts secrets anywhere in `ev`. When something was replaced, the event's confidence
-    /// says so (`redaction_applied`, profile `secrets`).
+    /// Keeps secrets as captured (the user opted out with `--no-redact-secrets`).
+    pub fn without_secret_masking(mut self) -> Self {
+        self.secrets = false;
+        self
+    }
+
+    pub fn mode(&self) -> RedactionMode {
+        self.mode
+    }
+
+    /// Redacts `ev` in place according to the mode. When something was replaced, the event's
+    /// confidence says so (`redaction_applied`, and the profile).
     pub fn apply(&self, ev: &mut Event) {
-        if !self.enabled {
+        let stripped = self.mode == RedactionMode::Minimal && crate::minimal::apply(ev);
+        if stripped {
+            ev.confidence.redaction_applied = Some(true);
+            ev.confidence.redaction_profile = Some(crate::minimal::PROFILE.to_string());
+        }
+        let pii = self.mode == RedactionMode::Safe;
+        if !self.secrets && !pii {
             return;
         }
         let mut value = ev.to_value();
         let mut found = 0usize;
-        walk(&mut value, &mut found);
+        walk(&mut value, &mut found, self.secrets, pii);
         if found == 0 {
             return;
         }
         match serde_json::from_value::<Event>(value) {
             Ok(mut redacted) => {
                 redacted.confidence.redaction_applied = Some(true);
-                redacted.confidence.redaction_profile = Some("secrets".to_string());
+                redacted.confidence.redaction_profile = Some(self.mode.as_str().to_string());
                 *ev = redacted;
             }
             Err(_) => {
@@ -128,20 +170,32 @@ impl Redactor {
         }
     }
 
-    /// Redacts secrets in one string; returns how many were replaced.
+    /// Redacts one string as this redactor would inside an event; returns how many findings
+    /// were replaced.
     pub fn redact_str(&self, s: &mut String) -> usize {
-        if !self.enabled {
-            return 0;
+        let mut n = 0;
+        if self.secrets {
+            n += redact_string(s);
         }
-        redact_string(s)
+        if self.mode == RedactionMode::Safe {
+            n += crate::pii::redact_pii(s);
+        }
+        n
     }
 }
 
-fn walk(v: &mut Value, found: &mut usize) {
+fn walk(v: &mut Value, found: &mut usize, secrets: bool, pii: bool) {
     match v {
-        Value::String(s) => *found += redact_string(s),
-        Value::Array(a) => a.iter_mut().for_each(|x| walk(x, found)),
-        Value::Object(m) => m.values_mut().for_each(|x| walk(x, found)),
+        Value::String(s) => {
+            if secrets {
+                *found += redact_string(s);
+            }
+            if pii {
+                *found += crate::pii::redact_pii(s);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| walk(x, found, secrets, pii)),
+        Value::Object(m) => m.values_mut().for_each(|x| walk(x, found, secrets, pii)),
         _ => {}
     }
 }

@@ -58,6 +58,48 @@ pub struct DemoArgs {
     /// Write events (JSON Lines) here; `-` for standard output. Default: the default events file.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub redact: RedactArgs,
+}
+
+/// Redaction profile (`safe`: content kept, secrets and personal data masked; `full`: content as
+/// captured, secrets masked; `minimal`: metadata only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RedactionArg {
+    Safe,
+    Full,
+    Minimal,
+}
+
+/// How events are redacted before they are written, shared by every command that writes events.
+#[derive(Debug, Args, Clone)]
+pub struct RedactArgs {
+    /// Redaction profile: `safe` (default) keeps content but masks secrets and personal data
+    /// (emails, card numbers); `full` keeps content as captured with secrets masked; `minimal`
+    /// keeps metadata only (content replaced by its length and hash).
+    #[arg(long, value_enum, default_value = "safe", value_name = "MODE")]
+    pub redaction: RedactionArg,
+    /// Do not mask secrets (API keys, bearer tokens, JWTs, private keys). Only for debugging on a
+    /// machine you trust: the events will contain credentials.
+    #[arg(long)]
+    pub no_redact_secrets: bool,
+}
+
+impl RedactArgs {
+    /// The redactor these flags describe.
+    pub fn redactor(&self) -> oisp_pipeline::Redactor {
+        use oisp_pipeline::{RedactionMode, Redactor};
+        let r = Redactor::new(match self.redaction {
+            RedactionArg::Safe => RedactionMode::Safe,
+            RedactionArg::Full => RedactionMode::Full,
+            RedactionArg::Minimal => RedactionMode::Minimal,
+        });
+        if self.no_redact_secrets {
+            r.without_secret_masking()
+        } else {
+            r
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +110,8 @@ pub struct ReplayArgs {
     /// Write events (JSON Lines) here; `-` for standard output (the default).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// Which events to read, shared by `show` and `analyze`.

@@ -8,7 +8,6 @@ use crate::cli::{exit, DemoArgs};
 use crate::events_io::{default_events_path, open_output};
 use crate::pipeline::Pipeline;
 use anyhow::Result;
-use oisp_pipeline::Redactor;
 
 /// (name, raw capture bytes), in the order they are replayed.
 pub const BUNDLED: &[(&str, &[u8])] = &[
@@ -53,7 +52,7 @@ pub const BUNDLED: &[(&str, &[u8])] = &[
 pub fn run(args: &DemoArgs) -> Result<i32> {
     let path = args.output.clone().unwrap_or_else(default_events_path);
     let mut out = open_output(&path)?;
-    let mut p = Pipeline::new(&mut *out, Redactor::default());
+    let mut p = Pipeline::new(&mut *out, args.redact.redactor());
     for (name, bytes) in BUNDLED {
         p.push_raw(*bytes, name)?;
         p.finish()?;

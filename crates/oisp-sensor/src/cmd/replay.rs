@@ -4,7 +4,6 @@ use crate::cli::{exit, ReplayArgs};
 use crate::events_io::open_output;
 use crate::pipeline::Pipeline;
 use anyhow::{Context, Result};
-use oisp_pipeline::Redactor;
 use std::path::Path;
 
 pub fn run(args: &ReplayArgs) -> Result<i32> {
@@ -12,7 +11,7 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
         .with_context(|| format!("cannot open {}", args.input.display()))?;
     let out_path = args.output.as_deref().unwrap_or(Path::new("-"));
     let mut out = open_output(out_path)?;
-    let mut p = Pipeline::new(&mut *out, Redactor::default());
+    let mut p = Pipeline::new(&mut *out, args.redact.redactor());
     let name = args.input.display().to_string();
     let result = p.push_raw(std::io::BufReader::new(file), &name);
     if result.is_ok() {
