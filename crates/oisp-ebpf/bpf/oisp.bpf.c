@@ -8,6 +8,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include "oisp.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -197,6 +198,59 @@ static __always_inline __u32 fd_mode(int fd)
 
 /* ---------------------------------------------------------------- TLS ---- */
 
+/* The addresses of the socket behind the current task's fd, into a TLS_FD record. */
+static __always_inline void fill_sock_addrs(struct oisp_tls_fd *e, int fd)
+{
+	e->family = 0;
+	e->lport = 0;
+	e->rport = 0;
+	__builtin_memset(e->laddr, 0, sizeof(e->laddr));
+	__builtin_memset(e->raddr, 0, sizeof(e->raddr));
+	struct file *f = fd_file(fd);
+	if (!f)
+		return;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT_) != S_IFSOCK_)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family == 2) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->laddr, &l, 4);
+		__builtin_memcpy(e->raddr, &r, 4);
+	} else if (family == 10) {
+		BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		return;
+	}
+	e->family = family;
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
+static __always_inline void emit_tls_fd(__u64 ssl, int fd)
+{
+	struct oisp_tls_fd *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_TLS, 1);
+		return;
+	}
+	fill_hdr(&e->h, OISP_EV_TLS_FD);
+	e->ssl = ssl;
+	e->fd = fd;
+	e->_pad[0] = 0;
+	e->_pad[1] = 0;
+	e->_pad[2] = 0;
+	fill_sock_addrs(e, fd);
+	bpf_ringbuf_submit(e, 0);
+}
+
 static __always_inline int ssl_enter(__u64 ssl, __u64 buf, __u64 out_len, __u32 kind)
 {
 	if (filtered_out())
@@ -283,6 +337,11 @@ static __always_inline int ssl_exit(struct pt_regs *ctx, __u8 is_write)
 	struct seq_key k = { .ssl = call.ssl, .tgid = id >> 32, .dir = dir };
 	__u64 *next = bpf_map_lookup_elem(&seqs, &k);
 	if (!next) {
+		/* First data of this session in this direction: tell userspace its socket and
+		 * addresses now, while the socket surely exists (a short-lived client may be gone by
+		 * the time userspace could look in /proc). */
+		if (call.fd >= 0)
+			emit_tls_fd(call.ssl, call.fd);
 		__u64 zero = 0;
 		bpf_map_update_elem(&seqs, &k, &zero, BPF_NOEXIST);
 		next = bpf_map_lookup_elem(&seqs, &k);
@@ -359,20 +418,6 @@ SEC("uretprobe")
 int ssl_read_ex_exit(struct pt_regs *ctx)
 {
 	return ssl_exit(ctx, 0);
-}
-
-static __always_inline void emit_tls_fd(__u64 ssl, int fd)
-{
-	struct oisp_tls_fd *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
-	if (!e) {
-		count_lost(OISP_LOST_TLS, 1);
-		return;
-	}
-	fill_hdr(&e->h, OISP_EV_TLS_FD);
-	e->ssl = ssl;
-	e->fd = fd;
-	e->_pad = 0;
-	bpf_ringbuf_submit(e, 0);
 }
 
 SEC("uprobe")

@@ -69,12 +69,19 @@ struct oisp_tls_data {
 	__u8 data[OISP_CHUNK];
 };
 
-/* An SSL* was tied to a socket fd (SSL_set_fd, or the first socket write after SSL_write). */
+/* An SSL* was tied to a socket fd (SSL_set_fd, the first socket I/O inside an SSL_read/
+ * SSL_write, or the first socket write after SSL_write on a memory BIO), with the socket's
+ * addresses read from the kernel at that moment (family 0: not a connected inet socket). */
 struct oisp_tls_fd {
 	struct oisp_hdr h;
 	__u64 ssl;
 	__s32 fd;
-	__u32 _pad;
+	__u16 family; /* AF_INET 2, AF_INET6 10, or 0 */
+	__u16 lport;  /* host order */
+	__u16 rport;  /* host order */
+	__u16 _pad[3];
+	__u8 laddr[16]; /* IPv4: first 4 bytes */
+	__u8 raddr[16];
 };
 
 /* SSL_free: the session ends. */

@@ -174,6 +174,11 @@ const SYSTEM_LIBSSL: &[&str] = &[
     "/usr/lib/libssl.so.1.1",
 ];
 
+/// Executables known to link OpenSSL statically, looked up on PATH at start: attaching before
+/// their first run avoids missing the start of their first session (the SNI is set before any
+/// data, while the exec record is still on its way to userspace).
+const STATIC_OPENSSL_EXES: &[&str] = &["node", "nodejs"];
+
 /// How long a TLS session may wait for its socket fd before it is reported without addresses.
 const FD_WAIT: Duration = Duration::from_millis(300);
 /// Connections remembered per process while it is not (yet) in scope.
@@ -195,6 +200,8 @@ struct Conn {
     pid: u32,
     tid: u32,
     fd: Option<i32>,
+    /// (local, remote) from the kernel when the fd became known.
+    addrs: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
     opened: bool,
     is_static: bool,
     first_egress: Option<bool>,
@@ -526,6 +533,25 @@ impl EbpfCapture {
                 self.attach_ssl(path, false);
             }
         }
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect())
+            .unwrap_or_default();
+        for d in ["/usr/local/bin", "/usr/bin"] {
+            dirs.push(PathBuf::from(d));
+        }
+        for name in STATIC_OPENSSL_EXES {
+            for d in &dirs {
+                let exe = d.join(name);
+                let Ok(real) = std::fs::canonicalize(&exe) else {
+                    continue;
+                };
+                if procfs::file_id(&real).is_some_and(|id| !self.probed_files.contains(&id))
+                    && elf::exports_symbol(&real, "SSL_write")
+                {
+                    self.attach_ssl(&real, true);
+                }
+            }
+        }
         let me = std::process::id();
         for pid in procfs::pids() {
             if pid == me {
@@ -757,11 +783,14 @@ impl EbpfCapture {
                     }
                 }
             }
-            Ev::TlsFd { h, ssl, fd } => {
+            Ev::TlsFd { h, ssl, fd, addrs } => {
                 let ts = self.ts(h.ts_ns);
                 if let Some(conn) = self.conns.get_mut(&(h.pid, ssl)) {
                     if conn.fd.is_none() {
                         conn.fd = Some(fd);
+                    }
+                    if conn.addrs.is_none() {
+                        conn.addrs = addrs;
                     }
                     if !conn.opened && !conn.pending.is_empty() {
                         self.open_conn(h.pid, ssl);
@@ -771,6 +800,7 @@ impl EbpfCapture {
                     self.conn_for(h.pid, h.tid, ssl, false, ts);
                     if let Some(c) = self.conns.get_mut(&(h.pid, ssl)) {
                         c.fd = Some(fd);
+                        c.addrs = addrs;
                     }
                 }
             }
@@ -1032,6 +1062,7 @@ impl EbpfCapture {
                 pid,
                 tid,
                 fd: None,
+                addrs: None,
                 opened: false,
                 is_static,
                 first_egress: None,
@@ -1052,7 +1083,16 @@ impl EbpfCapture {
             return;
         }
         conn.opened = true;
-        let info = conn.fd.and_then(|fd| procfs::sock_info(pid, fd));
+        // Addresses the kernel reported when the fd became known beat /proc, which a
+        // short-lived client may have left already.
+        let info = match conn.addrs {
+            Some((local, remote)) => Some(procfs::SockInfo {
+                local,
+                remote,
+                accepted: procfs::has_listener(pid, local),
+            }),
+            None => conn.fd.and_then(|fd| procfs::sock_info(pid, fd)),
+        };
         let role = match (&info, conn.first_egress) {
             (Some(i), _) if i.accepted => ConnRole::Server,
             (Some(_), _) => ConnRole::Client,

@@ -47,9 +47,13 @@ fn parse_hex_addr(s: &str) -> Option<SocketAddr> {
 
 /// Rows of /proc/PID/net/tcp and tcp6: (local, remote, state, inode).
 fn tcp_rows(pid: u32) -> Vec<(SocketAddr, SocketAddr, u8, u64)> {
+    tcp_rows_at(&format!("/proc/{pid}/net"))
+}
+
+fn tcp_rows_at(dir: &str) -> Vec<(SocketAddr, SocketAddr, u8, u64)> {
     let mut rows = Vec::new();
     for f in ["tcp", "tcp6"] {
-        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{f}")) else {
+        let Ok(text) = std::fs::read_to_string(format!("{dir}/{f}")) else {
             continue;
         };
         for line in text.lines().skip(1) {
@@ -83,6 +87,20 @@ pub fn sock_info(pid: u32, fd: i32) -> Option<SockInfo> {
         local,
         remote,
         accepted,
+    })
+}
+
+/// Whether `local`'s port has a TCP listener in the network namespace of `pid` (or of this
+/// process when `pid` is gone): then a socket with that local address was accepted.
+pub fn has_listener(pid: u32, local: SocketAddr) -> bool {
+    let mut rows = tcp_rows_at(&format!("/proc/{pid}/net"));
+    if rows.is_empty() {
+        rows = tcp_rows_at("/proc/self/net");
+    }
+    rows.iter().any(|&(l, _, st, _)| {
+        st == TCP_LISTEN
+            && l.port() == local.port()
+            && (l.ip().is_unspecified() || l.ip() == local.ip())
     })
 }
 

@@ -53,6 +53,9 @@ pub enum Ev<'a> {
         h: Hdr,
         ssl: u64,
         fd: i32,
+        /// (local, remote) of the socket as the kernel saw it, when it is a connected inet
+        /// socket.
+        addrs: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
     },
     TlsFree {
         h: Hdr,
@@ -115,6 +118,9 @@ fn u32_at(b: &[u8], o: usize) -> Option<u32> {
 fn i32_at(b: &[u8], o: usize) -> Option<i32> {
     u32_at(b, o).map(|v| v as i32)
 }
+fn u16_at(b: &[u8], o: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(o..o + 2)?.try_into().ok()?))
+}
 fn u64_at(b: &[u8], o: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(o..o + 8)?.try_into().ok()?))
 }
@@ -157,11 +163,20 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
                 data,
             }
         }
-        EV_TLS_FD => Ev::TlsFd {
-            h,
-            ssl: u64_at(b, p)?,
-            fd: i32_at(b, p + 8)?,
-        },
+        EV_TLS_FD => {
+            // ssl u64, fd i32, family u16, lport u16, rport u16, pad[3] u16, laddr[16], raddr[16]
+            let family = u16_at(b, p + 12)?;
+            let lport = u16_at(b, p + 14)?;
+            let rport = u16_at(b, p + 16)?;
+            let laddr: [u8; 16] = b.get(p + 24..p + 40)?.try_into().ok()?;
+            let raddr: [u8; 16] = b.get(p + 40..p + 56)?.try_into().ok()?;
+            Ev::TlsFd {
+                h,
+                ssl: u64_at(b, p)?,
+                fd: i32_at(b, p + 8)?,
+                addrs: inet_pair(family, (laddr, lport), (raddr, rport)),
+            }
+        }
         EV_TLS_FREE => Ev::TlsFree {
             h,
             ssl: u64_at(b, p)?,
@@ -248,6 +263,34 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
     })
 }
 
+/// Local and remote address of a socket from raw kernel fields (IPv4 in the first 4 bytes);
+/// `None` unless the family is inet and the remote side is set.
+fn inet_pair(
+    family: u16,
+    local: ([u8; 16], u16),
+    remote: ([u8; 16], u16),
+) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    let ip = |a: [u8; 16]| -> IpAddr {
+        if family == 2 {
+            Ipv4Addr::new(a[0], a[1], a[2], a[3]).into()
+        } else {
+            let v6 = Ipv6Addr::from(a);
+            match v6.to_ipv4_mapped() {
+                Some(v4) => v4.into(),
+                None => v6.into(),
+            }
+        }
+    };
+    if (family != 2 && family != 10) || remote.1 == 0 {
+        return None;
+    }
+    Some((
+        SocketAddr::new(ip(local.0), local.1),
+        SocketAddr::new(ip(remote.0), remote.1),
+    ))
+}
+
 /// A `struct sockaddr_in`/`sockaddr_in6` as passed to connect(2).
 pub fn sockaddr(addr: &[u8; SOCKADDR_LEN]) -> Option<std::net::SocketAddr> {
     use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -313,6 +356,32 @@ mod tests {
                     (0xdead, 7, 5, false, true)
                 );
                 assert_eq!(data, b"abc");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tls_fd_addrs() {
+        let mut v = hdr(EV_TLS_FD);
+        v.extend_from_slice(&0xabcu64.to_le_bytes());
+        v.extend_from_slice(&7i32.to_le_bytes());
+        v.extend_from_slice(&2u16.to_le_bytes());
+        v.extend_from_slice(&40000u16.to_le_bytes());
+        v.extend_from_slice(&443u16.to_le_bytes());
+        v.extend_from_slice(&[0; 6]);
+        let mut l = [0u8; 16];
+        l[..4].copy_from_slice(&[127, 0, 0, 1]);
+        let mut r = [0u8; 16];
+        r[..4].copy_from_slice(&[10, 1, 2, 3]);
+        v.extend_from_slice(&l);
+        v.extend_from_slice(&r);
+        match parse(&v).unwrap() {
+            Ev::TlsFd { ssl, fd, addrs, .. } => {
+                assert_eq!((ssl, fd), (0xabc, 7));
+                let (l, r) = addrs.unwrap();
+                assert_eq!(l.to_string(), "127.0.0.1:40000");
+                assert_eq!(r.to_string(), "10.1.2.3:443");
             }
             other => panic!("{other:?}"),
         }
