@@ -81,17 +81,20 @@ fn strip_snapshot(m: &str) -> Option<&str> {
         return Some(base);
     }
     // -YYYY-MM-DD
+    // Checked on bytes: `m.len() - 11` need not be a char boundary (non-ASCII model names), but
+    // when the tail matches it starts with the ASCII '-', so slicing there is then safe.
     if m.len() > 11 {
-        let (base, tail) = m.split_at(m.len() - 11);
-        let t = tail.as_bytes();
+        let cut = m.len() - 11;
+        let t = &m.as_bytes()[cut..];
+        let digits = |r: std::ops::Range<usize>| t[r].iter().all(u8::is_ascii_digit);
         if t[0] == b'-'
             && t[5] == b'-'
             && t[8] == b'-'
-            && all_digits(&tail[1..5])
-            && all_digits(&tail[6..8])
-            && all_digits(&tail[9..11])
+            && digits(1..5)
+            && digits(6..8)
+            && digits(9..11)
         {
-            return Some(base);
+            return Some(&m[..cut]);
         }
     }
     // -YYYYMMDD, -MMDD, -NNN (e.g. gemini -001)
