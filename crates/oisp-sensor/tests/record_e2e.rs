@@ -1,17 +1,29 @@
 //! End to end, as root: the mock provider over HTTPS, `oisp-sensor record`, real clients (curl
-//! over HTTP/1.1 and HTTP/2, the openai Python SDK, the openai npm SDK under Node), then checks
-//! that every call became exactly one ai.request and one ai.response, attributed to the client.
+//! over HTTP/1.1 and HTTP/2, the official openai and anthropic Python SDKs, the openai npm SDK
+//! under Node), then checks that every call became exactly one ai.request and one ai.response
+//! with the right model, messages, response text, usage, streaming flag, process and destination.
 //!
-//! Needs root and BPF. When not root the test fails, unless OISP_SKIP_ROOT_TESTS=1 says to skip.
+//! One test function per scenario group; each runs its own mock and `record` (one group at a
+//! time: they share the machine's probes and CPUs).
+//!
+//! Needs root and BPF. When not root the tests fail, unless OISP_SKIP_ROOT_TESTS=1 says to skip.
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
+
+const KEY: &str = "sk-proj-TESTKEY0123456789abcdefghijklmnopqrstuvwxyzE2E0";
+const ANTHROPIC_KEY: &str = "sk-ant-api03-TESTKEY0123456789abcdefghijklmnopqrstuvwxyzE2E0-AA";
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn mock_dir() -> PathBuf {
+    repo().join("tools/mock-provider")
 }
 
 struct KillOnDrop(Child);
@@ -46,84 +58,337 @@ fn run(cmd: &mut Command, what: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-const KEY: &str = "sk-proj-TESTKEY0123456789abcdefghijklmnopqrstuvwxyzE2E0";
-
-#[test]
-fn record_sees_real_clients_once_each() {
-    if !is_root() {
-        if std::env::var("OISP_SKIP_ROOT_TESTS").as_deref() == Ok("1") {
-            eprintln!("record_e2e: skipped: not root and OISP_SKIP_ROOT_TESTS=1 (eBPF capture needs root)");
-            return;
+/// One scenario group at a time; the first one installs the clients if needed.
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    static SETUP: OnceLock<()> = OnceLock::new();
+    let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    SETUP.get_or_init(|| {
+        let dir = mock_dir();
+        let py_ok = Command::new(dir.join(".venv/bin/python"))
+            .args(["-c", "import openai, anthropic"])
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !py_ok || !dir.join("node_modules/openai").exists() {
+            run(
+                Command::new(dir.join("setup-venv.sh")).current_dir(&dir),
+                "setup-venv.sh",
+            );
         }
-        panic!("record_e2e needs root for eBPF capture: run as root, or set OISP_SKIP_ROOT_TESTS=1 to skip it explicitly");
-    }
-    let mock_dir = repo().join("tools/mock-provider");
-    if !mock_dir.join(".venv/bin/python").exists() || !mock_dir.join("node_modules/openai").exists()
-    {
-        run(
-            Command::new(mock_dir.join("setup-venv.sh")).current_dir(&mock_dir),
-            "setup-venv.sh",
-        );
-    }
-    let tmp = std::env::temp_dir().join(format!("oisp-record-e2e-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).unwrap();
-    let port_file = tmp.join("port.json");
-    let ca_dir = tmp.join("ca");
+    });
+    guard
+}
 
-    let _mock = KillOnDrop(
-        Command::new("python3")
-            .arg(mock_dir.join("mock.py"))
-            .args(["--port", "0", "--plain-port", "0", "--quiet", "--port-file"])
-            .arg(&port_file)
-            .arg("--ca-dir")
-            .arg(&ca_dir)
-            .current_dir(&mock_dir)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start mock"),
+/// False (after saying why) when the test must be skipped; panics when it needs root and
+/// skipping was not asked for.
+fn root_or_skip(name: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    if std::env::var("OISP_SKIP_ROOT_TESTS").as_deref() == Ok("1") {
+        eprintln!(
+            "record_e2e::{name}: skipped: not root and OISP_SKIP_ROOT_TESTS=1 (eBPF capture needs root)"
+        );
+        return false;
+    }
+    panic!(
+        "record_e2e::{name} needs root for eBPF capture: run as root, or set OISP_SKIP_ROOT_TESTS=1 to skip it explicitly"
     );
-    let start = Instant::now();
-    let port = loop {
-        if let Ok(text) = std::fs::read_to_string(&port_file) {
-            if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                break v["https_port"].as_u64().expect("https_port");
+}
+
+/// A mock provider and a running `oisp-sensor record`.
+struct Session {
+    name: &'static str,
+    tmp: PathBuf,
+    port: u16,
+    ca: PathBuf,
+    events: PathBuf,
+    rec: Option<KillOnDrop>,
+    _mock: KillOnDrop,
+    _guard: MutexGuard<'static, ()>,
+}
+
+/// What one call must look like.
+struct Expect<'a> {
+    client: &'a str,
+    exe: &'a str,
+    cmdline: &'a str,
+    model: &'a str,
+    /// Text of the prompt that must be in `data.messages` (None: the event has no messages, as
+    /// for embeddings, whose input the decoder does not copy).
+    prompt: Option<&'a str>,
+    reply: Option<&'a str>,
+    stream: bool,
+    /// The URL path the call went to (`/v1/chat/completions`, `/v1/messages`, …).
+    path: &'a str,
+}
+
+impl Session {
+    fn start(name: &'static str) -> Option<Session> {
+        if !root_or_skip(name) {
+            return None;
+        }
+        let guard = serial();
+        let mock_dir = mock_dir();
+        let tmp = std::env::temp_dir().join(format!("oisp-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).unwrap();
+        let port_file = tmp.join("port.json");
+        let ca_dir = tmp.join("ca");
+        let mock = KillOnDrop(
+            Command::new("python3")
+                .arg(mock_dir.join("mock.py"))
+                .args(["--port", "0", "--plain-port", "0", "--quiet", "--port-file"])
+                .arg(&port_file)
+                .arg("--ca-dir")
+                .arg(&ca_dir)
+                .current_dir(&mock_dir)
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("start mock"),
+        );
+        let start = Instant::now();
+        let port = loop {
+            if let Ok(text) = std::fs::read_to_string(&port_file) {
+                if let Ok(v) = serde_json::from_str::<Value>(&text) {
+                    break v["https_port"].as_u64().expect("https_port") as u16;
+                }
             }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{name}: mock did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let events = tmp.join("events.jsonl");
+        let mut rec = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"))
+            .arg("record")
+            .arg("-o")
+            .arg(&events)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start record");
+        let mut stderr = BufReader::new(rec.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        assert!(
+            line.contains("capturing"),
+            "{name}: record did not start: {line}"
+        );
+        // Keep reading record's stderr so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            let mut sink = String::new();
+            while stderr.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                sink.clear();
+            }
+        });
+        Some(Session {
+            name,
+            tmp,
+            port,
+            ca: ca_dir.join("ca.pem"),
+            events,
+            rec: Some(KillOnDrop(rec)),
+            _mock: mock,
+            _guard: guard,
+        })
+    }
+
+    fn base(&self) -> String {
+        format!("https://localhost:{}", self.port)
+    }
+
+    /// Runs a client to completion; returns its pid.
+    fn client(&self, what: &str, mut cmd: Command) -> u32 {
+        let child = cmd
+            .current_dir(mock_dir())
+            .env_remove("SSL_CERT_DIR")
+            .env("SSL_CERT_FILE", &self.ca)
+            .env("REQUESTS_CA_BUNDLE", &self.ca)
+            .env("CURL_CA_BUNDLE", &self.ca)
+            .env("NODE_EXTRA_CA_CERTS", &self.ca)
+            .env("MOCK_BASE", self.base())
+            .env("OPENAI_API_KEY", KEY)
+            .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {what}: cannot start: {e}", self.name));
+        let pid = child.id();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {what} failed: {}\n{}",
+            self.name,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        pid
+    }
+
+    /// A Python script (the mock's venv: official SDKs); `MOCK_BASE` is the mock's https URL.
+    fn python(&self, what: &str, code: &str) -> u32 {
+        let mut c = Command::new(mock_dir().join(".venv/bin/python"));
+        c.args(["-c", code]);
+        self.client(what, c)
+    }
+
+    fn node(&self, what: &str, code: &str) -> u32 {
+        let mut c = Command::new("node");
+        c.args(["--input-type=module", "-e", code]);
+        self.client(what, c)
+    }
+
+    /// Stops `record` (SIGTERM, as a user would) and returns the events it wrote.
+    fn stop(&mut self) -> Vec<Value> {
+        // Let the last reads reach the ring buffers and userspace.
+        std::thread::sleep(Duration::from_millis(500));
+        let mut rec = self.rec.take().expect("record running");
+        let ok = Command::new("kill")
+            .args(["-TERM", &rec.0.id().to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "{}: cannot send SIGTERM to record", self.name);
+        let status = rec.0.wait().unwrap();
+        assert!(
+            status.success(),
+            "{}: record exited with {status}",
+            self.name
+        );
+        let text = std::fs::read_to_string(&self.events).expect("events file");
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("event JSON"))
+            .collect()
+    }
+
+    /// Checks that `pid` made exactly `n` calls looking like `x`, each one ai.request paired
+    /// with one ai.response; returns the requests.
+    fn check_calls<'e>(&self, evs: &'e [Value], pid: u32, n: usize, x: &Expect) -> Vec<&'e Value> {
+        let name = format!("{}/{}", self.name, x.client);
+        let of = |t: &str| -> Vec<&'e Value> {
+            evs.iter()
+                .filter(|e| e["event_type"] == t && e["process"]["pid"] == pid)
+                .collect()
+        };
+        let reqs = of("ai.request");
+        let resps = of("ai.response");
+        assert_eq!(
+            reqs.len(),
+            n,
+            "{name}: expected {n} ai.request of pid {pid}, got {}: {reqs:#?}",
+            reqs.len()
+        );
+        assert_eq!(
+            resps.len(),
+            n,
+            "{name}: expected {n} ai.response of pid {pid}, got {}: {resps:#?}",
+            resps.len()
+        );
+        for rq in &reqs {
+            let rq_s = rq.to_string();
+            let id = &rq["data"]["request_id"];
+            let paired: Vec<_> = resps
+                .iter()
+                .filter(|r| r["data"]["request_id"] == *id)
+                .collect();
+            assert_eq!(paired.len(), 1, "{name}: responses of {id}: {paired:#?}");
+            let rs = paired[0];
+            let rs_s = rs.to_string();
+            let model = rq["data"]["model"]["id"].as_str().unwrap_or_default();
+            assert!(model.starts_with(x.model), "{name}: model {model}: {rq_s}");
+            if let Some(prompt) = x.prompt {
+                let msgs = rq["data"]["messages"].to_string();
+                assert!(msgs.contains(prompt), "{name}: prompt missing: {rq_s}");
+            }
+            assert_eq!(
+                rq["data"]["streaming"],
+                Value::Bool(x.stream),
+                "{name}: streaming flag: {rq_s}"
+            );
+            if let Some(reply) = x.reply {
+                assert!(rs_s.contains(reply), "{name}: response text: {rs_s}");
+            }
+            assert_eq!(rs["data"]["success"], Value::Bool(true), "{name}: {rs_s}");
+            let usage = &rs["data"]["usage"];
+            let tokens = ["prompt_tokens", "input_tokens", "total_tokens"]
+                .iter()
+                .filter_map(|k| usage[*k].as_u64())
+                .max()
+                .unwrap_or(0);
+            assert!(tokens > 0, "{name}: usage: {rs_s}");
+            // process
+            let p = &rq["process"];
+            let exe = p["exe"].as_str().unwrap_or_default();
+            assert!(exe.contains(x.exe), "{name}: exe {exe}");
+            let cmdline = p["cmdline"].as_str().unwrap_or_default();
+            assert!(
+                cmdline.contains(x.cmdline),
+                "{name}: cmdline {cmdline:?} lacks {:?}",
+                x.cmdline
+            );
+            // destination
+            let endpoint = rq["data"]["provider"]["endpoint"]
+                .as_str()
+                .unwrap_or_default();
+            assert_eq!(
+                endpoint,
+                format!("{}{}", self.base(), x.path),
+                "{name}: endpoint: {rq_s}"
+            );
+            let remote = rq["attrs"]["http"]["remote"].as_str().unwrap_or_default();
+            assert!(
+                remote.ends_with(&format!(":{}", self.port))
+                    && (remote.starts_with("127.0.0.1") || remote.starts_with("[::1]")),
+                "{name}: remote address {remote:?}: {rq_s}"
+            );
+            assert_eq!(
+                rq["attrs"]["http"]["sni"], "localhost",
+                "{name}: SNI: {rq_s}"
+            );
         }
         assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "mock did not start"
+            !of("process.exec").is_empty(),
+            "{name}: no process.exec for pid {pid}"
         );
-        std::thread::sleep(Duration::from_millis(100));
+        reqs
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+fn chat_expect<'a>(client: &'a str, exe: &'a str, prompt: &'a str, stream: bool) -> Expect<'a> {
+    Expect {
+        client,
+        exe,
+        cmdline: prompt,
+        model: "gpt-4o-mini",
+        prompt: Some(prompt),
+        reply: Some("This is a mock reply"),
+        stream,
+        path: "/v1/chat/completions",
+    }
+}
+
+#[test]
+fn curl_http1_and_http2() {
+    let Some(mut s) = Session::start("curl_http1_and_http2") else {
+        return;
     };
-    let ca = ca_dir.join("ca.pem");
-
-    let events = tmp.join("events.jsonl");
-    let mut rec = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"))
-        .arg("record")
-        .arg("-o")
-        .arg(&events)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start record");
-    let mut stderr = BufReader::new(rec.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("capturing"), "record did not start: {line}");
-    let rec_pid = rec.id();
-    let mut rec = KillOnDrop(rec);
-
-    let url = format!("https://localhost:{port}/v1/chat/completions");
-    let mut pids: Vec<(&str, u32, &str, &str, bool)> = Vec::new(); // (client, pid, exe part, prompt, stream)
-    for (name, flag, stream) in [
-        ("curl-h1", "--http1.1", false),
-        ("curl-h2", "--http2", true),
+    let url = format!("{}/v1/chat/completions", s.base());
+    let mut calls = Vec::new();
+    for (flag, stream, prompt) in [
+        ("--http1.1", false, "Hello from curl h1"),
+        ("--http2", true, "Hello from curl h2"),
     ] {
-        let prompt = if stream {
-            "Hello from curl h2"
-        } else {
-            "Hello from curl h1"
-        };
         let usage = if stream {
             r#","stream_options":{"include_usage":true}"#
         } else {
@@ -132,114 +397,366 @@ fn record_sees_real_clients_once_each() {
         let body = format!(
             r#"{{"model":"gpt-4o-mini","stream":{stream}{usage},"messages":[{{"role":"user","content":"{prompt}"}}]}}"#
         );
-        let child = Command::new("curl")
-            .args(["-sS", "-o", "/dev/null", flag, "--cacert"])
-            .arg(&ca)
+        let mut c = Command::new("curl");
+        c.args(["-sS", "-o", "/dev/null", flag, "--cacert"])
+            .arg(&s.ca)
             .args(["-H", &format!("Authorization: Bearer {KEY}")])
-            .args(["-H", "content-type: application/json", "-d", &body, &url])
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{name} failed");
-        pids.push((name, pid, "curl", prompt, stream));
+            .args(["-H", "content-type: application/json", "-d", &body, &url]);
+        calls.push((s.client(flag, c), prompt, stream));
     }
-    let py = Command::new(mock_dir.join(".venv/bin/python"))
-        .args([
-            "-c",
-            &format!(
-                "import openai\nc=openai.OpenAI(api_key='{KEY}', base_url='https://localhost:{port}/v1')\nr=c.chat.completions.create(model='gpt-4o-mini', messages=[{{'role':'user','content':'Hello from python'}}])\nassert r.choices[0].message.content.startswith('This is a mock reply')"
-            ),
-        ])
-        .env_remove("SSL_CERT_DIR")
-        .env("SSL_CERT_FILE", &ca)
-        .env("REQUESTS_CA_BUNDLE", &ca)
-        .env("CURL_CA_BUNDLE", &ca)
-        .spawn()
-        .unwrap();
-    let pid = py.id();
-    assert!(
-        py.wait_with_output().unwrap().status.success(),
-        "python client failed"
-    );
-    pids.push(("python", pid, "python", "Hello from python", false));
-    let node = Command::new("node")
-        .args([
-            "--input-type=module",
-            "-e",
-            &format!(
-                "import OpenAI from 'openai';\nconst c = new OpenAI({{apiKey:'{KEY}', baseURL:'https://localhost:{port}/v1'}});\nconst r = await c.chat.completions.create({{model:'gpt-4o-mini', stream: true, stream_options: {{include_usage: true}}, messages:[{{role:'user',content:'Hello from node'}}]}});\nfor await (const _ of r) {{}}"
-            ),
-        ])
-        .current_dir(&mock_dir)
-        .env("NODE_EXTRA_CA_CERTS", &ca)
-        .spawn()
-        .unwrap();
-    let pid = node.id();
-    assert!(
-        node.wait_with_output().unwrap().status.success(),
-        "node client failed"
-    );
-    pids.push(("node", pid, "node", "Hello from node", true));
-
-    std::thread::sleep(Duration::from_millis(800));
-    // SAFETY: plain kill(2) of our own child.
-    unsafe_kill(rec_pid);
-    let status = rec.0.wait().unwrap();
-    assert!(status.success(), "record exited with {status}");
-
-    let text = std::fs::read_to_string(&events).expect("events file");
-    let evs: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("event JSON"))
-        .collect();
-    for (name, pid, exe, prompt, stream) in &pids {
-        let of = |t: &str| -> Vec<&Value> {
-            evs.iter()
-                .filter(|e| e["event_type"] == t && e["process"]["pid"] == *pid)
-                .collect()
-        };
-        let reqs = of("ai.request");
-        let resps = of("ai.response");
-        assert_eq!(reqs.len(), 1, "{name}: ai.request events: {reqs:#?}");
-        assert_eq!(resps.len(), 1, "{name}: ai.response events: {resps:#?}");
-        let (rq, rs) = (reqs[0], resps[0]);
-        let rq_s = rq.to_string();
-        assert!(rq_s.contains("gpt-4o-mini"), "{name}: model: {rq_s}");
-        assert!(rq_s.contains(prompt), "{name}: prompt missing: {rq_s}");
-        assert_eq!(
-            rq["data"]["streaming"],
-            Value::Bool(*stream),
-            "{name}: streaming flag: {rq_s}"
-        );
-        let rs_s = rs.to_string();
-        assert!(
-            rs_s.contains("This is a mock reply"),
-            "{name}: response text: {rs_s}"
-        );
-        assert!(
-            rs_s.contains("input_tokens") || rs_s.contains("prompt_tokens"),
-            "{name}: usage: {rs_s}"
-        );
-        let pexe = rq["process"]["exe"].as_str().unwrap_or_default();
-        assert!(pexe.contains(exe), "{name}: exe {pexe}");
-        assert!(
-            rq_s.contains(&port.to_string()),
-            "{name}: destination port missing: {rq_s}"
-        );
-        assert!(
-            !of("process.exec").is_empty(),
-            "{name}: no process.exec for pid {pid}"
-        );
+    let evs = s.stop();
+    for (pid, prompt, stream) in calls {
+        s.check_calls(&evs, pid, 1, &chat_expect("curl", "curl", prompt, stream));
     }
-    let _ = std::fs::remove_dir_all(&tmp);
 }
 
-fn unsafe_kill(pid: u32) {
-    let ok = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "cannot send SIGTERM to record");
+#[test]
+fn openai_python_and_node_chat() {
+    let Some(mut s) = Session::start("openai_python_and_node_chat") else {
+        return;
+    };
+    let py = s.python(
+        "python chat",
+        "import os, openai\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1')\n\
+         r = c.chat.completions.create(model='gpt-4o-mini', messages=[{'role':'user','content':'Hello from python'}])\n\
+         assert r.choices[0].message.content.startswith('This is a mock reply')\n",
+    );
+    let py_stream = s.python(
+        "python chat stream",
+        "import os, openai\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1')\n\
+         text = ''\n\
+         for ch in c.chat.completions.create(model='gpt-4o-mini', stream=True, stream_options={'include_usage': True}, messages=[{'role':'user','content':'Streamed hello from python'}]):\n\
+         \x20   if ch.choices and ch.choices[0].delta.content: text += ch.choices[0].delta.content\n\
+         assert text.startswith('This is a mock reply'), text\n",
+    );
+    let node = s.node(
+        "node chat stream",
+        "import OpenAI from 'openai';\n\
+         const c = new OpenAI({baseURL: process.env.MOCK_BASE + '/v1'});\n\
+         const r = await c.chat.completions.create({model:'gpt-4o-mini', stream: true, stream_options: {include_usage: true}, messages:[{role:'user',content:'Hello from node'}]});\n\
+         for await (const _ of r) {}\n",
+    );
+    let evs = s.stop();
+    s.check_calls(
+        &evs,
+        py,
+        1,
+        &chat_expect("python", "python", "Hello from python", false),
+    );
+    s.check_calls(
+        &evs,
+        py_stream,
+        1,
+        &chat_expect(
+            "python-stream",
+            "python",
+            "Streamed hello from python",
+            true,
+        ),
+    );
+    s.check_calls(
+        &evs,
+        node,
+        1,
+        &chat_expect("node", "node", "Hello from node", true),
+    );
+}
+
+#[test]
+fn anthropic_python_sdk() {
+    let Some(mut s) = Session::start("anthropic_python_sdk") else {
+        return;
+    };
+    let plain = s.python(
+        "anthropic messages",
+        "import os, anthropic\n\
+         c = anthropic.Anthropic(base_url=os.environ['MOCK_BASE'])\n\
+         m = c.messages.create(model='claude-sonnet-4-6', max_tokens=256, messages=[{'role':'user','content':'Hello from anthropic'}])\n\
+         assert m.content[0].text.startswith('This is a mock reply'), m\n",
+    );
+    let stream = s.python(
+        "anthropic messages stream",
+        "import os, anthropic\n\
+         c = anthropic.Anthropic(base_url=os.environ['MOCK_BASE'])\n\
+         with c.messages.stream(model='claude-haiku-4-5', max_tokens=256, messages=[{'role':'user','content':'Streamed hello from anthropic'}]) as st:\n\
+         \x20   text = ''.join(st.text_stream)\n\
+         assert text.startswith('This is a mock reply'), text\n",
+    );
+    let evs = s.stop();
+    for (pid, model, prompt, streaming) in [
+        (plain, "claude-sonnet-4-6", "Hello from anthropic", false),
+        (
+            stream,
+            "claude-haiku-4-5",
+            "Streamed hello from anthropic",
+            true,
+        ),
+    ] {
+        let reqs = s.check_calls(
+            &evs,
+            pid,
+            1,
+            &Expect {
+                client: "anthropic",
+                exe: "python",
+                cmdline: prompt,
+                model,
+                prompt: Some(prompt),
+                reply: Some("This is a mock reply"),
+                stream: streaming,
+                path: "/v1/messages",
+            },
+        );
+        let provider = reqs[0]["data"]["provider"]["name"].as_str();
+        assert_eq!(provider, Some("anthropic"), "provider: {}", reqs[0]);
+    }
+}
+
+#[test]
+fn openai_tool_calls() {
+    let Some(mut s) = Session::start("openai_tool_calls") else {
+        return;
+    };
+    let pid = s.python(
+        "tool calls",
+        "import os, openai\n\
+         tool = {'type':'function','function':{'name':'get_weather','description':'Weather of a city','parameters':{'type':'object','properties':{'location':{'type':'string'}},'required':['location']}}}\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1')\n\
+         r = c.chat.completions.create(model='gpt-4o-mini', tools=[tool], messages=[{'role':'user','content':'Weather in Paris and Lyon?'}])\n\
+         calls = r.choices[0].message.tool_calls\n\
+         assert [t.function.name for t in calls] == ['get_weather', 'get_weather'], calls\n",
+    );
+    let evs = s.stop();
+    s.check_calls(
+        &evs,
+        pid,
+        1,
+        &Expect {
+            reply: None,
+            ..chat_expect("tools", "python", "Weather in Paris and Lyon?", false)
+        },
+    );
+    let tool_calls: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["event_type"] == "agent.tool_call" && e["process"]["pid"] == pid)
+        .collect();
+    assert_eq!(
+        tool_calls.len(),
+        2,
+        "agent.tool_call events: {tool_calls:#?}"
+    );
+    for t in &tool_calls {
+        let t_s = t.to_string();
+        assert!(t_s.contains("get_weather"), "tool name: {t_s}");
+    }
+    let all = tool_calls.iter().map(|t| t.to_string()).collect::<String>();
+    assert!(
+        all.contains("Paris") && all.contains("Lyon"),
+        "tool arguments: {all}"
+    );
+}
+
+#[test]
+fn openai_embeddings() {
+    let Some(mut s) = Session::start("openai_embeddings") else {
+        return;
+    };
+    let pid = s.python(
+        "embeddings",
+        "import os, openai\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1')\n\
+         r = c.embeddings.create(model='text-embedding-3-small', input='Embed this sentence please')\n\
+         assert len(r.data[0].embedding) == 1536\n",
+    );
+    let evs = s.stop();
+    let reqs = s.check_calls(
+        &evs,
+        pid,
+        1,
+        &Expect {
+            client: "embeddings",
+            exe: "python",
+            cmdline: "Embed this sentence please",
+            model: "text-embedding-3-small",
+            prompt: None,
+            reply: None,
+            stream: false,
+            path: "/v1/embeddings",
+        },
+    );
+    assert_eq!(
+        reqs[0]["data"]["request_type"], "embedding",
+        "request type: {}",
+        reqs[0]
+    );
+}
+
+#[test]
+fn openai_responses_api() {
+    let Some(mut s) = Session::start("openai_responses_api") else {
+        return;
+    };
+    let plain = s.python(
+        "responses",
+        "import os, openai\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1')\n\
+         r = c.responses.create(model='gpt-4.1', input='Hello from the responses API')\n\
+         assert r.output_text.startswith('This is a mock reply'), r.output_text\n",
+    );
+    let stream = s.python(
+        "responses stream",
+        "import os, openai\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1')\n\
+         text = ''\n\
+         for ev in c.responses.create(model='gpt-4.1', input='Streamed responses API hello', stream=True):\n\
+         \x20   if ev.type == 'response.output_text.delta': text += ev.delta\n\
+         assert text.startswith('This is a mock reply'), text\n",
+    );
+    let evs = s.stop();
+    for (pid, prompt, streaming) in [
+        (plain, "Hello from the responses API", false),
+        (stream, "Streamed responses API hello", true),
+    ] {
+        s.check_calls(
+            &evs,
+            pid,
+            1,
+            &Expect {
+                client: "responses",
+                exe: "python",
+                cmdline: prompt,
+                model: "gpt-4.1",
+                prompt: Some(prompt),
+                reply: Some("This is a mock reply"),
+                stream: streaming,
+                path: "/v1/responses",
+            },
+        );
+    }
+}
+
+#[test]
+fn large_prompt_1mb() {
+    let Some(mut s) = Session::start("large_prompt_1mb") else {
+        return;
+    };
+    let pid = s.python(
+        "1 MiB prompt",
+        "import os, openai\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1')\n\
+         big = 'Large prompt start. ' + ('x' * (1024 * 1024)) + ' large prompt end'\n\
+         r = c.chat.completions.create(model='gpt-4o-mini', messages=[{'role':'user','content':big}])\n\
+         assert r.choices[0].message.content.startswith('This is a mock reply')\n",
+    );
+    let evs = s.stop();
+    let reqs = s.check_calls(
+        &evs,
+        pid,
+        1,
+        &Expect {
+            cmdline: "Large prompt start",
+            ..chat_expect("1mb", "python", "Large prompt start", false)
+        },
+    );
+    let len = reqs[0]["data"]["messages"][0]["content_length"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        len >= 1024 * 1024,
+        "the 1 MiB prompt was not decoded whole: content_length {len}"
+    );
+    let lost: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e.to_string().contains("records_lost"))
+        .collect();
+    assert!(lost.is_empty(), "records lost: {lost:#?}");
+}
+
+#[test]
+fn concurrent_20_over_keepalive() {
+    let Some(mut s) = Session::start("concurrent_20_over_keepalive") else {
+        return;
+    };
+    // 20 threads share one client whose pool holds at most 4 connections: requests queue for
+    // and reuse keep-alive connections.
+    let pid = s.python(
+        "20 concurrent",
+        "import os, openai, importlib\n\
+         from concurrent.futures import ThreadPoolExecutor\n\
+         httpx = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.split('.')[0])\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1', http_client=openai.DefaultHttpxClient(limits=httpx.Limits(max_connections=4, max_keepalive_connections=4)))\n\
+         def one(i):\n\
+         \x20   r = c.chat.completions.create(model='gpt-4o-mini', messages=[{'role':'user','content':f'Concurrent request number {i:02d}'}])\n\
+         \x20   return r.choices[0].message.content\n\
+         with ThreadPoolExecutor(20) as ex:\n\
+         \x20   out = list(ex.map(one, range(20)))\n\
+         assert all(o.startswith('This is a mock reply') for o in out)\n",
+    );
+    let evs = s.stop();
+    let reqs = s.check_calls(
+        &evs,
+        pid,
+        20,
+        &Expect {
+            cmdline: "Concurrent request number",
+            ..chat_expect("concurrent", "python", "Concurrent request number", false)
+        },
+    );
+    for i in 0..20 {
+        let p = format!("Concurrent request number {i:02}");
+        let n = reqs.iter().filter(|r| r.to_string().contains(&p)).count();
+        assert_eq!(n, 1, "{p}: {n} ai.request events");
+    }
+    let mut conns: Vec<String> = reqs
+        .iter()
+        .map(|r| r["attrs"]["conn_id"].to_string())
+        .collect();
+    conns.sort();
+    conns.dedup();
+    assert!(
+        conns.len() <= 4,
+        "20 requests over at most 4 keep-alive connections, saw {} connections",
+        conns.len()
+    );
+}
+
+#[test]
+fn client_file_write() {
+    let Some(mut s) = Session::start("client_file_write") else {
+        return;
+    };
+    let out = s.tmp.join("answer.txt");
+    let code = format!(
+        "import os, openai\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_BASE'] + '/v1')\n\
+         r = c.chat.completions.create(model='gpt-4o-mini', messages=[{{'role':'user','content':'Write this answer to a file'}}])\n\
+         open({:?}, 'w').write(r.choices[0].message.content)\n",
+        out.display().to_string()
+    );
+    let pid = s.python("file write", &code);
+    let evs = s.stop();
+    s.check_calls(
+        &evs,
+        pid,
+        1,
+        &chat_expect("file", "python", "Write this answer to a file", false),
+    );
+    let path = out.display().to_string();
+    let writes: Vec<&Value> = evs
+        .iter()
+        .filter(|e| {
+            e["event_type"] == "file.write"
+                && e["process"]["pid"] == pid
+                && e.to_string().contains(&path)
+        })
+        .collect();
+    assert!(
+        !writes.is_empty(),
+        "no file.write of {path} by pid {pid}; file events: {:#?}",
+        evs.iter()
+            .filter(|e| e["event_type"].as_str().unwrap_or("").starts_with("file."))
+            .collect::<Vec<_>>()
+    );
 }
