@@ -67,7 +67,10 @@ fn messages_non_streaming_with_cache_usage() {
     );
     // `input` arrives as a JSON object and is re-serialised: same members, key order not kept.
     let args: serde_json::Value = serde_json::from_str(&o.tool_calls[0].arguments).unwrap();
-    assert_eq!(args, serde_json::json!({"location": "SF", "day": "tomorrow"}));
+    assert_eq!(
+        args,
+        serde_json::json!({"location": "SF", "day": "tomorrow"})
+    );
     let us = o.usage.as_ref().unwrap();
     assert_eq!(us.prompt_tokens, Some(5100));
     assert_eq!(us.cached_tokens, Some(3000));
