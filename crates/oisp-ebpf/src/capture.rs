@@ -47,10 +47,8 @@ impl Default for CaptureOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error(
-        "eBPF capture needs root (or CAP_BPF + CAP_PERFMON + CAP_SYS_RESOURCE): run it with sudo"
-    )]
-    NotRoot,
+    #[error("eBPF capture needs root, or the capabilities CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN); this process lacks {0}: run it with sudo (or give the binary those capabilities with setcap)")]
+    NotRoot(String),
     #[error("this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 5.4)")]
     NoBtf,
     #[error("tracefs is not available and could not be mounted ({0}): mount it with `mount -t tracefs nodev /sys/kernel/tracing`")]
@@ -240,6 +238,54 @@ pub struct EbpfCapture {
     out: Vec<RawRecord>,
 }
 
+/// Which process tracepoints a capture needs. Process records are reported with `process`, but
+/// also serve others: exec finds executables with OpenSSL linked in (TLS) and, like fork, puts
+/// the descendants of an AI client in scope for file/network records; exit ends a process's TLS
+/// sessions. With `--no-process` the ones nothing needs are neither loaded nor attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProcNeeds {
+    exec: bool,
+    exit: bool,
+    fork: bool,
+}
+
+impl ProcNeeds {
+    fn of(o: &CaptureOptions) -> ProcNeeds {
+        // Without a kernel-side filter or --all-processes, file and network records are kept for
+        // AI clients and their relatives, which exec and fork tell.
+        let scoping =
+            (o.file || o.network) && !o.all_processes && o.pid.is_none() && o.comm.is_none();
+        ProcNeeds {
+            exec: o.process || o.ssl || scoping,
+            exit: o.process || o.ssl || scoping,
+            fork: o.process || scoping,
+        }
+    }
+}
+
+/// What this process lacks for eBPF capture, from the `CapEff` line of /proc/self/status:
+/// `None` when it has CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON.
+fn missing_capabilities(status: &str) -> Option<String> {
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_PERFMON: u32 = 38;
+    const CAP_BPF: u32 = 39;
+    let eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    let has = |c: u32| eff & (1u64 << c) != 0;
+    if has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON)) {
+        return None;
+    }
+    let missing: Vec<&str> = [(CAP_BPF, "CAP_BPF"), (CAP_PERFMON, "CAP_PERFMON")]
+        .iter()
+        .filter(|(c, _)| !has(*c))
+        .map(|(_, n)| *n)
+        .collect();
+    Some(missing.join(" + "))
+}
+
 fn clock_ns(clock: libc::clockid_t) -> i128 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -280,9 +326,10 @@ fn ensure_tracefs() -> Result<(), CaptureError> {
 impl EbpfCapture {
     /// Loads the programs, attaches every probe and scans running processes for OpenSSL.
     pub fn start(opts: &CaptureOptions) -> Result<EbpfCapture, CaptureError> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return Err(CaptureError::NotRoot);
+        if let Some(missing) =
+            missing_capabilities(&std::fs::read_to_string("/proc/self/status").unwrap_or_default())
+        {
+            return Err(CaptureError::NotRoot(missing));
         }
         if !Path::new("/sys/kernel/btf/vmlinux").exists() {
             return Err(CaptureError::NoBtf);
@@ -353,8 +400,10 @@ impl EbpfCapture {
         }
         p.net_connect_enter.set_autoload(opts.network);
         p.net_connect_exit.set_autoload(opts.network);
-        // Process records are always needed to scope and to attribute TLS sessions; with
-        // --no-process they are used but not reported.
+        let need = ProcNeeds::of(opts);
+        p.proc_exec.set_autoload(need.exec);
+        p.proc_exit.set_autoload(need.exit);
+        p.proc_fork.set_autoload(need.fork);
         let skel = open
             .load()
             .map_err(|e| CaptureError::Load(format!("{e:#}")))?;
@@ -449,10 +498,15 @@ impl EbpfCapture {
                 symbol: name.to_string(),
             });
         }
-        for (prog, (_, name)) in [&p.proc_exec, &p.proc_exit, &p.proc_fork]
+        let need = ProcNeeds::of(o);
+        for ((prog, (_, name)), wanted) in [&p.proc_exec, &p.proc_exit, &p.proc_fork]
             .into_iter()
             .zip(BTF_TRACEPOINTS)
+            .zip([need.exec, need.exit, need.fork])
         {
+            if !wanted {
+                continue;
+            }
             let link = prog.attach().map_err(|e| CaptureError::Attach {
                 what: format!("tp_btf {name}"),
                 err: e.to_string(),
@@ -1188,4 +1242,70 @@ fn display_path(p: &Path) -> String {
         }
     }
     s.into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities() {
+        let st = |eff: &str| format!("Name:\tx\nCapInh:\t0\nCapEff:\t{eff}\n");
+        assert_eq!(missing_capabilities(&st("000001ffffffffff")), None);
+        // CAP_SYS_ADMIN alone
+        assert_eq!(missing_capabilities(&st("0000000000200000")), None);
+        // CAP_BPF + CAP_PERFMON
+        assert_eq!(missing_capabilities(&st("000000c000000000")), None);
+        assert_eq!(
+            missing_capabilities(&st("0000004000000000")).as_deref(),
+            Some("CAP_BPF")
+        );
+        assert_eq!(
+            missing_capabilities(&st("0000000000000000")).as_deref(),
+            Some("CAP_BPF + CAP_PERFMON")
+        );
+    }
+
+    #[test]
+    fn process_probes_only_when_needed() {
+        let all = ProcNeeds {
+            exec: true,
+            exit: true,
+            fork: true,
+        };
+        assert_eq!(ProcNeeds::of(&CaptureOptions::default()), all);
+        let no_proc = CaptureOptions {
+            process: false,
+            ..Default::default()
+        };
+        // default scope: exec/fork still place AI clients' relatives in scope
+        assert_eq!(ProcNeeds::of(&no_proc), all);
+        let filtered = CaptureOptions {
+            process: false,
+            comm: Some("curl".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ProcNeeds::of(&filtered),
+            ProcNeeds {
+                exec: true,
+                exit: true,
+                fork: false
+            }
+        );
+        let nothing = CaptureOptions {
+            process: false,
+            ssl: false,
+            all_processes: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            ProcNeeds::of(&nothing),
+            ProcNeeds {
+                exec: false,
+                exit: false,
+                fork: false
+            }
+        );
+    }
 }

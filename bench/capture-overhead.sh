@@ -1,0 +1,255 @@
+#!/usr/bin/env bash
+# Capture overhead of `oisp-sensor record`, in one run (as root):
+#
+#   1. HTTPS requests/s between nginx (libssl, self-signed certificate, 1 KB response bodies) and
+#      wrk (libssl) over keep-alive on loopback, without the sensor, with `record` attached
+#      (everything in scope), with `record --pid 1` (probes attached, every event filtered out in
+#      the kernel) and with `record -p wrk` (only the client side copied), then without again.
+#      Prints req/s, the throughput loss, the sensor's CPU% (from /proc/PID/stat over the loaded
+#      phase), the kernel time of the BPF programs (bpf_stats) and the records lost.
+#   2. AI calls: wrk POSTs an OpenAI chat completion request to nginx, which returns a canned
+#      OpenAI JSON body, throttled to about 1,000 calls/s and then unthrottled; counts the
+#      ai.request/ai.response events the sensor wrote against the calls wrk completed, and the
+#      records lost.
+#
+# Both nginx and wrk use libssl, so every byte is copied twice by the BPF programs (the server's
+# view is tagged and dropped by the decoder, but only after the copy): the honest worst case.
+#
+# Usage: sudo bench/capture-overhead.sh [SECONDS_PER_PHASE]   (default 15; installs nginx and
+# wrk with apt-get when missing; builds the release binary unless OISP_SENSOR points at one).
+# Environment: CONNS (wrk connections, default 16), AI_CONNS (default 8), AI_DELAY_MS (per
+# connection pause between calls in the throttled phase, default 7).
+set -euo pipefail
+trap 'echo "capture-overhead.sh: command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+DUR=${1:-15}
+CONNS=${CONNS:-16}
+AI_CONNS=${AI_CONNS:-8}
+AI_DELAY_MS=${AI_DELAY_MS:-7}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "$(id -u)" != 0 ]; then
+    echo "capture-overhead.sh: needs root (eBPF capture; apt-get)" >&2
+    exit 1
+fi
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+    apt-get install -y -q nginx wrk >/dev/null 2>&1 || {
+        apt-get update -q >/dev/null
+        apt-get install -y -q nginx wrk >/dev/null
+    }
+fi
+NGINX=$(command -v nginx)
+
+if [ -z "${OISP_SENSOR:-}" ]; then
+    (cd "$ROOT" && cargo build --release -q -p oisp-sensor)
+    OISP_SENSOR="${CARGO_TARGET_DIR:-$ROOT/target}/release/oisp-sensor"
+fi
+
+TMP=$(mktemp -d /tmp/oisp-overhead.XXXXXX)
+NGINX_PID=""
+REC_PID=""
+cleanup() {
+    [ -n "$REC_PID" ] && kill -TERM "$REC_PID" 2>/dev/null && wait "$REC_PID" 2>/dev/null || true
+    [ -n "$NGINX_PID" ] && kill -QUIT "$NGINX_PID" 2>/dev/null || true
+    sysctl -q -w kernel.bpf_stats_enabled="${BPF_STATS_WAS:-0}" >/dev/null 2>&1 || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# --- TLS server ---------------------------------------------------------------------------
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BODY_1K=$(head -c 1024 /dev/zero | tr '\0' 'a')
+AI_RESPONSE='{"id":"chatcmpl-bench0001","object":"chat.completion","created":1767225600,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"This is a canned benchmark reply.","refusal":null},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19},"system_fingerprint":"fp_bench"}'
+cat >"$TMP/nginx.conf" <<EOF
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    keepalive_timeout 120s;
+    client_body_buffer_size 64k;
+    server {
+        listen 127.0.0.1:$PORT ssl;
+        server_name localhost;
+        ssl_certificate $TMP/cert.pem;
+        ssl_certificate_key $TMP/key.pem;
+        location = /1k { default_type text/plain; return 200 '$BODY_1K'; }
+        location = /v1/chat/completions { default_type application/json; return 200 '$AI_RESPONSE'; }
+    }
+}
+EOF
+"$NGINX" -p "$TMP" -c "$TMP/nginx.conf"
+for _ in $(seq 50); do [ -s "$TMP/nginx.pid" ] && break; sleep 0.1; done
+NGINX_PID=$(cat "$TMP/nginx.pid")
+URL="https://localhost:$PORT"
+
+cat >"$TMP/ai.lua" <<'EOF'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-proj-BENCHKEY0123456789abcdefghijklmnop"
+wrk.body = '{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Benchmark call: say something short."}]}'
+local pause = tonumber(os.getenv("AI_DELAY_MS") or "0")
+if pause > 0 then
+    function delay() return pause end
+end
+EOF
+
+# --- helpers ------------------------------------------------------------------------------
+TICKS=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# wrk's "Requests/sec" and total requests
+wrk_run() { # ARGS...  → prints "REQS_PER_S TOTAL_REQUESTS"
+    local out
+    out=$(wrk "$@")
+    echo "$out" >"$TMP/wrk.last"
+    local rps total
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    total=$(awk '/requests in/ {print $1}' <<<"$out")
+    echo "$rps $total"
+}
+start_record() { # ARGS... → sets REC_PID; waits until every probe is attached
+    IDS_BEFORE=$(prog_ids)
+    "$OISP_SENSOR" record -o "$TMP/events.jsonl" "$@" 2>"$TMP/record.err" &
+    REC_PID=$!
+    for _ in $(seq 300); do
+        grep -q capturing "$TMP/record.err" 2>/dev/null && return 0
+        kill -0 "$REC_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "record did not start:" >&2
+    cat "$TMP/record.err" >&2
+    exit 1
+}
+stop_record() { # → prints record's stop line
+    kill -TERM "$REC_PID"
+    wait "$REC_PID" || true
+    REC_PID=""
+    if ! grep 'stopped:' "$TMP/record.err" | tail -1; then
+        echo "record did not print its stop line:" >&2
+        cat "$TMP/record.err" >&2
+        echo "lost ? TLS + ? system records"
+    fi
+}
+# bpftool's JSON dump fails now and then when another program is unloaded meanwhile: retry.
+progs_json() {
+    local j
+    for _ in 1 2 3 4 5; do
+        j=$(bpftool prog show -j 2>/dev/null) && python3 -c 'import json,sys; json.loads(sys.argv[1])' "$j" 2>/dev/null && { echo "$j"; return 0; }
+        sleep 0.2
+    done
+    echo "[]"
+}
+prog_ids() { progs_json | python3 -c 'import json,sys; print(" ".join(str(p["id"]) for p in json.load(sys.stdin)))'; }
+bpf_ns() { # total run time (ns) and runs of the BPF programs the running record loaded
+    progs_json | python3 -c '
+import json, sys
+before = set(sys.argv[1].split())
+ns = cnt = 0
+for p in json.load(sys.stdin):
+    if str(p["id"]) not in before:
+        ns += p.get("run_time_ns", 0); cnt += p.get("run_cnt", 0)
+print(ns, cnt)' "$IDS_BEFORE" || echo "0 0"
+}
+lost_of() { # stop line → "TLS SYS"
+    sed -E 's/.*lost ([0-9?]+) TLS \+ ([0-9?]+) system records.*/\1 \2/' <<<"$1"
+}
+
+BPF_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1 || true
+
+# warm up (TLS session setup, page cache)
+wrk -t1 -c"$CONNS" -d2s "$URL/1k" >/dev/null
+
+# measured phase with the sensor: prints "rps cpu% bpf_ms_per_s lost_tls lost_sys events"
+sensor_phase() { # RECORD_ARGS...
+    rm -f "$TMP/events.jsonl"
+    start_record "$@"
+    sleep 1
+    local t0 c0 b0 r0 t1 c1 b1 r1 res line
+    read -r b0 r0 < <(bpf_ns)
+    c0=$(cpu_ticks "$REC_PID")
+    t0=$(date +%s.%N)
+    res=$(wrk_run -t1 -c"$CONNS" -d"${DUR}s" "$URL/1k")
+    t1=$(date +%s.%N)
+    c1=$(cpu_ticks "$REC_PID")
+    read -r b1 r1 < <(bpf_ns)
+    line=$(stop_record)
+    local events
+    events=$(wc -l <"$TMP/events.jsonl" 2>/dev/null || echo 0)
+    python3 - "$res" "$t0" "$t1" "$c0" "$c1" "$TICKS" "$b0" "$b1" "$r0" "$r1" "$events" "$(lost_of "$line")" <<'EOF'
+import sys
+rps = float(sys.argv[1].split()[0]); t0, t1 = float(sys.argv[2]), float(sys.argv[3])
+cpu = (int(sys.argv[5]) - int(sys.argv[4])) / int(sys.argv[6]) / (t1 - t0) * 100
+bpf_ms = (int(sys.argv[8]) - int(sys.argv[7])) / 1e6 / (t1 - t0)
+runs = (int(sys.argv[10]) - int(sys.argv[9])) / (t1 - t0)
+lost = sys.argv[12].split()
+print(f"{rps:.0f} {cpu:.1f} {bpf_ms:.1f} {runs:.0f} {lost[0]} {lost[1]} {sys.argv[11]}")
+EOF
+}
+
+echo "machine: $(uname -r), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(nginx -v 2>&1 | cut -d/ -f2) nginx, wrk -t1 -c$CONNS, ${DUR}s per phase"
+echo
+echo "== HTTPS 1 KB bodies over keep-alive (nginx ↔ wrk, both libssl) =="
+R=$(wrk_run -t1 -c"$CONNS" -d"${DUR}s" "$URL/1k")
+read -r BASE1 _ <<<"$R"
+printf '%-34s %8.0f req/s\n' "without sensor" "$BASE1"
+R=$(sensor_phase)
+read -r ALL_RPS ALL_CPU ALL_BPF ALL_RUNS ALL_LT ALL_LS ALL_EV <<<"$R"
+R=$(sensor_phase --pid 1)
+read -r PID1_RPS PID1_CPU PID1_BPF PID1_RUNS PID1_LT PID1_LS _ <<<"$R"
+R=$(sensor_phase -p wrk)
+read -r WRK_RPS WRK_CPU WRK_BPF WRK_RUNS WRK_LT WRK_LS _ <<<"$R"
+R=$(wrk_run -t1 -c"$CONNS" -d"${DUR}s" "$URL/1k")
+read -r BASE2 _ <<<"$R"
+printf '%-34s %8.0f req/s\n' "without sensor (again)" "$BASE2"
+BASE=$(python3 -c "print(($BASE1 + $BASE2) / 2)")
+row() { # label rps cpu bpf runs lost_tls lost_sys
+    python3 - "$@" "$BASE" <<'EOF'
+import sys
+label, rps, cpu, bpf, runs = sys.argv[1], *map(float, sys.argv[2:6])
+lt, ls, base = sys.argv[6], sys.argv[7], float(sys.argv[8])
+print(f"{label:<34} {rps:8.0f} req/s  loss {100 * (1 - rps / base):5.1f}%  sensor CPU {cpu:5.1f}%  "
+      f"BPF {bpf:6.1f} ms/s ({runs:.0f} runs/s)  lost {lt} TLS + {ls} system records")
+EOF
+}
+row "record (all processes)" "$ALL_RPS" "$ALL_CPU" "$ALL_BPF" "$ALL_RUNS" "$ALL_LT" "$ALL_LS"
+row "record --pid 1 (all filtered out)" "$PID1_RPS" "$PID1_CPU" "$PID1_BPF" "$PID1_RUNS" "$PID1_LT" "$PID1_LS"
+row "record -p wrk (client side only)" "$WRK_RPS" "$WRK_CPU" "$WRK_BPF" "$WRK_RUNS" "$WRK_LT" "$WRK_LS"
+echo "(loss relative to the mean of the two runs without the sensor: $(printf '%.0f' "$BASE") req/s; record wrote $ALL_EV events in the all-processes phase)"
+
+echo
+echo "== AI calls: POST /v1/chat/completions, canned OpenAI JSON =="
+ai_phase() { # LABEL DELAY_MS
+    local label=$1 delay=$2
+    rm -f "$TMP/events.jsonl"
+    start_record
+    sleep 1
+    local c0 t0 c1 t1 res line
+    c0=$(cpu_ticks "$REC_PID")
+    t0=$(date +%s.%N)
+    res=$(AI_DELAY_MS=$delay wrk_run -t1 -c"$AI_CONNS" -d"${DUR}s" -s "$TMP/ai.lua" "$URL/v1/chat/completions")
+    t1=$(date +%s.%N)
+    c1=$(cpu_ticks "$REC_PID")
+    sleep 1
+    line=$(stop_record)
+    local reqs resps
+    reqs=$(grep -c '"event_type":"ai.request"' "$TMP/events.jsonl" || true)
+    resps=$(grep -c '"event_type":"ai.response"' "$TMP/events.jsonl" || true)
+    python3 - "$label" "$res" "$reqs" "$resps" "$(lost_of "$line")" "$t0" "$t1" "$c0" "$c1" "$TICKS" <<'EOF'
+import sys
+label, res, reqs, resps, lost = sys.argv[1], sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split()
+t0, t1 = float(sys.argv[6]), float(sys.argv[7])
+cpu = (int(sys.argv[9]) - int(sys.argv[8])) / int(sys.argv[10]) / (t1 - t0) * 100
+rps, total = float(res[0]), int(res[1])
+print(f"{label:<22} {rps:7.0f} calls/s  wrk completed {total}  ai.request {reqs}  ai.response {resps}  "
+      f"missing {max(0, total - resps)}  sensor CPU {cpu:5.1f}%  lost {lost[0]} TLS + {lost[1]} system records")
+EOF
+}
+ai_phase "throttled (~1,000/s)" "$AI_DELAY_MS"
+ai_phase "unthrottled (max)" 0
+echo "(wrk counts completed calls; up to $AI_CONNS calls in flight when it stops may add requests without a counted completion)"
