@@ -13,8 +13,8 @@ use super::exchange::{Headers, HttpVersion};
 use super::h1::Flow;
 use super::h2_frame::*;
 use super::h2_frame::{be32, error_name, protocol, strip, Fatal};
+use super::hpack::Decoder;
 use crate::conn::codes;
-use loona_hpack::Decoder;
 use oisp_capture::Timestamp;
 use std::collections::BTreeMap;
 
@@ -43,7 +43,7 @@ struct Pending {
 }
 
 struct Core {
-    hpack: [Decoder<'static>; 2],
+    hpack: [Decoder; 2],
     cont: [Option<Pending>; 2],
     streams: BTreeMap<u32, Stream>,
     /// Highest client stream id whose request HEADERS were seen.
@@ -57,10 +57,10 @@ pub(crate) struct H2Conn {
     core: Core,
 }
 
-fn new_decoder() -> Decoder<'static> {
-    let mut d = Decoder::new();
-    d.set_max_allowed_table_size(HPACK_MAX_TABLE);
-    d
+fn new_decoder() -> Decoder {
+    // Table starts at the default size; size updates are allowed up to HPACK_MAX_TABLE until
+    // the peer's SETTINGS say otherwise.
+    Decoder::new(HPACK_MAX_TABLE)
 }
 
 impl H2Conn {
@@ -309,18 +309,13 @@ impl Core {
     ) -> Result<(), Fatal> {
         let mut fields: Vec<(String, String)> = Vec::new();
         self.hpack[side.idx()]
-            .decode_with_cb(&p.frag, |n, v| {
+            .decode(&p.frag, |n, v| {
                 fields.push((
-                    String::from_utf8_lossy(&n).into_owned(),
-                    String::from_utf8_lossy(&v).into_owned(),
+                    String::from_utf8_lossy(n).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
                 ))
             })
-            .map_err(|e| {
-                (
-                    codes::H2_HPACK_ERROR,
-                    format!("HPACK decoding failed: {e:?}"),
-                )
-            })?;
+            .map_err(|e| (codes::H2_HPACK_ERROR, format!("HPACK decoding failed: {e}")))?;
         if p.promise || p.stream.is_multiple_of(2) {
             return Ok(()); // server push: decoded for HPACK state only
         }

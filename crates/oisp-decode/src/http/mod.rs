@@ -14,6 +14,7 @@ mod h1_framing;
 mod h1_head;
 mod h2;
 mod h2_frame;
+pub mod hpack;
 mod sse;
 
 pub use common::{ChunkMeta, HttpOutput, Limits, Side};
