@@ -94,6 +94,16 @@ struct {
 	__type(value, __u64);
 } seqs SEC(".maps");
 
+/* Server-side sessions (the process accepted the connection), keyed by (SSL*, tgid, dir 0):
+ * userspace adds them once it has seen the socket, and their plaintext is no longer copied (the
+ * decoder does not report a local server's view of an exchange). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct seq_key);
+	__type(value, __u8);
+} muted SEC(".maps");
+
 /* Sessions whose fd is not known yet (memory BIOs, as in Node): pid_tgid -> SSL*. The next
  * socket write of that thread ties them to an fd. */
 struct {
@@ -124,6 +134,19 @@ struct {
 	__type(key, __u64);
 	__type(value, struct sys_args);
 } sys_pending SEC(".maps");
+
+/* TLS records wake the reader only once this much is waiting: a wakeup per record (the default)
+ * costs more than the copy at tens of thousands of TLS calls per second. Userspace polls with a
+ * timeout and drains both rings after every wakeup or timeout, so a lone record waits at most
+ * that long, and a process/file/network record (which wakes the reader at once) never overtakes
+ * TLS records written before it. */
+#define WAKE_BYTES (256 * 1024)
+
+static __always_inline __u64 wake_flags(void *ring)
+{
+	return bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= WAKE_BYTES ? BPF_RB_FORCE_WAKEUP
+								     : BPF_RB_NO_WAKEUP;
+}
 
 static __always_inline void count_lost(__u32 slot, __u64 n)
 {
@@ -248,7 +271,7 @@ static __always_inline void emit_tls_fd(__u64 ssl, int fd)
 	e->_pad[1] = 0;
 	e->_pad[2] = 0;
 	fill_sock_addrs(e, fd);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
 }
 
 static __always_inline int ssl_enter(__u64 ssl, __u64 buf, __u64 out_len, __u32 kind)
@@ -256,6 +279,9 @@ static __always_inline int ssl_enter(__u64 ssl, __u64 buf, __u64 out_len, __u32 
 	if (filtered_out())
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
+	struct seq_key mk = { .ssl = ssl, .tgid = id >> 32, .dir = 0 };
+	if (bpf_map_lookup_elem(&muted, &mk))
+		return 0;
 	struct ssl_call c = { .ssl = ssl, .buf = buf, .out_len = out_len, .kind = kind, .fd = -1 };
 	bpf_map_update_elem(&ssl_calls, &id, &c, BPF_ANY);
 	return 0;
@@ -303,7 +329,7 @@ static long emit_chunk(__u32 index, void *vctx)
 	__u64 size = offsetof(struct oisp_tls_data, data) + len;
 	if (size > sizeof(struct oisp_tls_data))
 		size = sizeof(struct oisp_tls_data);
-	if (bpf_ringbuf_output(&tls_ring, d, size, 0) < 0)
+	if (bpf_ringbuf_output(&tls_ring, d, size, wake_flags(&tls_ring)) < 0)
 		count_lost(OISP_LOST_TLS, 1);
 	return 0;
 }
@@ -451,7 +477,7 @@ int BPF_UPROBE(ssl_ctrl_enter, void *ssl, int cmd, long larg, void *parg)
 	e->_pad = 0;
 	long n = bpf_probe_read_user_str(e->name, sizeof(e->name), parg);
 	e->len = n > 0 ? n - 1 : 0;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
 	return 0;
 }
 
@@ -519,7 +545,7 @@ int ssl_alpn_exit(struct pt_regs *ctx)
 	e->len = 0;
 	if (bpf_probe_read_user(e->name, len & (OISP_NAME_LEN - 1), (void *)proto) == 0)
 		e->len = len;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
 	struct seq_key k = { .ssl = c.ssl, .tgid = id >> 32 };
 	__u8 one = 1;
 	bpf_map_update_elem(&alpn_done, &k, &one, BPF_ANY);
@@ -538,6 +564,7 @@ int BPF_UPROBE(ssl_free_enter, void *ssl)
 	known = (bpf_map_delete_elem(&seqs, &k) == 0) || known;
 	struct seq_key ak = { .ssl = (__u64)ssl, .tgid = tgid };
 	bpf_map_delete_elem(&alpn_done, &ak);
+	bpf_map_delete_elem(&muted, &ak);
 	if (!known)
 		return 0; /* never carried data: not worth a record */
 	struct oisp_tls_free *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
@@ -547,7 +574,7 @@ int BPF_UPROBE(ssl_free_enter, void *ssl)
 	}
 	fill_hdr(&e->h, OISP_EV_TLS_FREE);
 	e->ssl = (__u64)ssl;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
 	return 0;
 }
 

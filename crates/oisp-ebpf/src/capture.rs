@@ -672,6 +672,13 @@ impl EbpfCapture {
                 return Err(CaptureError::Poll(e.to_string()));
             }
         }
+        // TLS records do not wake us one by one (see WAKE_BYTES in the BPF code): drain both
+        // rings after every wakeup or timeout.
+        if let Err(e) = self.rings.consume() {
+            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
+                return Err(CaptureError::Poll(e.to_string()));
+            }
+        }
         // The two rings are read one after the other: restore the kernel's order by timestamp
         // (an exec must precede the TLS records of the process it started).
         let mut batch: Vec<Vec<u8>> = self.queue.borrow_mut().drain(..).collect();
@@ -1177,8 +1184,21 @@ impl EbpfCapture {
         if role == ConnRole::Client {
             self.enter_scope(pid);
         }
+        if role == ConnRole::Server {
+            self.mute(pid, ssl);
+        }
         self.out.push(RawRecord::ConnOpen(open));
         self.out.extend(pending);
+    }
+
+    /// Stops the copying of a server-side session's plaintext in the kernel: the decoder drops
+    /// a local server's view anyway, and for a busy TLS server (nginx) the copies are most of
+    /// the capture's cost. What was captured before stays in the output.
+    fn mute(&mut self, pid: u32, ssl: u64) {
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&ssl.to_ne_bytes());
+        key[8..12].copy_from_slice(&pid.to_ne_bytes());
+        let _ = self.skel.maps.muted.update(&key, &[1u8], MapFlags::ANY);
     }
 
     fn close_conn(&mut self, pid: u32, ssl: u64, ts: Timestamp) {
