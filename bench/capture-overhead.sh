@@ -3,8 +3,9 @@
 #
 #   1. HTTPS requests/s between nginx (libssl, self-signed certificate, 1 KB response bodies) and
 #      wrk (libssl) over keep-alive on loopback, without the sensor, with `record` attached
-#      (everything in scope), with `record --pid 1` (probes attached, every event filtered out in
-#      the kernel) and with `record -p wrk` (only the client side copied), then without again.
+#      (everything in scope), with `record --pid 1` (uprobes placed in pid 1 only: nginx and wrk
+#      never trap; the syscall tracepoints still run and filter in the kernel) and with
+#      `record -p wrk` (every process traps, only wrk's plaintext is copied), then without again.
 #      Prints req/s, the throughput loss, the sensor's CPU% (from /proc/PID/stat over the loaded
 #      phase), the kernel time of the BPF programs (bpf_stats) and the records lost.
 #   2. AI calls: wrk POSTs an OpenAI chat completion request to nginx, which returns a canned
@@ -117,7 +118,7 @@ start_record() { # ARGS... → sets REC_PID; waits until every probe is attached
     "$OISP_SENSOR" record -o "$TMP/events.jsonl" "$@" 2>"$TMP/record.err" &
     REC_PID=$!
     for _ in $(seq 300); do
-        grep -q capturing "$TMP/record.err" 2>/dev/null && return 0
+        grep -aq capturing "$TMP/record.err" 2>/dev/null && return 0
         kill -0 "$REC_PID" 2>/dev/null || break
         sleep 0.1
     done
@@ -129,7 +130,7 @@ stop_record() { # → prints record's stop line
     kill -TERM "$REC_PID"
     wait "$REC_PID" || true
     REC_PID=""
-    if ! grep 'stopped:' "$TMP/record.err" | tail -1; then
+    if ! grep -a 'stopped:' "$TMP/record.err" | tail -1; then
         echo "record did not print its stop line:" >&2
         cat "$TMP/record.err" >&2
         echo "lost ? TLS + ? system records"
@@ -238,8 +239,8 @@ ai_phase() { # LABEL DELAY_MS
     sleep 1
     line=$(stop_record)
     local reqs resps
-    reqs=$(grep -c '"event_type":"ai.request"' "$TMP/events.jsonl" || true)
-    resps=$(grep -c '"event_type":"ai.response"' "$TMP/events.jsonl" || true)
+    reqs=$(grep -ac '"event_type":"ai.request"' "$TMP/events.jsonl" || true)
+    resps=$(grep -ac '"event_type":"ai.response"' "$TMP/events.jsonl" || true)
     python3 - "$label" "$res" "$reqs" "$resps" "$(lost_of "$line")" "$t0" "$t1" "$c0" "$c1" "$TICKS" <<'EOF'
 import sys
 label, res, reqs, resps, lost = sys.argv[1], sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split()

@@ -536,6 +536,7 @@ impl EbpfCapture {
         let shown = display_path(path);
         let mut attached = Vec::new();
         let mut any_data = false;
+        let pid_filter = self.opts.pid.map(|p| p as i32).unwrap_or(-1);
         let p = &self.skel.progs;
         let progs = [
             &p.ssl_write_enter,
@@ -560,7 +561,8 @@ impl EbpfCapture {
                 ..Default::default()
             };
             // Symbols a given OpenSSL lacks (the _ex forms before 1.1.1) are skipped.
-            if let Ok(link) = prog.attach_uprobe_with_opts(-1, path, 0, opts) {
+            // With --pid the breakpoints go into that process only: others never trap.
+            if let Ok(link) = prog.attach_uprobe_with_opts(pid_filter, path, 0, opts) {
                 attached.push((link, *sym, *ret));
                 any_data |= sym.starts_with("SSL_read") || sym.starts_with("SSL_write");
             }
