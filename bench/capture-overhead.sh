@@ -129,6 +129,11 @@ start_record() { # ARGS... → sets REC_PID; waits until every probe is attached
 stop_record() { # → prints record's stop line
     kill -TERM "$REC_PID"
     wait "$REC_PID" || true
+    # (wait can return early on a signal: make sure record has written its stop line)
+    for _ in $(seq 100); do
+        if ! kill -0 "$REC_PID" 2>/dev/null && grep -aq 'stopped:' "$TMP/record.err"; then break; fi
+        sleep 0.1
+    done
     REC_PID=""
     if ! grep -a 'stopped:' "$TMP/record.err" | tail -1; then
         echo "record did not print its stop line:" >&2
