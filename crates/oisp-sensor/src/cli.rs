@@ -228,4 +228,6 @@ pub struct RecordArgs {
     /// talked TLS as clients, their ancestors and their descendants.
     #[arg(long)]
     pub all_processes: bool,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }

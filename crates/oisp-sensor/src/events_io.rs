@@ -43,6 +43,12 @@ pub fn open_output(path: &Path) -> Result<Box<dyn Write>> {
     if path == Path::new("-") {
         return Ok(Box::new(BufWriter::new(std::io::stdout().lock())));
     }
+    let file = create_private(path).context("cannot write events")?;
+    Ok(Box::new(BufWriter::new(file)))
+}
+
+/// Creates (truncating) a file mode 0600 for writing, with its parent directories.
+pub fn create_private(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create directory {}", dir.display()))?;
@@ -54,10 +60,8 @@ pub fn open_output(path: &Path) -> Result<Box<dyn Write>> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let file = opts
-        .open(path)
-        .with_context(|| format!("cannot write events to {}", path.display()))?;
-    Ok(Box::new(BufWriter::new(file)))
+    opts.open(path)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Writes one event as a JSON line.

@@ -6,6 +6,7 @@ mod events_io;
 mod filter;
 mod pipeline;
 mod report;
+mod runtime_state;
 mod status;
 mod style;
 mod timeline;

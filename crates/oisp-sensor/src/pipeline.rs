@@ -101,6 +101,12 @@ impl<'a> Pipeline<'a> {
         Ok(())
     }
 
+    /// Flushes written events to the output, so readers (`show --follow`) see them now.
+    pub fn flush(&mut self) -> Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
+
     pub fn events_written(&self) -> u64 {
         self.written
     }

@@ -1,12 +1,12 @@
 //! `oisp-sensor record`: live capture with eBPF → decode → redaction → JSON Lines.
 
 use crate::cli::{exit, RecordArgs};
-use crate::events_io::{default_events_path, open_output};
+use crate::events_io::{create_private, default_events_path, open_output};
 use crate::pipeline::Pipeline;
+use crate::runtime_state::{self, Counters, ProbeState, RecordState};
 use anyhow::{Context, Result};
 use oisp_capture::{RawRecord, RawWriter};
 use oisp_ebpf::{CaptureOptions, EbpfCapture};
-use oisp_pipeline::Redactor;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -40,8 +40,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     let mut out = open_output(&out_path)?;
     let mut raw = match &args.raw_out {
         Some(p) => {
-            let f = std::fs::File::create(p)
-                .with_context(|| format!("cannot create {}", p.display()))?;
+            let f = create_private(p)?;
             let meta = format!(
                 "{{\"created_by\":\"oisp-sensor {} record (eBPF)\",\"system_records\":\"kernel\"}}",
                 env!("CARGO_PKG_VERSION")
@@ -50,7 +49,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         }
         None => None,
     };
-    let mut pipeline = Pipeline::new(&mut *out, Redactor::default());
+    let mut pipeline = Pipeline::new(&mut *out, args.redact.redactor());
 
     eprintln!(
         "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
@@ -58,6 +57,23 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     );
     let tty = std::io::stderr().is_terminal();
     let mut last_line = Instant::now();
+    let mut state = RecordState {
+        pid: std::process::id(),
+        started: oisp_event::format_ts(now_ns()),
+        updated: String::new(),
+        output: out_path.display().to_string(),
+        probes: capture
+            .attachments()
+            .iter()
+            .map(|a| ProbeState {
+                probe: a.probe.to_string(),
+                path: a.path.clone(),
+                symbol: a.symbol.clone(),
+            })
+            .collect(),
+        counters: Counters::default(),
+    };
+    let mut last_state = Instant::now() - Duration::from_secs(10);
     let mut error: Option<anyhow::Error> = None;
 
     let feed = |rec: RawRecord, pipeline: &mut Pipeline, raw: &mut Option<_>| -> Result<()> {
@@ -83,6 +99,19 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         if error.is_some() {
             break;
         }
+        // Readers (`show --follow`, `status`) see new events and counters within a second.
+        if let Err(e) = pipeline.flush() {
+            error = Some(e);
+            break;
+        }
+        if last_state.elapsed() >= Duration::from_secs(1) {
+            last_state = Instant::now();
+            state.counters = counters(&pipeline, &capture);
+            state.updated = oisp_event::format_ts(now_ns());
+            if let Err(e) = runtime_state::publish(&state) {
+                eprintln!("oisp-sensor: warning: cannot publish state for `status`: {e}");
+            }
+        }
         if tty && last_line.elapsed() >= Duration::from_millis(500) {
             last_line = Instant::now();
             let s = pipeline.stats();
@@ -106,6 +135,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             }
         }
     }
+    runtime_state::clear();
     pipeline.finish()?;
     if let Some(mut w) = raw {
         w.flush()?;
@@ -129,4 +159,24 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         Some(e) => Err(e),
         None => Ok(exit::OK),
     }
+}
+
+/// The counters `status` shows, drops included.
+fn counters(pipeline: &Pipeline, capture: &EbpfCapture) -> Counters {
+    let s = pipeline.stats();
+    let c = capture.stats();
+    Counters {
+        records: c.records,
+        events: pipeline.events_written(),
+        ai_calls: s.ai_calls,
+        warnings: s.warnings,
+        lost_tls_records: c.lost_tls,
+        lost_system_records: c.lost_sys,
+        truncated_bytes: c.truncated_bytes,
+        gap_bytes: s.tracker.gap_bytes,
+    }
+}
+
+fn now_ns() -> u64 {
+    crate::filter::now_ns()
 }

@@ -1,6 +1,7 @@
 //! `oisp-sensor status`: this build's capabilities and the kernel checklist.
 
 use crate::cli::{exit, StatusArgs};
+use crate::runtime_state::{self, RecordState};
 use crate::status::kernel::{self, Check, State};
 use crate::style::Style;
 use serde::Serialize;
@@ -42,21 +43,26 @@ struct StatusJson<'a> {
     build: &'a BuildInfo,
     kernel: &'a [Check],
     capture_possible: bool,
+    /// The running `record`, if any: attached probes and counters (drops included).
+    record: Option<&'a RecordState>,
 }
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
     let build = build_info();
     let checks = kernel::checks();
     let possible = kernel::capture_possible(&checks);
+    let record = runtime_state::running();
     if args.json {
         let doc = StatusJson {
             build: &build,
             kernel: &checks,
             capture_possible: possible,
+            record: record.as_ref(),
         };
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         print_text(&build, &checks, possible);
+        print_record(record.as_ref());
     }
     Ok(if possible {
         exit::OK
@@ -106,5 +112,37 @@ fn print_text(build: &BuildInfo, checks: &[Check], possible: bool) {
             "{}",
             s.red("eBPF capture cannot run here: fix the items marked ✗ (exit code 3).")
         );
+    }
+}
+
+fn print_record(state: Option<&RecordState>) {
+    let s = Style::stdout();
+    println!();
+    let Some(st) = state else {
+        println!("{}", s.bold("Capture"));
+        println!("  no `oisp-sensor record` is running");
+        return;
+    };
+    println!(
+        "{}",
+        s.bold(&format!(
+            "Capture: record pid {} since {} → {} (updated {})",
+            st.pid, st.started, st.output, st.updated
+        ))
+    );
+    let c = &st.counters;
+    println!(
+        "  {} records → {} events, {} AI calls, {} warnings",
+        c.records, c.events, c.ai_calls, c.warnings
+    );
+    let drops = format!(
+        "  drops: {} TLS records lost, {} system records lost, {} bytes truncated, {} bytes in stream gaps",
+        c.lost_tls_records, c.lost_system_records, c.truncated_bytes, c.gap_bytes
+    );
+    let any_drop = c.lost_tls_records + c.lost_system_records + c.truncated_bytes + c.gap_bytes > 0;
+    println!("{}", if any_drop { s.yellow(&drops) } else { drops });
+    println!("  {} probes attached:", st.probes.len());
+    for p in &st.probes {
+        println!("    {:<10} {:<28} {}", p.probe, p.symbol, s.dim(&p.path));
     }
 }
