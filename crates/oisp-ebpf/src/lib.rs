@@ -12,9 +12,13 @@
 //!
 //! [`EbpfCapture`] turns what the kernel reports into [`oisp_capture::RawRecord`]s.
 
+mod assemble;
 mod capture;
+mod discovery;
 mod elf;
+mod options;
 mod procfs;
+mod sessions;
 mod wire;
 
 #[allow(clippy::all, clippy::pedantic, missing_docs, dead_code, unused_imports)]
@@ -22,6 +26,6 @@ mod skel {
     include!(concat!(env!("OUT_DIR"), "/oisp.skel.rs"));
 }
 
-pub use capture::{
-    compiled_probes, Attachment, CaptureError, CaptureOptions, CaptureStats, EbpfCapture,
-};
+pub use capture::EbpfCapture;
+pub use discovery::compiled_probes;
+pub use options::{Attachment, CaptureError, CaptureOptions, CaptureStats};
