@@ -86,6 +86,12 @@ pub struct DecodeStats {
     pub tracker: TrackerStats,
 }
 
+/// How long (capture time) a `network.connect` waits for a TLS session on the same connection to
+/// name its server (SNI), so the event can carry the destination domain.
+pub const CONNECT_DOMAIN_WAIT_NS: u64 = 500_000_000;
+/// Most connects held back at once; beyond it the oldest is reported without a domain.
+const MAX_PENDING_CONNECTS: usize = 4096;
+
 /// Most connections whose owner is remembered for warnings after they close.
 const MAX_CONN_OWNERS: usize = 65_536;
 
@@ -97,6 +103,8 @@ pub struct Decoder {
     conversations: conversation::Conversations,
     conn_owner: HashMap<u64, (u32, u32, ConnRole)>,
     http_out: Vec<HttpOutput>,
+    /// Successful connects waiting for a TLS session's server name (see [`CONNECT_DOMAIN_WAIT_NS`]).
+    pending_connects: std::collections::VecDeque<oisp_capture::NetConnect>,
     id_counter: u64,
     stats: DecodeStats,
 }
@@ -117,6 +125,7 @@ impl Decoder {
             conversations: Default::default(),
             conn_owner: HashMap::new(),
             http_out: Vec::new(),
+            pending_connects: Default::default(),
             id_counter: 0,
             stats: DecodeStats::default(),
         }
@@ -126,6 +135,7 @@ impl Decoder {
     pub fn push(&mut self, rec: &RawRecord, out: &mut Vec<Event>) {
         let before = out.len();
         self.stats.records += 1;
+        self.release_connects(Some(rec.ts().mono_ns), out);
         match rec {
             RawRecord::ProcessExec(e) => {
                 let ev = self.exec_event(e);
@@ -144,8 +154,20 @@ impl Decoder {
                 out.push(ev);
             }
             RawRecord::NetConnect(n) => {
-                let ev = self.connect_event(n);
-                out.push(ev);
+                // A failed connect carries no TLS session: report it at once.
+                let failed = n.result.is_some_and(|r| r < 0 && r != -115);
+                if failed {
+                    let ev = self.connect_event(n, None);
+                    out.push(ev);
+                } else {
+                    if self.pending_connects.len() >= MAX_PENDING_CONNECTS {
+                        if let Some(old) = self.pending_connects.pop_front() {
+                            let ev = self.connect_event(&old, None);
+                            out.push(ev);
+                        }
+                    }
+                    self.pending_connects.push_back(n.clone());
+                }
             }
             RawRecord::Lost(l) => {
                 self.stats.lost_records = self.stats.lost_records.saturating_add(l.count);
@@ -158,6 +180,16 @@ impl Decoder {
                 out.push(self.warning_event(w, l.ts, None));
             }
             RawRecord::ConnOpen(o) => {
+                if let (Some(sni), Some(remote)) = (o.sni.as_deref(), o.remote) {
+                    let waiting = self
+                        .pending_connects
+                        .iter()
+                        .position(|n| n.pid == o.pid && n.remote == remote);
+                    if let Some(n) = waiting.and_then(|i| self.pending_connects.remove(i)) {
+                        let ev = self.connect_event(&n, Some(sni));
+                        out.push(ev);
+                    }
+                }
                 self.remember_owner(o.conn_id, o.pid, o.tid, o.role);
                 self.feed_tracker(rec, out);
             }
@@ -175,6 +207,7 @@ impl Decoder {
     /// End of capture: flushes every open connection and appends the resulting events.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
         let before = out.len();
+        self.release_connects(None, out);
         let mut http = std::mem::take(&mut self.http_out);
         http.clear();
         http.extend(self.tracker.finish());
@@ -194,6 +227,22 @@ impl Decoder {
     /// Connections still open (and their protocol state), for status displays.
     pub fn connections(&self) -> Vec<crate::conn::ConnProgress> {
         self.tracker.in_progress()
+    }
+
+    /// Reports held-back connects whose wait is over at capture time `now_mono` (all of them
+    /// when `None`), without a domain.
+    fn release_connects(&mut self, now_mono: Option<u64>, out: &mut Vec<Event>) {
+        while let Some(n) = self.pending_connects.front() {
+            let due = now_mono
+                .is_none_or(|now| now >= n.ts.mono_ns.saturating_add(CONNECT_DOMAIN_WAIT_NS));
+            if !due {
+                break;
+            }
+            if let Some(n) = self.pending_connects.pop_front() {
+                let ev = self.connect_event(&n, None);
+                out.push(ev);
+            }
+        }
     }
 
     fn remember_owner(&mut self, conn_id: u64, pid: u32, tid: u32, role: ConnRole) {

@@ -140,13 +140,17 @@ impl Decoder {
         ev
     }
 
-    pub(super) fn connect_event(&mut self, n: &NetConnect) -> Event {
+    /// `domain`: the server name of the TLS session later seen on this connection, if any.
+    pub(super) fn connect_event(&mut self, n: &NetConnect, domain: Option<&str>) -> Event {
         let ctx = EventContext::for_system(self, n.pid, n.tid);
         let id = ctx.event_id(self, "connect", n.ts);
         // EINPROGRESS (non-blocking connect) is not a failure.
         let failed = n.result.filter(|r| *r < 0 && *r != -115);
         let data = NetworkConnect {
-            dest: endpoint(n.remote.ip(), n.remote.port()),
+            dest: Endpoint {
+                domain: domain.map(str::to_string),
+                ..endpoint(n.remote.ip(), n.remote.port())
+            },
             src: n.local.map(|a| endpoint(a.ip(), a.port())),
             protocol: Some(match n.transport {
                 Transport::Tcp => Protocol::Tcp,
