@@ -11,18 +11,12 @@ use std::collections::HashMap;
 /// Upper bound on remembered processes.
 pub const MAX_PROCESSES: usize = 65_536;
 
-/// What is known about one process.
+/// What is known about one process: the image it runs (from its exec, or inherited from its
+/// parent at fork) and its lifetime.
 #[derive(Debug, Clone)]
 pub struct ProcEntry {
-    pub pid: u32,
-    pub ppid: u32,
-    pub uid: u32,
-    pub gid: u32,
-    pub comm: String,
-    pub exe: String,
-    pub args: Vec<String>,
-    pub cwd: Option<String>,
-    pub cgroup: Option<String>,
+    /// The exec record of the running image; `pid`/`ppid` are this process's own.
+    pub image: ProcessExec,
     pub started: Timestamp,
     pub exited: Option<Timestamp>,
 }
@@ -30,9 +24,9 @@ pub struct ProcEntry {
 impl ProcEntry {
     /// The process name: basename of the executable, else `comm`.
     pub fn name(&self) -> &str {
-        let base = self.exe.rsplit('/').next().unwrap_or("");
+        let base = self.image.exe.rsplit('/').next().unwrap_or("");
         if base.is_empty() {
-            &self.comm
+            &self.image.comm
         } else {
             base
         }
@@ -50,15 +44,7 @@ impl ProcessTable {
         self.procs.insert(
             e.pid,
             ProcEntry {
-                pid: e.pid,
-                ppid: e.ppid,
-                uid: e.uid,
-                gid: e.gid,
-                comm: e.comm.clone(),
-                exe: e.exe.clone(),
-                args: e.args.clone(),
-                cwd: e.cwd.clone(),
-                cgroup: e.cgroup.clone(),
+                image: e.clone(),
                 started: e.ts,
                 exited: None,
             },
@@ -68,15 +54,14 @@ impl ProcessTable {
     /// A fork: the child starts as a copy of its parent (same image until it execs).
     pub fn fork(&mut self, parent: u32, child: u32, ts: Timestamp) {
         self.make_room();
-        let entry = match self.procs.get(&parent) {
-            Some(p) => ProcEntry {
+        let image = match self.procs.get(&parent) {
+            Some(p) => ProcessExec {
                 pid: child,
                 ppid: parent,
-                started: ts,
-                exited: None,
-                ..p.clone()
+                ..p.image.clone()
             },
-            None => ProcEntry {
+            None => ProcessExec {
+                ts,
                 pid: child,
                 ppid: parent,
                 uid: 0,
@@ -86,11 +71,16 @@ impl ProcessTable {
                 args: Vec::new(),
                 cwd: None,
                 cgroup: None,
+            },
+        };
+        self.procs.insert(
+            child,
+            ProcEntry {
+                image,
                 started: ts,
                 exited: None,
             },
-        };
-        self.procs.insert(child, entry);
+        );
     }
 
     /// Marks `pid` exited; returns its entry (for the runtime).
@@ -112,7 +102,13 @@ impl ProcessTable {
         let mut victims: Vec<(Timestamp, u32, bool)> = self
             .procs
             .values()
-            .map(|p| (p.exited.unwrap_or(p.started), p.pid, p.exited.is_some()))
+            .map(|p| {
+                (
+                    p.exited.unwrap_or(p.started),
+                    p.image.pid,
+                    p.exited.is_some(),
+                )
+            })
             .collect();
         victims.sort_by_key(|&(ts, pid, exited)| (!exited, ts, pid));
         for (_, pid, _) in victims.into_iter().take(MAX_PROCESSES / 10) {
@@ -131,42 +127,42 @@ impl ProcessTable {
         let Some(p) = self.procs.get(&pid) else {
             return info;
         };
-        info.ppid = Some(p.ppid.into());
-        if !p.exe.is_empty() {
-            info.exe = Some(p.exe.clone());
+        info.ppid = Some(p.image.ppid.into());
+        if !p.image.exe.is_empty() {
+            info.exe = Some(p.image.exe.clone());
         }
         let name = p.name();
         if !name.is_empty() {
             info.name = Some(name.to_string());
         }
-        if !p.args.is_empty() {
-            info.cmdline = Some(p.args.join(" "));
-            info.cmdline_args = Some(p.args.clone());
+        if !p.image.args.is_empty() {
+            info.cmdline = Some(p.image.args.join(" "));
+            info.cmdline_args = Some(p.image.args.clone());
         }
-        info.cwd = p.cwd.clone();
-        info.cgroup = p.cgroup.clone();
-        info.container_id = p.cgroup.as_deref().and_then(container_id_from_cgroup);
-        if let Some(parent) = self.procs.get(&p.ppid) {
+        info.cwd = p.image.cwd.clone();
+        info.cgroup = p.image.cgroup.clone();
+        info.container_id = p.image.cgroup.as_deref().and_then(container_id_from_cgroup);
+        if let Some(parent) = self.procs.get(&p.image.ppid) {
             info.parent = Some(ParentProcess {
-                pid: Some(parent.pid.into()),
-                exe: non_empty(&parent.exe),
+                pid: Some(parent.image.pid.into()),
+                exe: non_empty(&parent.image.exe),
                 name: non_empty(parent.name()),
-                cmdline: (!parent.args.is_empty()).then(|| parent.args.join(" ")),
+                cmdline: (!parent.image.args.is_empty()).then(|| parent.image.args.join(" ")),
             });
         }
         let mut ancestors = Vec::new();
-        let mut cur = p.ppid;
+        let mut cur = p.image.ppid;
         while ancestors.len() < 8 && cur > 1 {
             let Some(a) = self.procs.get(&cur) else { break };
             ancestors.push(AncestorProcess {
-                pid: Some(a.pid.into()),
-                exe: non_empty(&a.exe),
+                pid: Some(a.image.pid.into()),
+                exe: non_empty(&a.image.exe),
                 name: non_empty(a.name()),
             });
-            if a.ppid == cur {
+            if a.image.ppid == cur {
                 break;
             }
-            cur = a.ppid;
+            cur = a.image.ppid;
         }
         if !ancestors.is_empty() {
             info.ancestors = Some(ancestors);
