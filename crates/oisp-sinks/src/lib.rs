@@ -1,0 +1,22 @@
+//! Sinks: the places events go after decode and redaction.
+//!
+//! Data flows one way: the pipeline hands each (already redacted) event to a [`SinkSet`], which
+//! serialises it once into an [`Item`] and gives it to every configured sink.
+//!
+//! - Local sinks (JSONL file, the SQLite store) are written on the pipeline thread at each flush.
+//! - Network sinks (OTLP, Kafka, webhook) each sit behind a bounded, disk-backed [`DiskQueue`]
+//!   served by a worker thread: a sink that is down for minutes loses nothing, catches up when it
+//!   returns, and a full queue drops oldest-first with a counter.
+//! - Every sink reports its [`SinkHealth`] (state, delivered, lag, drops, last error) for `status`.
+//!
+//! Every sink implements one trait, [`Sink`]; its contract is at-least-once delivery of whole
+//! batches: `deliver` returns `Ok` only when the destination accepted every item of the batch.
+
+pub mod config;
+mod health;
+mod item;
+mod sink;
+
+pub use health::{SinkHealth, SinkState};
+pub use item::Item;
+pub use sink::{DeliveryError, Sink};
