@@ -155,6 +155,9 @@ pub struct KafkaConfig {
     /// Wait at most this long to fill a batch (e.g. `100ms`).
     pub linger: Option<String>,
     pub timeout: Option<String>,
+    /// Partitions of the topic when the sink has to create it (default 1; unused when the topic
+    /// exists).
+    pub partitions: Option<u32>,
     pub filter: Option<FilterConfig>,
 }
 
