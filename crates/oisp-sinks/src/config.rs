@@ -105,7 +105,20 @@ pub struct OtlpConfig {
     pub traces: Option<bool>,
     /// Per-request timeout, e.g. `10s`.
     pub timeout: Option<String>,
+    /// Request compression (`gzip` or `none`; default `none`, or `OTEL_EXPORTER_OTLP_COMPRESSION`).
+    pub compression: Option<OtlpCompression>,
+    /// How long an AI call waits for its response before its span is exported marked unfinished
+    /// (e.g. `5m`, the default).
+    pub unfinished_after: Option<String>,
     pub filter: Option<FilterConfig>,
+}
+
+/// OTLP request compression.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OtlpCompression {
+    None,
+    Gzip,
 }
 
 /// Kafka compression codec.
@@ -251,7 +264,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "m" => n * 60_000,
         "h" => n * 3_600_000,
         "d" => n * 86_400_000,
-        other => return Err(format!("invalid duration unit `{other}` in `{s}` (ms, s, m, h, d)")),
+        other => {
+            return Err(format!(
+                "invalid duration unit `{other}` in `{s}` (ms, s, m, h, d)"
+            ))
+        }
     };
     Ok(Duration::from_millis(ms))
 }
@@ -265,7 +282,10 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
         assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * 86400));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
         assert!(parse_duration("7w").is_err());
         assert!(parse_duration("").is_err());
     }

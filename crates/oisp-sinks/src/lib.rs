@@ -13,10 +13,19 @@
 //! batches: `deliver` returns `Ok` only when the destination accepted every item of the batch.
 
 pub mod config;
+pub mod filter;
 mod health;
 mod item;
+pub mod jsonl;
+pub mod queue;
+mod set;
 mod sink;
+mod worker;
 
 pub use health::{SinkHealth, SinkState};
 pub use item::Item;
+pub use set::{SinkSet, LOCAL_BUFFER_LIMIT};
 pub use sink::{DeliveryError, Sink};
+
+pub use queue::{DiskQueue, QueueError, QueueLimits};
+pub use worker::{RetryPolicy, SinkWorker, PENDING_LIMIT};
