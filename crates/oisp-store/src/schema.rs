@@ -1,0 +1,111 @@
+//! The store's schema and its migrations.
+//!
+//! The schema version lives in `PRAGMA user_version`; `PRAGMA application_id` marks the file as
+//! an oisp-sensor store. Migration `i` (0-based) takes version `i` to `i + 1` inside one
+//! transaction, so a store from any earlier release opens with every later step applied, and a
+//! crash mid-migration leaves the previous version intact. Migrations are append-only: a
+//! released step is never edited. A store newer than this build is refused, not touched.
+
+use crate::StoreError;
+use rusqlite::Connection;
+
+/// `'OISP'` as a big-endian integer, in the database header of every store.
+pub const APPLICATION_ID: i64 = 0x4F49_5350;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Version 1: events (row ids never reused, so "rows after X" is exact) with indexed columns, a contentless trigram FTS5 index over prompt and
+/// response text (substring search, case-insensitive), and a trigger keeping it in step with
+/// deletions.
+const V1: &str = "
+CREATE TABLE events (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id          TEXT NOT NULL UNIQUE,
+    ts_ns             INTEGER,
+    ts                TEXT NOT NULL,
+    event_type        TEXT NOT NULL,
+    pid               INTEGER,
+    process_name      TEXT,
+    process_exe       TEXT,
+    provider          TEXT,
+    provider_name     TEXT,
+    model             TEXT,
+    request_id        TEXT,
+    conversation_id   TEXT,
+    tool_name         TEXT,
+    success           INTEGER,
+    prompt_tokens     INTEGER,
+    completion_tokens INTEGER,
+    cached_tokens     INTEGER,
+    cost_usd          REAL,
+    latency_ms        INTEGER,
+    ttft_ms           INTEGER,
+    duration_ms       INTEGER,
+    json              TEXT NOT NULL
+);
+CREATE INDEX events_ts ON events(ts_ns);
+CREATE INDEX events_type ON events(event_type, ts_ns);
+CREATE INDEX events_process ON events(process_name);
+CREATE INDEX events_provider ON events(provider, provider_name);
+CREATE INDEX events_model ON events(model);
+CREATE INDEX events_request ON events(request_id) WHERE request_id IS NOT NULL;
+CREATE INDEX events_conversation ON events(conversation_id) WHERE conversation_id IS NOT NULL;
+CREATE VIRTUAL TABLE events_text USING fts5(
+    body, content = '', contentless_delete = 1, tokenize = 'trigram'
+);
+CREATE TRIGGER events_text_delete AFTER DELETE ON events BEGIN
+    DELETE FROM events_text WHERE rowid = old.id;
+END;
+";
+
+const MIGRATIONS: &[&str] = &[V1];
+
+/// On a brand-new (empty) database, sets `auto_vacuum = INCREMENTAL` so retention can give
+/// space back to the file system. It must run before the journal mode is set and before the first
+/// table exists; on any other database it does nothing.
+pub fn init_fresh(conn: &Connection) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    if version == 0 && tables == 0 {
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+    }
+    Ok(())
+}
+
+/// Brings the schema of `conn` to [`SCHEMA_VERSION`]. `path` names the file in errors.
+pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.into(),
+            version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version == 0 {
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+        if tables > 0 || (app_id != 0 && app_id != APPLICATION_ID) {
+            return Err(StoreError::NotAStore(path.into()));
+        }
+    } else if app_id != APPLICATION_ID {
+        return Err(StoreError::NotAStore(path.into()));
+    }
+    for (from, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Another process may have migrated between our read and our write lock.
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > from as i64 {
+            tx.commit()?;
+            continue;
+        }
+        tx.execute_batch(step)?;
+        tx.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {};",
+            from + 1
+        ))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
