@@ -1,0 +1,159 @@
+//! Resource attributes (who produced a record) and grouping of records per resource.
+//!
+//! Every record or span is attributed to the process it concerns: `service.name` (the sensor's,
+//! configurable), `host.name`, `host.arch`, `os.type`, `process.pid`,
+//! `process.parent_pid`, `process.executable.path`, `process.executable.name`,
+//! `process.command_line`, `process.command_args`, `process.user.id`, `container.id`, the
+//! `k8s.*` names when known, and every `OTEL_RESOURCE_ATTRIBUTES` entry. Host facts come from the
+//! event's `host`; when it has none they come from the machine the sink runs on (the machine
+//! that captured, except when replaying someone else's capture).
+
+use crate::attrs::Attrs;
+use oisp_event::{Arch, Event, Os};
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use prost::Message;
+use std::collections::{BTreeMap, HashMap};
+
+/// Facts about the machine the sink runs on, read once.
+#[derive(Debug, Clone)]
+pub struct LocalHost {
+    pub hostname: Option<String>,
+    pub arch: Arch,
+    pub os: Os,
+}
+
+impl LocalHost {
+    /// Reads the host name (`/proc/sys/kernel/hostname`, else `$HOSTNAME`).
+    pub fn detect() -> Self {
+        let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .filter(|s| !s.is_empty());
+        LocalHost {
+            hostname,
+            arch: Arch::current(),
+            os: Os::current(),
+        }
+    }
+}
+
+/// `host.arch` well-known values.
+fn arch_value(a: Arch) -> Option<&'static str> {
+    match a {
+        Arch::X86_64 => Some("amd64"),
+        Arch::Aarch64 => Some("arm64"),
+        Arch::Arm => Some("arm32"),
+        Arch::I686 => Some("x86"),
+        Arch::Other => None,
+    }
+}
+
+/// `os.type` well-known values.
+fn os_value(o: Os) -> Option<&'static str> {
+    match o {
+        Os::Linux => Some("linux"),
+        Os::Darwin => Some("darwin"),
+        Os::Windows => Some("windows"),
+        Os::Freebsd => Some("freebsd"),
+        Os::Other => None,
+    }
+}
+
+/// The static part of every resource.
+#[derive(Debug, Clone)]
+pub struct ResourceBase {
+    pub service_name: String,
+    pub extra: BTreeMap<String, String>,
+    pub local: LocalHost,
+}
+
+impl ResourceBase {
+    /// The resource attributes of `ev`.
+    pub fn attributes(&self, ev: &Event) -> Vec<KeyValue> {
+        let mut a = Attrs::new();
+        a.str("service.name", Some(&self.service_name));
+        let host = ev.host.as_ref();
+        let hostname = host
+            .and_then(|h| h.hostname.clone())
+            .or_else(|| self.local.hostname.clone());
+        a.str("host.name", hostname);
+        let arch = host.and_then(|h| h.arch).unwrap_or(self.local.arch);
+        let os = host.and_then(|h| h.os).unwrap_or(self.local.os);
+        a.str("host.arch", arch_value(arch))
+            .str("os.type", os_value(os));
+        if let Some(p) = &ev.process {
+            a.int("process.pid", p.pid)
+                .int("process.parent_pid", p.ppid)
+                .str("process.executable.path", p.exe.as_deref())
+                .str("process.executable.name", p.name.as_deref())
+                .str("process.command_line", p.cmdline.as_deref())
+                .strs(
+                    "process.command_args",
+                    p.cmdline_args.clone().unwrap_or_default(),
+                );
+        }
+        a.int("process.user.id", ev.actor.as_ref().and_then(|x| x.uid));
+        let container = ev
+            .process
+            .as_ref()
+            .and_then(|p| p.container_id.clone())
+            .or_else(|| host.and_then(|h| h.container.as_ref()?.id.clone()));
+        a.str("container.id", container);
+        if let Some(k) = host.and_then(|h| h.k8s.as_ref()) {
+            a.str("k8s.cluster.name", k.cluster_name.as_deref())
+                .str("k8s.namespace.name", k.namespace.as_deref())
+                .str("k8s.pod.name", k.pod_name.as_deref())
+                .str("k8s.pod.uid", k.pod_uid.as_deref())
+                .str("k8s.node.name", k.node_name.as_deref())
+                .str("k8s.deployment.name", k.deployment.as_deref());
+        }
+        for (k, v) in &self.extra {
+            if !a.0.iter().any(|kv| &kv.key == k) {
+                a.str(k, Some(v));
+            }
+        }
+        a.into_vec()
+    }
+}
+
+/// Items grouped by resource, in first-seen order (records keep their order inside a group).
+#[derive(Debug)]
+pub struct Grouped<T> {
+    groups: Vec<(Resource, Vec<T>)>,
+    index: HashMap<Vec<u8>, usize>,
+}
+
+impl<T> Default for Grouped<T> {
+    fn default() -> Self {
+        Grouped {
+            groups: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<T> Grouped<T> {
+    /// Adds `item` under the resource with these attributes.
+    pub fn push(&mut self, attributes: Vec<KeyValue>, item: T) {
+        let resource = Resource {
+            attributes,
+            ..Default::default()
+        };
+        let key = resource.encode_to_vec();
+        let i = *self.index.entry(key).or_insert_with(|| {
+            self.groups.push((resource, Vec::new()));
+            self.groups.len() - 1
+        });
+        self.groups[i].1.push(item);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    pub fn into_groups(self) -> Vec<(Resource, Vec<T>)> {
+        self.groups
+    }
+}

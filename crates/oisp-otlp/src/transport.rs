@@ -1,0 +1,335 @@
+//! The two OTLP transports: gRPC (tonic, the generated `LogsService` / `TraceService`
+//! clients) and HTTP/protobuf (reqwest, `POST application/x-protobuf`), each one export per call,
+//! with the failure classified for the worker.
+//!
+//! Retryable: connection failures, timeouts, gRPC `UNAVAILABLE`, `RESOURCE_EXHAUSTED`,
+//! `DEADLINE_EXCEEDED`, `ABORTED`, `CANCELLED`, `OUT_OF_RANGE`, `DATA_LOSS`; HTTP 408, 429 and
+//! 5xx. Everything else (HTTP 400, gRPC `INVALID_ARGUMENT`, `UNAUTHENTICATED`,
+//! `UNIMPLEMENTED`, ...) is `Rejected`. A partial success (`rejected_log_records` /
+//! `rejected_spans` > 0) is reported as [`Exported::Partial`].
+
+use crate::config::Resolved;
+use flate2::write::GzEncoder;
+use oisp_sinks::config::OtlpProtocol;
+use oisp_sinks::DeliveryError;
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    logs_service_client::LogsServiceClient, ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    trace_service_client::TraceServiceClient, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message;
+use std::io::Write;
+use std::time::Duration;
+use tonic::codec::CompressionEncoding;
+use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+
+/// What the receiver said about an accepted export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exported {
+    /// Everything accepted.
+    All,
+    /// Some items were rejected (the receiver's count and message).
+    Partial { rejected: i64, message: String },
+}
+
+/// One signal's client.
+pub enum Exporter {
+    Grpc {
+        logs: LogsServiceClient<Channel>,
+        traces: TraceServiceClient<Channel>,
+        metadata: MetadataMap,
+        timeout: Duration,
+    },
+    Http {
+        client: reqwest::Client,
+        logs_url: String,
+        traces_url: String,
+        gzip: bool,
+    },
+}
+
+fn grpc_channel(url: &str, timeout: Duration) -> Result<Channel, String> {
+    let mut ep = Endpoint::from_shared(url.to_owned())
+        .map_err(|e| format!("OTLP endpoint `{url}`: {e}"))?
+        .timeout(timeout)
+        .connect_timeout(timeout);
+    if url.starts_with("https://") {
+        ep = ep
+            .tls_config(ClientTlsConfig::new().with_webpki_roots())
+            .map_err(|e| format!("OTLP endpoint `{url}`: TLS: {e}"))?;
+    }
+    Ok(ep.connect_lazy())
+}
+
+impl Exporter {
+    /// Builds the clients; must run inside the sink's runtime (gRPC channels spawn their
+    /// connection task there). Nothing connects yet: the first export does.
+    pub fn new(r: &Resolved) -> Result<Exporter, String> {
+        match r.protocol {
+            OtlpProtocol::Grpc => {
+                let mut metadata = MetadataMap::new();
+                for (k, v) in &r.headers {
+                    let key = MetadataKey::from_bytes(k.as_bytes()).map_err(|_| {
+                        format!("OTLP header name `{k}` is not valid gRPC metadata")
+                    })?;
+                    let value = MetadataValue::try_from(v.as_str()).map_err(|_| {
+                        format!("the value of OTLP header `{k}` is not valid gRPC metadata")
+                    })?;
+                    metadata.insert(key, value);
+                }
+                let mut logs = LogsServiceClient::new(grpc_channel(&r.logs_endpoint, r.timeout)?);
+                let mut traces =
+                    TraceServiceClient::new(grpc_channel(&r.traces_endpoint, r.timeout)?);
+                if r.gzip {
+                    logs = logs.send_compressed(CompressionEncoding::Gzip);
+                    traces = traces.send_compressed(CompressionEncoding::Gzip);
+                }
+                Ok(Exporter::Grpc {
+                    logs,
+                    traces,
+                    metadata,
+                    timeout: r.timeout,
+                })
+            }
+            OtlpProtocol::HttpProtobuf => {
+                let mut headers = reqwest::header::HeaderMap::new();
+                for (k, v) in &r.headers {
+                    let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
+                        .map_err(|_| format!("OTLP header name `{k}` is not a valid header"))?;
+                    let mut value = reqwest::header::HeaderValue::from_str(v)
+                        .map_err(|_| format!("the value of OTLP header `{k}` is not valid"))?;
+                    value.set_sensitive(true);
+                    headers.insert(name, value);
+                }
+                let client = reqwest::Client::builder()
+                    .default_headers(headers)
+                    .timeout(r.timeout)
+                    .connect_timeout(r.timeout)
+                    .user_agent(concat!("oisp-sensor/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| format!("OTLP HTTP client: {e}"))?;
+                Ok(Exporter::Http {
+                    client,
+                    logs_url: r.logs_endpoint.clone(),
+                    traces_url: r.traces_endpoint.clone(),
+                    gzip: r.gzip,
+                })
+            }
+        }
+    }
+
+    /// Exports one logs request.
+    pub async fn export_logs(
+        &mut self,
+        req: ExportLogsServiceRequest,
+    ) -> Result<Exported, DeliveryError> {
+        match self {
+            Exporter::Grpc {
+                logs,
+                metadata,
+                timeout,
+                ..
+            } => {
+                let resp = logs
+                    .export(grpc_request(req, metadata, *timeout))
+                    .await
+                    .map_err(|s| classify_grpc("logs", &s))?
+                    .into_inner();
+                Ok(logs_outcome(resp))
+            }
+            Exporter::Http {
+                client,
+                logs_url,
+                gzip,
+                ..
+            } => {
+                let body = http_export(client, logs_url, req.encode_to_vec(), *gzip).await?;
+                let resp = ExportLogsServiceResponse::decode(&body[..]).unwrap_or_default();
+                Ok(logs_outcome(resp))
+            }
+        }
+    }
+
+    /// Exports one traces request.
+    pub async fn export_traces(
+        &mut self,
+        req: ExportTraceServiceRequest,
+    ) -> Result<Exported, DeliveryError> {
+        match self {
+            Exporter::Grpc {
+                traces,
+                metadata,
+                timeout,
+                ..
+            } => {
+                let resp = traces
+                    .export(grpc_request(req, metadata, *timeout))
+                    .await
+                    .map_err(|s| classify_grpc("traces", &s))?
+                    .into_inner();
+                Ok(traces_outcome(resp))
+            }
+            Exporter::Http {
+                client,
+                traces_url,
+                gzip,
+                ..
+            } => {
+                let body = http_export(client, traces_url, req.encode_to_vec(), *gzip).await?;
+                let resp = ExportTraceServiceResponse::decode(&body[..]).unwrap_or_default();
+                Ok(traces_outcome(resp))
+            }
+        }
+    }
+}
+
+fn logs_outcome(resp: ExportLogsServiceResponse) -> Exported {
+    match resp.partial_success {
+        Some(p) if p.rejected_log_records > 0 => Exported::Partial {
+            rejected: p.rejected_log_records,
+            message: p.error_message,
+        },
+        _ => Exported::All,
+    }
+}
+
+fn traces_outcome(resp: ExportTraceServiceResponse) -> Exported {
+    match resp.partial_success {
+        Some(p) if p.rejected_spans > 0 => Exported::Partial {
+            rejected: p.rejected_spans,
+            message: p.error_message,
+        },
+        _ => Exported::All,
+    }
+}
+
+fn grpc_request<T>(msg: T, metadata: &MetadataMap, timeout: Duration) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(msg);
+    *req.metadata_mut() = metadata.clone();
+    req.set_timeout(timeout);
+    req
+}
+
+/// Sorts a gRPC failure into retryable or rejected.
+pub fn classify_grpc(signal: &str, s: &tonic::Status) -> DeliveryError {
+    use tonic::Code::*;
+    let msg = format!("OTLP {signal} export: gRPC {:?}: {}", s.code(), s.message());
+    match s.code() {
+        Unavailable | ResourceExhausted | DeadlineExceeded | Aborted | Cancelled | OutOfRange
+        | DataLoss => DeliveryError::Retryable(msg),
+        // tonic reports transport failures it cannot name (reset streams, broken h2) as Unknown.
+        Unknown if s.message().contains("transport") || s.message().contains("connection") => {
+            DeliveryError::Retryable(msg)
+        }
+        _ => DeliveryError::Rejected(msg),
+    }
+}
+
+/// Sorts an HTTP status into retryable or rejected (`None`: success).
+pub fn classify_http(status: u16) -> Option<bool> {
+    match status {
+        200..=299 => None,
+        408 | 429 | 500..=599 => Some(true),
+        _ => Some(false),
+    }
+}
+
+async fn http_export(
+    client: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+    gzip: bool,
+) -> Result<Vec<u8>, DeliveryError> {
+    let mut req = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/x-protobuf");
+    let body = if gzip {
+        let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&body)
+            .and_then(|_| enc.finish())
+            .map_err(|e| DeliveryError::Rejected(format!("gzip: {e}")))?
+    } else {
+        body
+    };
+    if gzip {
+        req = req.header(reqwest::header::CONTENT_ENCODING, "gzip");
+    }
+    let resp = req.body(body).send().await.map_err(|e| {
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "cannot connect"
+        } else {
+            "failed"
+        };
+        DeliveryError::Retryable(format!("OTLP POST {url} {what}: {}", error_chain(&e)))
+    })?;
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.map_err(|e| {
+        DeliveryError::Retryable(format!("OTLP POST {url}: reading the answer: {e}"))
+    })?;
+    match classify_http(status) {
+        None => Ok(bytes.to_vec()),
+        Some(retry) => {
+            let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)])
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect::<String>();
+            let msg = format!("OTLP POST {url}: HTTP {status} {text}");
+            Err(if retry {
+                DeliveryError::Retryable(msg)
+            } else {
+                DeliveryError::Rejected(msg)
+            })
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_statuses() {
+        assert_eq!(classify_http(200), None);
+        assert_eq!(classify_http(400), Some(false));
+        assert_eq!(classify_http(401), Some(false));
+        assert_eq!(classify_http(429), Some(true));
+        assert_eq!(classify_http(503), Some(true));
+        assert_eq!(classify_http(408), Some(true));
+    }
+
+    #[test]
+    fn grpc_codes() {
+        let c = |code| classify_grpc("logs", &tonic::Status::new(code, "x"));
+        assert!(matches!(
+            c(tonic::Code::Unavailable),
+            DeliveryError::Retryable(_)
+        ));
+        assert!(matches!(
+            c(tonic::Code::ResourceExhausted),
+            DeliveryError::Retryable(_)
+        ));
+        assert!(matches!(
+            c(tonic::Code::InvalidArgument),
+            DeliveryError::Rejected(_)
+        ));
+        assert!(matches!(
+            c(tonic::Code::Unauthenticated),
+            DeliveryError::Rejected(_)
+        ));
+    }
+}
