@@ -1,0 +1,263 @@
+//! Test support: a real tansu broker (tools/kafka/setup-broker.sh), real fixture events, and an
+//! independent consumer (kcat, librdkafka). Missing tools fail the test with the reason.
+
+#![allow(dead_code)]
+
+use oisp_decode::{decode_records_with, DecoderConfig, SystemRecordOrigin};
+use oisp_sinks::Item;
+use std::collections::BTreeMap;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The events of `fixtures/captures/NAME.oraw`, decoded as the sensor does, as sink items.
+pub fn fixture_items(name: &str) -> Vec<Item> {
+    let path = root()
+        .join("fixtures/captures")
+        .join(format!("{name}.oraw"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (records, err) = oisp_capture::read_all(&bytes);
+    assert!(err.is_none(), "{name}: {err:?}");
+    let meta = oisp_capture::RawReader::new(&bytes[..])
+        .unwrap()
+        .meta()
+        .to_string();
+    let cfg = DecoderConfig {
+        system_records: SystemRecordOrigin::from_capture_meta(&meta),
+        ..Default::default()
+    };
+    let events = decode_records_with(cfg, &records).0;
+    assert!(!events.is_empty(), "{name}: no events");
+    events
+        .into_iter()
+        .map(|e| Item::new(e).expect("event serialises"))
+        .collect()
+}
+
+/// Runs a program; panics with its stderr when it cannot start or fails.
+fn run(cmd: &mut Command, what: &str) -> Vec<u8> {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run ({e}); see scripts/install-deps.sh"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The tansu binary, built into tools/kafka/.bin by the setup script if missing.
+pub fn tansu_bin() -> PathBuf {
+    let script = root().join("tools/kafka/setup-broker.sh");
+    let out = run(
+        Command::new("bash").arg(&script).arg("install"),
+        "tools/kafka/setup-broker.sh install",
+    );
+    let path = PathBuf::from(String::from_utf8(out).unwrap().trim());
+    assert!(path.is_file(), "tansu not at {}", path.display());
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A tansu broker on 127.0.0.1:port with in-memory storage, killed on drop.
+pub struct Broker {
+    bin: PathBuf,
+    pub port: u16,
+    child: Option<Child>,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = Broker {
+            bin: tansu_bin(),
+            port: free_port(),
+            child: None,
+            log: dir.path().join("broker.log"),
+            _dir: dir,
+        };
+        b.restart();
+        b
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the broker (SIGKILL) and waits for it.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// (Re)starts the broker on the same port, empty, and waits until it accepts connections.
+    pub fn restart(&mut self) {
+        self.kill();
+        let log = std::fs::File::create(&self.log).unwrap();
+        let child = Command::new(&self.bin)
+            .args(["broker", "--cluster-id", "oisp-test"])
+            .arg("--listener-url")
+            .arg(format!("tcp://127.0.0.1:{}", self.port))
+            .arg("--advertised-listener-url")
+            .arg(format!("tcp://127.0.0.1:{}", self.port))
+            .args(["--storage-engine", "memory://tansu/"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.bin.display()));
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("tansu exited ({status}): {}", self.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "tansu not listening after 15 s: {}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// One consumed message.
+#[derive(Debug, Clone)]
+pub struct Consumed {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Vec<u8>,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Reads every message of `topic` from the beginning with kcat (librdkafka), in partition order
+/// then offset order.
+pub fn consume(broker: &str, topic: &str) -> Vec<Consumed> {
+    // Lengths first so binary keys and values parse exactly.
+    let format = "%p %o %K %S\n%k%s\n%h\n";
+    let out = run(
+        Command::new("kcat")
+            .args([
+                "-C",
+                "-b",
+                broker,
+                "-t",
+                topic,
+                "-o",
+                "beginning",
+                "-e",
+                "-q",
+            ])
+            .args(["-f", format]),
+        "kcat (apt-get install kcat)",
+    );
+    let mut msgs = parse_kcat(&out);
+    msgs.sort_by_key(|m| (m.partition, m.offset));
+    msgs
+}
+
+fn parse_kcat(mut buf: &[u8]) -> Vec<Consumed> {
+    let mut out = Vec::new();
+    let line = |b: &mut &[u8]| -> String {
+        let nl = b
+            .iter()
+            .position(|&c| c == b'\n')
+            .expect("kcat output: line");
+        let l = String::from_utf8(b[..nl].to_vec()).unwrap();
+        *b = &b[nl + 1..];
+        l
+    };
+    while !buf.is_empty() {
+        let head = line(&mut buf);
+        let f: Vec<&str> = head.split(' ').collect();
+        assert_eq!(f.len(), 4, "kcat header line `{head}`");
+        let klen: i64 = f[2].parse().unwrap();
+        let vlen: i64 = f[3].parse().unwrap();
+        let key = (klen >= 0).then(|| buf[..klen as usize].to_vec());
+        buf = &buf[klen.max(0) as usize..];
+        let value = buf[..vlen.max(0) as usize].to_vec();
+        buf = &buf[vlen.max(0) as usize..];
+        assert_eq!(buf.first(), Some(&b'\n'), "kcat output after value");
+        buf = &buf[1..];
+        let hdr = line(&mut buf);
+        let headers = hdr
+            .split(',')
+            .filter(|h| !h.is_empty())
+            .map(|h| {
+                let (k, v) = h.split_once('=').unwrap_or((h, ""));
+                (k.to_owned(), v.to_owned())
+            })
+            .collect();
+        out.push(Consumed {
+            partition: f[0].parse().unwrap(),
+            offset: f[1].parse().unwrap(),
+            key,
+            value,
+            headers,
+        });
+    }
+    out
+}
+
+/// This machine's host name, as `hostname` prints it.
+pub fn hostname() -> String {
+    let out = run(&mut Command::new("hostname"), "hostname");
+    String::from_utf8(out).unwrap().trim().to_owned()
+}
+
+/// Decodes one `oisp.v1.Event` with protoc (Debian protobuf-compiler + libprotobuf-dev for the
+/// well-known types), compiling the vendored protos itself: independent of protox/prost.
+pub fn protoc_decode(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let proto = root().join("vendor/oisp-spec/proto");
+    let mut child = Command::new("protoc")
+        .arg("--decode=oisp.v1.Event")
+        .arg(format!("-I{}", proto.display()))
+        .arg("-I/usr/include")
+        .arg("oisp/v1/events.proto")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("protoc: cannot run ({e}); apt-get install protobuf-compiler libprotobuf-dev")
+        });
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "protoc --decode failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The Kafka-protocol broker for oisp-kafka's tests: tansu (crates.io, Apache-2.0), built once with
+# only its in-memory storage engine and cached in tools/kafka/.bin (gitignored).
+#
+#   setup-broker.sh install      build it if missing (~N min on 2 cores); prints the binary path
+#   setup-broker.sh run PORT     run a broker on 127.0.0.1:PORT in the foreground, in-memory
+#                                storage (nothing on disk; a restart starts empty)
+#   setup-broker.sh start DIR    run one in the background on a free port; writes DIR/port and
+#                                DIR/pid, waits until it accepts connections, prints the port
+#
+# OISP_TANSU_BIN overrides the binary (e.g. a tansu already installed elsewhere).
+set -euo pipefail
+
+TANSU_VERSION=0.6.0
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$HERE/.bin"
+BIN="${OISP_TANSU_BIN:-$ROOT/bin/tansu}"
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
+
+install() {
+  if [ -x "$BIN" ] && [ -f "$ROOT/.version-$TANSU_VERSION" -o -n "${OISP_TANSU_BIN:-}" ]; then
+    echo "$BIN"
+    return
+  fi
+  mkdir -p "$ROOT"
+  # One build at a time even when several test binaries ask at once.
+  exec 9>"$ROOT/.lock"
+  flock 9
+  if [ -x "$BIN" ] && [ -f "$ROOT/.version-$TANSU_VERSION" ]; then
+    echo "$BIN"
+    return
+  fi
+  command -v cargo >/dev/null || { echo "setup-broker.sh: cargo not found" >&2; exit 1; }
+  echo "setup-broker.sh: building tansu $TANSU_VERSION (in-memory storage only) into $ROOT" >&2
+  local start=$SECONDS
+  cargo install "tansu@$TANSU_VERSION" --locked --no-default-features --features dynostore \
+    --root "$ROOT" --target-dir "$ROOT/build" >&2
+  rm -rf "$ROOT/build"
+  touch "$ROOT/.version-$TANSU_VERSION"
+  echo "setup-broker.sh: tansu built in $((SECONDS - start)) s" >&2
+  echo "$BIN"
+}
+
+run() {
+  local port=$1
+  install >/dev/null
+  # tansu's memory engine keeps everything in the process; a throwaway cluster id per run.
+  exec "$BIN" broker \
+    --cluster-id "oisp-test-$port" \
+    --listener-url "tcp://127.0.0.1:$port" \
+    --advertised-listener-url "tcp://127.0.0.1:$port" \
+    --storage-engine "memory://tansu/"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+  local port=$1 i
+  for i in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "setup-broker.sh: broker did not listen on 127.0.0.1:$port within 10 s" >&2
+  return 1
+}
+
+start() {
+  local dir=$1 port
+  install >/dev/null
+  mkdir -p "$dir"
+  port=$(free_port)
+  "$0" run "$port" >"$dir/broker.log" 2>&1 &
+  echo $! >"$dir/pid"
+  echo "$port" >"$dir/port"
+  wait_port "$port"
+  echo "$port"
+}
+
+case "${1:-}" in
+  install) install ;;
+  run) [ -n "${2:-}" ] || { echo "usage: $0 run PORT" >&2; exit 2; }; run "$2" ;;
+  start) [ -n "${2:-}" ] || { echo "usage: $0 start DIR" >&2; exit 2; }; start "$2" ;;
+  *) echo "usage: $0 install | run PORT | start DIR" >&2; exit 2 ;;
+esac
