@@ -13,6 +13,7 @@ Once listening it prints `READY grpc=PORT http=PORT` on stdout.
 
 --fail unavailable   answer every export with gRPC UNAVAILABLE / HTTP 503 (nothing recorded)
 --fail invalid       answer with gRPC INVALID_ARGUMENT / HTTP 400 (nothing recorded)
+--fail-while PATH    answer gRPC UNAVAILABLE / HTTP 503 while the file PATH exists (outages)
 --partial N          accept, but report N rejected items in partial_success
 """
 
@@ -39,12 +40,19 @@ SIGNALS = {
 class Recorder:
     """Appends decoded requests to the output file (0600), one JSON object per line."""
 
-    def __init__(self, path, fail, partial):
+    def __init__(self, path, fail, fail_while, partial):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self.out = os.fdopen(fd, "a", encoding="utf-8")
         self.lock = threading.Lock()
-        self.fail = fail
+        self._fail = fail
+        self.fail_while = fail_while
         self.partial = partial
+
+    @property
+    def fail(self):
+        if self.fail_while and os.path.exists(self.fail_while):
+            return "unavailable"
+        return self._fail
 
     def record(self, signal, transport, path, headers, request):
         line = json.dumps(
@@ -142,10 +150,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="JSON Lines file the decoded requests go to")
     ap.add_argument("--fail", choices=["unavailable", "invalid"], help="answer every export with this failure")
+    ap.add_argument("--fail-while", help="answer UNAVAILABLE/503 while this file exists")
     ap.add_argument("--partial", type=int, default=0, help="report this many rejected items")
     args = ap.parse_args()
 
-    recorder = Recorder(args.out, args.fail, args.partial)
+    recorder = Recorder(args.out, args.fail, args.fail_while, args.partial)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsServicer(recorder), server)
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceServicer(recorder), server)

@@ -34,20 +34,26 @@ pub enum Exported {
     Partial { rejected: i64, message: String },
 }
 
-/// One signal's client.
+/// The gRPC clients of both signals.
+pub struct GrpcExporter {
+    logs: LogsServiceClient<Channel>,
+    traces: TraceServiceClient<Channel>,
+    metadata: MetadataMap,
+    timeout: Duration,
+}
+
+/// The HTTP client and both signals' URLs.
+pub struct HttpExporter {
+    client: reqwest::Client,
+    logs_url: String,
+    traces_url: String,
+    gzip: bool,
+}
+
+/// The configured transport.
 pub enum Exporter {
-    Grpc {
-        logs: LogsServiceClient<Channel>,
-        traces: TraceServiceClient<Channel>,
-        metadata: MetadataMap,
-        timeout: Duration,
-    },
-    Http {
-        client: reqwest::Client,
-        logs_url: String,
-        traces_url: String,
-        gzip: bool,
-    },
+    Grpc(Box<GrpcExporter>),
+    Http(HttpExporter),
 }
 
 fn grpc_channel(url: &str, timeout: Duration) -> Result<Channel, String> {
@@ -86,12 +92,12 @@ impl Exporter {
                     logs = logs.send_compressed(CompressionEncoding::Gzip);
                     traces = traces.send_compressed(CompressionEncoding::Gzip);
                 }
-                Ok(Exporter::Grpc {
+                Ok(Exporter::Grpc(Box::new(GrpcExporter {
                     logs,
                     traces,
                     metadata,
                     timeout: r.timeout,
-                })
+                })))
             }
             OtlpProtocol::HttpProtobuf => {
                 let mut headers = reqwest::header::HeaderMap::new();
@@ -110,12 +116,12 @@ impl Exporter {
                     .user_agent(concat!("oisp-sensor/", env!("CARGO_PKG_VERSION")))
                     .build()
                     .map_err(|e| format!("OTLP HTTP client: {e}"))?;
-                Ok(Exporter::Http {
+                Ok(Exporter::Http(HttpExporter {
                     client,
                     logs_url: r.logs_endpoint.clone(),
                     traces_url: r.traces_endpoint.clone(),
                     gzip: r.gzip,
-                })
+                }))
             }
         }
     }
@@ -126,26 +132,17 @@ impl Exporter {
         req: ExportLogsServiceRequest,
     ) -> Result<Exported, DeliveryError> {
         match self {
-            Exporter::Grpc {
-                logs,
-                metadata,
-                timeout,
-                ..
-            } => {
-                let resp = logs
-                    .export(grpc_request(req, metadata, *timeout))
+            Exporter::Grpc(g) => {
+                let resp = g
+                    .logs
+                    .export(grpc_request(req, &g.metadata, g.timeout))
                     .await
                     .map_err(|s| classify_grpc("logs", &s))?
                     .into_inner();
                 Ok(logs_outcome(resp))
             }
-            Exporter::Http {
-                client,
-                logs_url,
-                gzip,
-                ..
-            } => {
-                let body = http_export(client, logs_url, req.encode_to_vec(), *gzip).await?;
+            Exporter::Http(h) => {
+                let body = http_export(&h.client, &h.logs_url, req.encode_to_vec(), h.gzip).await?;
                 let resp = ExportLogsServiceResponse::decode(&body[..]).unwrap_or_default();
                 Ok(logs_outcome(resp))
             }
@@ -158,26 +155,18 @@ impl Exporter {
         req: ExportTraceServiceRequest,
     ) -> Result<Exported, DeliveryError> {
         match self {
-            Exporter::Grpc {
-                traces,
-                metadata,
-                timeout,
-                ..
-            } => {
-                let resp = traces
-                    .export(grpc_request(req, metadata, *timeout))
+            Exporter::Grpc(g) => {
+                let resp = g
+                    .traces
+                    .export(grpc_request(req, &g.metadata, g.timeout))
                     .await
                     .map_err(|s| classify_grpc("traces", &s))?
                     .into_inner();
                 Ok(traces_outcome(resp))
             }
-            Exporter::Http {
-                client,
-                traces_url,
-                gzip,
-                ..
-            } => {
-                let body = http_export(client, traces_url, req.encode_to_vec(), *gzip).await?;
+            Exporter::Http(h) => {
+                let body =
+                    http_export(&h.client, &h.traces_url, req.encode_to_vec(), h.gzip).await?;
                 let resp = ExportTraceServiceResponse::decode(&body[..]).unwrap_or_default();
                 Ok(traces_outcome(resp))
             }

@@ -33,12 +33,29 @@ fn check_export(received: &[Value], events: &[Event], service: &str) {
     assert_eq!(logs.len(), events.len(), "one log record per event");
     for ((resource, rec), ev) in logs.iter().zip(events) {
         assert_eq!(rec["eventName"], ev.event_type());
-        assert_eq!(attr_str(&rec["attributes"], "event.name").as_deref(), Some(ev.event_type()));
-        assert_eq!(attr_str(&rec["attributes"], "oisp.event_id").as_deref(), Some(ev.event_id.as_str()));
+        assert_eq!(
+            attr_str(&rec["attributes"], "event.name").as_deref(),
+            Some(ev.event_type())
+        );
+        assert_eq!(
+            attr_str(&rec["attributes"], "oisp.event_id").as_deref(),
+            Some(ev.event_id.as_str())
+        );
         let body = rec["body"]["stringValue"].as_str().unwrap();
-        assert_eq!(body, serde_json::to_string(ev).unwrap(), "body is the event JSON");
-        assert_eq!(rec["timeUnixNano"].as_str().unwrap(), ev.wall_ns().unwrap().to_string());
-        let sev = if ev.event_type() == "sensor.warning" { "SEVERITY_NUMBER_WARN" } else { "SEVERITY_NUMBER_INFO" };
+        assert_eq!(
+            body,
+            serde_json::to_string(ev).unwrap(),
+            "body is the event JSON"
+        );
+        assert_eq!(
+            rec["timeUnixNano"].as_str().unwrap(),
+            ev.wall_ns().unwrap().to_string()
+        );
+        let sev = if ev.event_type() == "sensor.warning" {
+            "SEVERITY_NUMBER_WARN"
+        } else {
+            "SEVERITY_NUMBER_INFO"
+        };
         assert_eq!(rec["severityNumber"], sev);
         assert_eq!(attr_str(resource, "service.name").as_deref(), Some(service));
         if let Some(p) = &ev.process {
@@ -92,40 +109,87 @@ fn check_export(received: &[Value], events: &[Event], service: &str) {
                 let model = req.model.as_ref().and_then(|m| m.id.clone());
                 assert_eq!(attr_str(a, "gen_ai.request.model"), model);
                 let op = attr_str(a, "gen_ai.operation.name").unwrap();
-                assert_eq!(span["name"].as_str().unwrap(), format!("{op} {}", model.unwrap()));
-                let provider = req.provider.as_ref().and_then(oisp_otlp::genai::provider_name);
+                assert_eq!(
+                    span["name"].as_str().unwrap(),
+                    format!("{op} {}", model.unwrap())
+                );
+                let provider = req
+                    .provider
+                    .as_ref()
+                    .and_then(oisp_otlp::genai::provider_name);
                 assert_eq!(attr_str(a, "gen_ai.provider.name"), provider);
-                assert_eq!(span["startTimeUnixNano"].as_str().unwrap(), ev.wall_ns().unwrap().to_string());
-                assert_eq!(attr_int(resource, "process.pid"), ev.process.as_ref().and_then(|p| p.pid).map(|p| p as i64));
+                assert_eq!(
+                    span["startTimeUnixNano"].as_str().unwrap(),
+                    ev.wall_ns().unwrap().to_string()
+                );
+                assert_eq!(
+                    attr_int(resource, "process.pid"),
+                    ev.process.as_ref().and_then(|p| p.pid).map(|p| p as i64)
+                );
                 assert!(attr_str(a, "server.address").is_some());
                 let resp_ev = responses[rid];
-                let EventData::AiResponse(resp) = &resp_ev.data else { unreachable!() };
-                assert_eq!(span["endTimeUnixNano"].as_str().unwrap(), resp_ev.wall_ns().unwrap().to_string());
+                let EventData::AiResponse(resp) = &resp_ev.data else {
+                    unreachable!()
+                };
+                assert_eq!(
+                    span["endTimeUnixNano"].as_str().unwrap(),
+                    resp_ev.wall_ns().unwrap().to_string()
+                );
                 let usage = resp.usage.clone().unwrap_or_default();
-                assert_eq!(attr_int(a, "gen_ai.usage.input_tokens"), usage.prompt_tokens.map(|x| x as i64), "{rid}");
-                assert_eq!(attr_int(a, "gen_ai.usage.output_tokens"), usage.completion_tokens.map(|x| x as i64), "{rid}");
+                assert_eq!(
+                    attr_int(a, "gen_ai.usage.input_tokens"),
+                    usage.prompt_tokens.map(|x| x as i64),
+                    "{rid}"
+                );
+                assert_eq!(
+                    attr_int(a, "gen_ai.usage.output_tokens"),
+                    usage.completion_tokens.map(|x| x as i64),
+                    "{rid}"
+                );
                 let cost = attr(a, "oisp.cost_usd").and_then(|v| v["doubleValue"].as_f64());
                 assert_eq!(cost.is_some(), usage.total_cost_usd.is_some());
                 if let (Some(got), Some(want)) = (cost, usage.total_cost_usd) {
                     assert!((got - want).abs() <= want.abs() * 1e-12, "{got} != {want}");
                 }
-                assert_eq!(attr_str(a, "gen_ai.response.model"), resp.model.as_ref().and_then(|m| m.id.clone()));
+                assert_eq!(
+                    attr_str(a, "gen_ai.response.model"),
+                    resp.model.as_ref().and_then(|m| m.id.clone())
+                );
                 let failed = resp.success == Some(false);
-                assert_eq!(span["status"]["code"] == "STATUS_CODE_ERROR", failed, "{rid}");
+                assert_eq!(
+                    span["status"]["code"] == "STATUS_CODE_ERROR",
+                    failed,
+                    "{rid}"
+                );
                 assert_eq!(attr_str(a, "error.type").is_some(), failed);
                 assert!(attr(a, "oisp.span.unfinished").is_none());
             }
             EventData::AgentToolCall(call) => {
                 tool_calls += 1;
                 let (_, span) = tools[&ev.event_id];
-                assert_eq!(attr_str(&span["attributes"], "gen_ai.tool.call.id"), call.call_id);
+                assert_eq!(
+                    attr_str(&span["attributes"], "gen_ai.tool.call.id"),
+                    call.call_id
+                );
                 let parent_event = &ev.related_events[0].event_id;
                 let (_, parent) = by_response_event[parent_event];
-                assert_eq!(span["parentSpanId"], parent["spanId"], "tool span is a child of its AI call");
+                assert_eq!(
+                    span["parentSpanId"], parent["spanId"],
+                    "tool span is a child of its AI call"
+                );
                 assert_eq!(span["traceId"], parent["traceId"]);
-                assert_eq!(attr_str(&span["attributes"], "gen_ai.tool.name"), call.tool.name);
-                assert_eq!(attr_str(&span["attributes"], "gen_ai.operation.name").as_deref(), Some("execute_tool"));
-                assert_eq!(span["name"].as_str().unwrap(), format!("execute_tool {}", call.tool.name.clone().unwrap()));
+                assert_eq!(
+                    attr_str(&span["attributes"], "gen_ai.tool.name"),
+                    call.tool.name
+                );
+                assert_eq!(
+                    attr_str(&span["attributes"], "gen_ai.operation.name").as_deref(),
+                    Some("execute_tool")
+                );
+                assert_eq!(
+                    span["name"].as_str().unwrap(),
+                    format!("execute_tool {}", call.tool.name.clone().unwrap())
+                );
             }
             _ => {}
         }
@@ -149,7 +213,10 @@ fn check_export(received: &[Value], events: &[Event], service: &str) {
 }
 
 fn headers_of(received: &[Value]) -> Vec<&serde_json::Map<String, Value>> {
-    received.iter().map(|r| r["headers"].as_object().unwrap()).collect()
+    received
+        .iter()
+        .map(|r| r["headers"].as_object().unwrap())
+        .collect()
 }
 
 #[test]
@@ -165,7 +232,10 @@ fn grpc_export_of_real_captures() {
         unfinished_after: Some("0s".into()),
         ..OtlpConfig::default()
     };
-    let e = env(&[("OTEL_EXPORTER_OTLP_HEADERS", "x-env=from%20env,x-api-key=env-loses")]);
+    let e = env(&[(
+        "OTEL_EXPORTER_OTLP_HEADERS",
+        "x-env=from%20env,x-api-key=env-loses",
+    )]);
     let mut sink = OtlpSink::with_env(&cfg, &e).unwrap();
     assert_eq!(sink.target(), format!("grpc {}", rx.grpc_url()));
     let t = Instant::now();
@@ -201,7 +271,13 @@ fn http_protobuf_export_with_gzip_and_env_endpoint() {
         ("OTEL_SERVICE_NAME", "svc-from-env"),
     ]);
     let mut sink = OtlpSink::with_env(&cfg, &e).unwrap();
-    assert_eq!(sink.target(), format!("http/protobuf logs={0}/v1/logs traces={0}/v1/traces", rx.http_url()));
+    assert_eq!(
+        sink.target(),
+        format!(
+            "http/protobuf logs={0}/v1/logs traces={0}/v1/traces",
+            rx.http_url()
+        )
+    );
     sink.deliver(&items(&events)).unwrap();
     sink.flush().unwrap();
     let received = rx.received();
@@ -223,8 +299,14 @@ fn per_signal_env_endpoints_are_used_as_is() {
     let e = env(&[
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
-        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", &format!("{}/v1/logs", rx.http_url())),
-        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &format!("{}/v1/traces", rx.http_url())),
+        (
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            &format!("{}/v1/logs", rx.http_url()),
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            &format!("{}/v1/traces", rx.http_url()),
+        ),
     ]);
     let mut sink = OtlpSink::with_env(&OtlpConfig::default(), &e).unwrap();
     sink.deliver(&items(&events)).unwrap();
@@ -247,10 +329,15 @@ fn unavailable_receivers_are_retryable_and_bad_requests_rejected() {
         OtlpSink::with_env(&cfg, &HashMap::new()).unwrap()
     };
     let down = Receiver::start(&["--fail", "unavailable"]);
-    for (p, url) in [(OtlpProtocol::Grpc, down.grpc_url()), (OtlpProtocol::HttpProtobuf, down.http_url())] {
+    for (p, url) in [
+        (OtlpProtocol::Grpc, down.grpc_url()),
+        (OtlpProtocol::HttpProtobuf, down.http_url()),
+    ] {
         let mut sink = sink_for(p, url);
         match sink.deliver(&batch) {
-            Err(DeliveryError::Retryable(m)) => assert!(m.contains("Unavailable") || m.contains("503"), "{m}"),
+            Err(DeliveryError::Retryable(m)) => {
+                assert!(m.contains("Unavailable") || m.contains("503"), "{m}")
+            }
             other => panic!("{p:?}: expected Retryable, got {other:?}"),
         }
         // Nothing committed: the retried batch pairs the same calls again.
@@ -259,7 +346,10 @@ fn unavailable_receivers_are_retryable_and_bad_requests_rejected() {
     assert!(down.received().is_empty());
 
     let invalid = Receiver::start(&["--fail", "invalid"]);
-    for (p, url) in [(OtlpProtocol::Grpc, invalid.grpc_url()), (OtlpProtocol::HttpProtobuf, invalid.http_url())] {
+    for (p, url) in [
+        (OtlpProtocol::Grpc, invalid.grpc_url()),
+        (OtlpProtocol::HttpProtobuf, invalid.http_url()),
+    ] {
         match sink_for(p, url).deliver(&batch) {
             Err(DeliveryError::Rejected(_)) => {}
             other => panic!("{p:?}: expected Rejected, got {other:?}"),
@@ -274,34 +364,63 @@ fn unavailable_receivers_are_retryable_and_bad_requests_rejected() {
     for p in [OtlpProtocol::Grpc, OtlpProtocol::HttpProtobuf] {
         let t = Instant::now();
         let r = sink_for(p, format!("http://127.0.0.1:{port}")).deliver(&batch);
-        assert!(matches!(r, Err(DeliveryError::Retryable(_))), "{p:?}: {r:?}");
+        assert!(
+            matches!(r, Err(DeliveryError::Retryable(_))),
+            "{p:?}: {r:?}"
+        );
         assert!(t.elapsed() < Duration::from_secs(3));
     }
 }
 
 #[test]
-fn a_retried_batch_after_an_outage_exports_the_same_spans() {
-    let events = events_of(&["curl-h1"]);
+fn a_batch_retried_after_an_outage_is_exported_once_with_the_same_pairing() {
+    // The worker retries the same batch after `Retryable`: the sink must not have consumed the
+    // requests of the failed attempt (the retry pairs them again) nor send anything twice.
+    let dir = tempfile::tempdir().unwrap();
+    let outage = dir.path().join("outage");
+    std::fs::write(&outage, b"").unwrap();
+    let rx = Receiver::start(&["--fail-while", outage.to_str().unwrap()]);
+    let events = events_of(&["openai-python"]);
     let batch = items(&events);
-    let rx = Receiver::start(&[]);
-    let cfg = |url: String| OtlpConfig {
-        endpoint: Some(url),
-        timeout: Some("2s".into()),
-        ..OtlpConfig::default()
-    };
-    // First attempt against a dead port, then the same sink state against the receiver: the
-    // sink is rebuilt only to change the endpoint, so compare with a fresh sink's output.
-    let mut sink = OtlpSink::with_env(&cfg("http://127.0.0.1:9".into()), &HashMap::new()).unwrap();
-    assert!(sink.deliver(&batch).is_err());
-    let mut sink = OtlpSink::with_env(&cfg(rx.grpc_url()), &HashMap::new()).unwrap();
-    sink.deliver(&batch).unwrap();
-    sink.deliver(&batch).unwrap();
+    for protocol in [OtlpProtocol::Grpc, OtlpProtocol::HttpProtobuf] {
+        std::fs::write(&outage, b"").unwrap();
+        let url = match protocol {
+            OtlpProtocol::Grpc => rx.grpc_url(),
+            OtlpProtocol::HttpProtobuf => rx.http_url(),
+        };
+        let cfg = OtlpConfig {
+            endpoint: Some(url),
+            protocol: Some(protocol),
+            unfinished_after: Some("0s".into()),
+            ..OtlpConfig::default()
+        };
+        let mut sink = OtlpSink::with_env(&cfg, &HashMap::new()).unwrap();
+        for _ in 0..2 {
+            assert!(matches!(
+                sink.deliver(&batch),
+                Err(DeliveryError::Retryable(_))
+            ));
+            assert!(
+                matches!(sink.flush(), Ok(())),
+                "nothing pending after failed attempts"
+            );
+        }
+        std::fs::remove_file(&outage).unwrap();
+        sink.deliver(&batch).unwrap();
+        sink.flush().unwrap();
+    }
     let received = rx.received();
-    let spans = spans(&received);
-    // The same batch twice: same deterministic ids both times.
-    assert_eq!(spans.len(), 14);
-    let ids: Vec<_> = spans.iter().map(|(_, s)| s["spanId"].clone()).collect();
-    assert_eq!(ids[..7], ids[7..]);
+    let (grpc, http): (Vec<Value>, Vec<Value>) =
+        received.into_iter().partition(|r| r["transport"] == "grpc");
+    check_export(&grpc, &events, "oisp-sensor");
+    check_export(&http, &events, "oisp-sensor");
+    // Deterministic ids: both transports exported the very same trace tree.
+    let ids = |r: &[Value]| {
+        let mut v: Vec<String> = spans(r).iter().map(|(_, s)| hex_id(&s["spanId"])).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&grpc), ids(&http));
 }
 
 #[test]
@@ -315,7 +434,10 @@ fn partial_success_is_reported_with_the_rejected_count() {
     let mut sink = OtlpSink::with_env(&cfg, &HashMap::new()).unwrap();
     match sink.deliver(&items(&events)) {
         Err(DeliveryError::Rejected(m)) => {
-            assert!(m.contains(&format!("rejected 2 of {} log records", events.len())), "{m}");
+            assert!(
+                m.contains(&format!("rejected 2 of {} log records", events.len())),
+                "{m}"
+            );
             assert!(m.contains("rejected 2 of 7 spans"), "{m}");
         }
         other => panic!("expected Rejected, got {other:?}"),
@@ -345,7 +467,10 @@ fn requests_without_response_are_exported_unfinished_on_flush() {
     let spans = spans(&rx.received());
     assert_eq!(spans.len(), 7);
     for (_, s) in &spans {
-        assert_eq!(attr(&s["attributes"], "oisp.span.unfinished").unwrap()["boolValue"], true);
+        assert_eq!(
+            attr(&s["attributes"], "oisp.span.unfinished").unwrap()["boolValue"],
+            true
+        );
         assert_eq!(s["startTimeUnixNano"], s["endTimeUnixNano"]);
     }
 }

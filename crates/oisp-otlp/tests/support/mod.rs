@@ -19,7 +19,9 @@ pub fn root() -> PathBuf {
 
 /// Events decoded from `fixtures/captures/NAME.oraw`.
 pub fn fixture_events(name: &str) -> Vec<Event> {
-    let path = root().join("fixtures/captures").join(format!("{name}.oraw"));
+    let path = root()
+        .join("fixtures/captures")
+        .join(format!("{name}.oraw"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let (records, err) = oisp_capture::read_all(&bytes);
     assert!(err.is_none(), "{name}: {err:?}");
@@ -178,7 +180,11 @@ pub fn hex_id(v: &Value) -> String {
 pub fn log_records(received: &[Value]) -> Vec<(Value, Value)> {
     let mut out = Vec::new();
     for r in received.iter().filter(|r| r["signal"] == "logs") {
-        for rl in r["request"]["resourceLogs"].as_array().into_iter().flatten() {
+        for rl in r["request"]["resourceLogs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             for sl in rl["scopeLogs"].as_array().into_iter().flatten() {
                 assert_eq!(sl["scope"]["name"], "oisp-sensor");
                 for rec in sl["logRecords"].as_array().into_iter().flatten() {
@@ -194,7 +200,11 @@ pub fn log_records(received: &[Value]) -> Vec<(Value, Value)> {
 pub fn spans(received: &[Value]) -> Vec<(Value, Value)> {
     let mut out = Vec::new();
     for r in received.iter().filter(|r| r["signal"] == "traces") {
-        for rs in r["request"]["resourceSpans"].as_array().into_iter().flatten() {
+        for rs in r["request"]["resourceSpans"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
                 assert_eq!(ss["scope"]["name"], "oisp-sensor");
                 for span in ss["spans"].as_array().into_iter().flatten() {
