@@ -143,10 +143,19 @@ impl WebhookSink {
                 .map(|d| d.as_secs())
                 .unwrap_or(0);
             headers.push((header(TIMESTAMP_HEADER), value(&ts.to_string())));
-            headers.push((header(SIGNATURE_HEADER), value(&signature(secret, ts, &body))));
+            headers.push((
+                header(SIGNATURE_HEADER),
+                value(&signature(secret, ts, &body)),
+            ));
         }
         headers.extend(self.headers.iter().cloned());
-        post(&self.agent, &self.url.full, &self.url.shown, &headers, &body)
+        post(
+            &self.agent,
+            &self.url.full,
+            &self.url.shown,
+            &headers,
+            &body,
+        )
     }
 }
 
@@ -212,14 +221,20 @@ mod tests {
         assert!(WebhookSink::new(&c).err().unwrap().contains("secret"));
         let mut c = cfg("https://h.example/x");
         c.headers = BTreeMap::from([("X-OISP-Signature".into(), "forged".into())]);
-        assert!(WebhookSink::new(&c).err().unwrap().contains("X-OISP-Signature"));
+        assert!(WebhookSink::new(&c)
+            .err()
+            .unwrap()
+            .contains("X-OISP-Signature"));
         let mut c = cfg("https://h.example/x");
         c.headers = BTreeMap::from([("Bad Name".into(), "v".into())]);
         assert!(WebhookSink::new(&c).err().unwrap().contains("Bad Name"));
         let mut c = cfg("https://h.example/x");
         c.headers = BTreeMap::from([("Authorization".into(), "Bearer a\nb".into())]);
         let err = WebhookSink::new(&c).err().unwrap();
-        assert!(err.contains("Authorization") && !err.contains("Bearer"), "{err}");
+        assert!(
+            err.contains("Authorization") && !err.contains("Bearer"),
+            "{err}"
+        );
         assert!(WebhookSink::new(&cfg("")).is_err());
     }
 

@@ -67,7 +67,8 @@ mod tests {
 
     #[test]
     fn shown_without_userinfo_or_query() {
-        let u = WebhookUrl::parse("https://user:pw@hooks.example.com:8443/in/oisp?token=abc").unwrap();
+        let u =
+            WebhookUrl::parse("https://user:pw@hooks.example.com:8443/in/oisp?token=abc").unwrap();
         assert_eq!(u.shown, "https://hooks.example.com:8443/in/oisp?…");
         assert_eq!(
             u.full,
@@ -79,7 +80,13 @@ mod tests {
 
     #[test]
     fn bad_urls_are_clear_errors() {
-        for bad in ["", "ftp://x/y", "example.com/hook", "http://", "http://a b/"] {
+        for bad in [
+            "",
+            "ftp://x/y",
+            "example.com/hook",
+            "http://",
+            "http://a b/",
+        ] {
             let err = WebhookUrl::parse(bad).unwrap_err();
             assert!(err.starts_with("webhook:"), "{bad}: {err}");
         }

@@ -83,7 +83,11 @@ fn signed_batches_arrive_whole_with_their_headers() {
             .as_str()
             .unwrap()
             .starts_with("sha256="));
-        assert!(h["x-oisp-timestamp"].as_str().unwrap().parse::<u64>().is_ok());
+        assert!(h["x-oisp-timestamp"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok());
     }
 }
 
@@ -100,15 +104,22 @@ fn the_receiver_checks_the_signature() {
     let batch = items(5);
     let mut wrong = WebhookSink::new(&config(&rx.url, Some("wrong"))).unwrap();
     match wrong.deliver(&batch) {
-        Err(DeliveryError::Rejected(m)) => assert!(m.contains("401") && m.contains("bad signature"), "{m}"),
+        Err(DeliveryError::Rejected(m)) => {
+            assert!(m.contains("401") && m.contains("bad signature"), "{m}")
+        }
         other => panic!("wrong secret: {other:?}"),
     }
     let mut unsigned = WebhookSink::new(&config(&rx.url, None)).unwrap();
     match unsigned.deliver(&batch) {
-        Err(DeliveryError::Rejected(m)) => assert!(m.contains("401") && m.contains("missing"), "{m}"),
+        Err(DeliveryError::Rejected(m)) => {
+            assert!(m.contains("401") && m.contains("missing"), "{m}")
+        }
         other => panic!("unsigned: {other:?}"),
     }
-    assert!(rx.received_ids().is_empty(), "nothing stored from unauthentic requests");
+    assert!(
+        rx.received_ids().is_empty(),
+        "nothing stored from unauthentic requests"
+    );
     let mut right = WebhookSink::new(&config(&rx.url, Some("right"))).unwrap();
     right.deliver(&batch).unwrap();
     assert_eq!(rx.received_ids().len(), 5);
@@ -130,7 +141,10 @@ fn a_4xx_is_rejected_and_counted_as_dropped() {
         Err(DeliveryError::Rejected(m)) => assert!(m.contains("HTTP 400"), "{m}"),
         other => panic!("{other:?}"),
     }
-    let w = worker(dir.path(), WebhookSink::new(&config(&rx.url, None)).unwrap());
+    let w = worker(
+        dir.path(),
+        WebhookSink::new(&config(&rx.url, None)).unwrap(),
+    );
     for item in items(250) {
         w.send(&item);
     }
@@ -153,7 +167,10 @@ fn a_503_then_200_delivers_everything_once() {
             ..Default::default()
         },
     );
-    let w = worker(dir.path(), WebhookSink::new(&config(&rx.url, None)).unwrap());
+    let w = worker(
+        dir.path(),
+        WebhookSink::new(&config(&rx.url, None)).unwrap(),
+    );
     let batch = items(300);
     for item in &batch {
         w.send(item);
@@ -164,7 +181,11 @@ fn a_503_then_200_delivers_everything_once() {
     assert_eq!(h.failures, 3);
     assert_eq!(h.state, SinkState::Stopped);
     let want: Vec<String> = batch.iter().map(|i| i.event.event_id.clone()).collect();
-    assert_eq!(rx.received_ids(), want, "a 503 stores nothing, so no duplicates");
+    assert_eq!(
+        rx.received_ids(),
+        want,
+        "a 503 stores nothing, so no duplicates"
+    );
     let statuses: Vec<i64> = rx
         .requests()
         .iter()
@@ -189,7 +210,9 @@ fn throttling_and_request_timeouts_are_retryable() {
         let mut sink = WebhookSink::new(&config(&rx.url, None)).unwrap();
         let batch = items(2);
         match sink.deliver(&batch) {
-            Err(DeliveryError::Retryable(m)) => assert!(m.contains(&format!("HTTP {status}")), "{m}"),
+            Err(DeliveryError::Retryable(m)) => {
+                assert!(m.contains(&format!("HTTP {status}")), "{m}")
+            }
             other => panic!("{status}: {other:?}"),
         }
         sink.deliver(&batch).unwrap();
@@ -205,7 +228,9 @@ fn connection_refused_is_retryable() {
     };
     let mut sink = WebhookSink::new(&config(&format!("http://127.0.0.1:{port}/x"), None)).unwrap();
     match sink.deliver(&items(1)) {
-        Err(DeliveryError::Retryable(m)) => assert!(m.contains(&format!("127.0.0.1:{port}/x")), "{m}"),
+        Err(DeliveryError::Retryable(m)) => {
+            assert!(m.contains(&format!("127.0.0.1:{port}/x")), "{m}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -225,10 +250,16 @@ fn a_silent_server_times_out_as_retryable() {
     let mut sink = WebhookSink::new(&cfg).unwrap();
     let t = Instant::now();
     match sink.deliver(&items(1)) {
-        Err(DeliveryError::Retryable(m)) => assert!(m.to_lowercase().contains("timeout") || m.contains("timed out"), "{m}"),
+        Err(DeliveryError::Retryable(m)) => assert!(
+            m.to_lowercase().contains("timeout") || m.contains("timed out"),
+            "{m}"
+        ),
         other => panic!("{other:?}"),
     }
     let took = t.elapsed();
-    assert!(took >= Duration::from_millis(600) && took < Duration::from_secs(2), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(600) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
     hold.join().unwrap();
 }

@@ -19,16 +19,17 @@ use support::{items, Receiver, ReceiverOpts};
 const BEFORE: usize = 1000;
 const AFTER: usize = 1000;
 
-/// Sends `items` spread evenly over `over` (in bursts every 10 ms).
+/// Sends `items` spread evenly over `over` (in bursts at least 10 ms apart).
 fn stream(w: &SinkWorker, items: &[Item], over: Duration) {
     let start = Instant::now();
     let ticks = (over.as_millis() / 10).max(1) as usize;
     let per_tick = items.len().div_ceil(ticks).max(1);
+    let bursts = items.len().div_ceil(per_tick).max(1);
     for (n, chunk) in items.chunks(per_tick).enumerate() {
         for item in chunk {
             w.send(item);
         }
-        let due = start + over.mul_f64((n + 1) as f64 / ticks as f64);
+        let due = start + over.mul_f64((n + 1) as f64 / bursts as f64);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
@@ -123,8 +124,14 @@ fn receiver_killed_mid_stream_loses_nothing() {
         assert!(pair[1].1.queued >= pair[0].1.queued, "{pair:?}");
     }
     let (first, last) = (&late[0].1, &late[late.len() - 1].1);
-    assert!(last.queued > first.queued, "queue did not grow: {first:?} → {last:?}");
-    assert!(last.lag_ms > first.lag_ms, "lag did not grow: {first:?} → {last:?}");
+    assert!(
+        last.queued > first.queued,
+        "queue did not grow: {first:?} → {last:?}"
+    );
+    assert!(
+        last.lag_ms > first.lag_ms,
+        "lag did not grow: {first:?} → {last:?}"
+    );
     assert_eq!(during_outage.state, SinkState::Retrying);
     assert_eq!(after.state, SinkState::Ok, "{after:?}");
     assert_eq!((after.queued, after.dropped), (0, 0), "{after:?}");
@@ -156,6 +163,11 @@ fn receiver_killed_mid_stream_loses_nothing() {
         drain_time,
         t0.elapsed()
     );
-    assert!(lost.is_empty(), "{} events lost, e.g. {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} events lost, e.g. {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     assert_eq!(counts.len(), total, "receiver stored ids we never sent");
 }

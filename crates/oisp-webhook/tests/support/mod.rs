@@ -118,7 +118,10 @@ impl Receiver {
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
         }
         let mut child = cmd.spawn().unwrap_or_else(|e| {
-            panic!("cannot start python3 {} ({e}): python3 is required", script.display())
+            panic!(
+                "cannot start python3 {} ({e}): python3 is required",
+                script.display()
+            )
         });
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
