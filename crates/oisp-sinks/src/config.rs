@@ -179,7 +179,8 @@ pub struct KafkaConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
     pub url: String,
-    /// Key for the `X-OISP-Signature: sha256=<hex>` header over the exact body. None: unsigned.
+    /// Key for `X-OISP-Signature: sha256=<hex>`, HMAC-SHA256 over `"{X-OISP-Timestamp}." + body`
+    /// (docs/webhook.md). None: unsigned.
     pub secret: Option<String>,
     /// Events per POST (default 100).
     pub batch_size: Option<usize>,
