@@ -5,7 +5,9 @@
 //! - severity INFO, WARN for `sensor.warning`.
 //! - body: the OISP event JSON, as one string — exactly the line the JSONL sink writes, so a
 //!   backend can store or re-parse it losslessly (structured `AnyValue` maps would lose the
-//!   distinction between integers and floats of the original JSON and double the size).
+//!   distinction between integers and floats of the original JSON and double the size). A JSON
+//!   longer than [`MAX_BODY_BYTES`] is cut there (at a character boundary) and the record says
+//!   so: `oisp.body.truncated = true`, `oisp.body.original_bytes`.
 //! - attributes: `oisp.event_id`, `event.name`, and on AI and agent events the GenAI keys also
 //!   set on spans (`gen_ai.operation.name`, `gen_ai.provider.name`, `gen_ai.request.model`,
 //!   token usage, `gen_ai.tool.name`, ...); `oisp.warning.code` on warnings.
@@ -17,6 +19,9 @@ use crate::genai;
 use crate::spans::Link;
 use oisp_event::{Event, EventData};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, SeverityNumber};
+
+/// Longest body sent (2.5 MiB): with its attributes a record still fits a 4 MiB gRPC message.
+pub const MAX_BODY_BYTES: usize = 5 << 19;
 
 /// The log record of `ev`, whose JSON form is `json`.
 pub fn log_record(ev: &Event, json: &[u8], link: Option<Link>) -> LogRecord {
@@ -49,6 +54,17 @@ pub fn log_record(ev: &Event, json: &[u8], link: Option<Link>) -> LogRecord {
         }
         _ => {}
     }
+    let mut body = String::from_utf8_lossy(json).into_owned();
+    if body.len() > MAX_BODY_BYTES {
+        let original = body.len();
+        let mut cut = MAX_BODY_BYTES;
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        body.truncate(cut);
+        a.bool("oisp.body.truncated", Some(true))
+            .int("oisp.body.original_bytes", Some(original));
+    }
     let (trace_id, span_id) = match link {
         Some((t, s)) => (t.to_vec(), s.to_vec()),
         None => (Vec::new(), Vec::new()),
@@ -59,7 +75,7 @@ pub fn log_record(ev: &Event, json: &[u8], link: Option<Link>) -> LogRecord {
         severity_number: severity as i32,
         severity_text: text.to_owned(),
         event_name: ev.event_type().to_owned(),
-        body: Some(string_value(String::from_utf8_lossy(json).into_owned())),
+        body: Some(string_value(body)),
         attributes: a.into_vec(),
         trace_id,
         span_id,

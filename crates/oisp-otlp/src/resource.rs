@@ -118,6 +118,31 @@ impl ResourceBase {
     }
 }
 
+/// Largest export request the sink builds (encoded records plus their resources): below the
+/// 4 MiB a gRPC server (the Collector included) accepts by default.
+pub const MAX_REQUEST_BYTES: usize = 3 << 20;
+
+/// Splits `(resource attributes, item)` pairs, in order, into groups whose encoded size stays
+/// under [`MAX_REQUEST_BYTES`] (an item larger than that alone gets a group of its own).
+pub fn chunk<T: Message>(items: Vec<(Vec<KeyValue>, T)>) -> Vec<Grouped<T>> {
+    let mut out = Vec::new();
+    let mut cur = Grouped::default();
+    let mut size = 0usize;
+    for (attrs, item) in items {
+        let n = item.encoded_len() + attrs.iter().map(Message::encoded_len).sum::<usize>() + 16;
+        if size + n > MAX_REQUEST_BYTES && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+            size = 0;
+        }
+        size += n;
+        cur.push(attrs, item);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Items grouped by resource, in first-seen order (records keep their order inside a group).
 #[derive(Debug)]
 pub struct Grouped<T> {

@@ -2,14 +2,14 @@
 
 use crate::config::{self, Resolved};
 use crate::logs::log_record;
-use crate::resource::{Grouped, LocalHost, ResourceBase};
+use crate::resource::{chunk, Grouped, LocalHost, ResourceBase};
 use crate::spans::{Finished, TraceState};
 use crate::transport::{Exported, Exporter};
 use oisp_sinks::config::{OtlpConfig, OtlpProtocol};
 use oisp_sinks::{DeliveryError, Item, Sink};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use std::collections::HashMap;
@@ -87,7 +87,7 @@ impl OtlpSink {
         if self.cfg.traces {
             state.expire(now, self.cfg.unfinished_after, &mut spans);
         }
-        let mut logs = Grouped::default();
+        let mut logs = Vec::new();
         for item in batch {
             let link = if self.cfg.traces {
                 state.process(&item.event, now, &mut spans)
@@ -96,7 +96,7 @@ impl OtlpSink {
             };
             if self.cfg.logs {
                 let record = log_record(&item.event, &item.json, link);
-                logs.push(self.base.attributes(&item.event), record);
+                logs.push((self.base.attributes(&item.event), record));
             }
         }
         let result = self.export(logs, spans);
@@ -118,40 +118,44 @@ impl OtlpSink {
         if spans.is_empty() {
             return Ok(ExportCounts::default());
         }
-        let result = self.export(Grouped::default(), spans);
+        let result = self.export(Vec::new(), spans);
         if !matches!(result, Err(DeliveryError::Retryable(_))) {
             self.state = state;
         }
         result
     }
 
+    /// Sends the records and spans: one request per signal, more when they exceed
+    /// [`crate::resource::MAX_REQUEST_BYTES`]. Stops at the first failure.
     fn export(
         &mut self,
-        logs: Grouped<LogRecord>,
+        logs: Vec<(Vec<KeyValue>, LogRecord)>,
         spans: Vec<Finished>,
     ) -> Result<ExportCounts, DeliveryError> {
         let mut counts = ExportCounts::default();
-        let logs_req = (!logs.is_empty()).then(|| logs_request(logs, &mut counts));
-        let traces_req = (!spans.is_empty()).then(|| {
-            let mut grouped = Grouped::default();
-            for (event, span) in spans {
-                grouped.push(self.base.attributes(&event), span);
-            }
-            traces_request(grouped, &mut counts)
-        });
+        let logs_reqs: Vec<_> = chunk(logs)
+            .into_iter()
+            .map(|g| logs_request(g, &mut counts))
+            .collect();
+        let spans = spans
+            .into_iter()
+            .map(|(event, span)| (self.base.attributes(&event), span))
+            .collect();
+        let traces_reqs: Vec<_> = chunk(spans)
+            .into_iter()
+            .map(|g| traces_request(g, &mut counts))
+            .collect();
         let guard = self.cfg.timeout * 2 + Duration::from_secs(1);
         let exporter = &mut self.exporter;
-        let outcome = self.rt.block_on(async move {
+        let problems = self.rt.block_on(async move {
             let mut problems = Vec::new();
-            if let Some(req) = logs_req {
-                let n = counts.log_records;
+            for (req, n) in logs_reqs {
                 match tokio::time::timeout(guard, exporter.export_logs(req)).await {
                     Err(_) => return Err(timed_out("logs", guard)),
                     Ok(r) => note_partial(r?, "log records", n, &mut problems),
                 }
             }
-            if let Some(req) = traces_req {
-                let n = counts.spans;
+            for (req, n) in traces_reqs {
                 match tokio::time::timeout(guard, exporter.export_traces(req)).await {
                     Err(_) => return Err(timed_out("traces", guard)),
                     Ok(r) => note_partial(r?, "spans", n, &mut problems),
@@ -159,10 +163,10 @@ impl OtlpSink {
             }
             Ok(problems)
         })?;
-        if outcome.is_empty() {
+        if problems.is_empty() {
             Ok(counts)
         } else {
-            Err(DeliveryError::Rejected(outcome.join("; ")))
+            Err(DeliveryError::Rejected(problems.join("; ")))
         }
     }
 }
@@ -187,7 +191,12 @@ fn scope() -> InstrumentationScope {
     }
 }
 
-fn logs_request(logs: Grouped<LogRecord>, counts: &mut ExportCounts) -> ExportLogsServiceRequest {
+/// One logs request and its record count.
+fn logs_request(
+    logs: Grouped<LogRecord>,
+    counts: &mut ExportCounts,
+) -> (ExportLogsServiceRequest, usize) {
+    let before = counts.log_records;
     let resource_logs = logs
         .into_groups()
         .into_iter()
@@ -204,10 +213,18 @@ fn logs_request(logs: Grouped<LogRecord>, counts: &mut ExportCounts) -> ExportLo
             }
         })
         .collect();
-    ExportLogsServiceRequest { resource_logs }
+    (
+        ExportLogsServiceRequest { resource_logs },
+        counts.log_records - before,
+    )
 }
 
-fn traces_request(spans: Grouped<Span>, counts: &mut ExportCounts) -> ExportTraceServiceRequest {
+/// One traces request and its span count.
+fn traces_request(
+    spans: Grouped<Span>,
+    counts: &mut ExportCounts,
+) -> (ExportTraceServiceRequest, usize) {
+    let before = counts.spans;
     let resource_spans = spans
         .into_groups()
         .into_iter()
@@ -224,7 +241,10 @@ fn traces_request(spans: Grouped<Span>, counts: &mut ExportCounts) -> ExportTrac
             }
         })
         .collect();
-    ExportTraceServiceRequest { resource_spans }
+    (
+        ExportTraceServiceRequest { resource_spans },
+        counts.spans - before,
+    )
 }
 
 /// `scheme://host[:port]/path` without any `user:password@`.

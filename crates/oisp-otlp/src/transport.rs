@@ -5,7 +5,8 @@
 //! Retryable: connection failures, timeouts, gRPC `UNAVAILABLE`, `RESOURCE_EXHAUSTED`,
 //! `DEADLINE_EXCEEDED`, `ABORTED`, `CANCELLED`, `OUT_OF_RANGE`, `DATA_LOSS`; HTTP 408, 429 and
 //! 5xx. Everything else (HTTP 400, gRPC `INVALID_ARGUMENT`, `UNAUTHENTICATED`,
-//! `UNIMPLEMENTED`, ...) is `Rejected`. A partial success (`rejected_log_records` /
+//! `UNIMPLEMENTED`, `RESOURCE_EXHAUSTED` for a message over the server's size limit, ...) is
+//! `Rejected`. A partial success (`rejected_log_records` /
 //! `rejected_spans` > 0) is reported as [`Exported::Partial`].
 
 use crate::config::Resolved;
@@ -206,6 +207,10 @@ pub fn classify_grpc(signal: &str, s: &tonic::Status) -> DeliveryError {
     use tonic::Code::*;
     let msg = format!("OTLP {signal} export: gRPC {:?}: {}", s.code(), s.message());
     match s.code() {
+        // A message over the server's size limit never passes, however often it is retried.
+        ResourceExhausted if s.message().contains("larger than max") => {
+            DeliveryError::Rejected(msg)
+        }
         Unavailable | ResourceExhausted | DeadlineExceeded | Aborted | Cancelled | OutOfRange
         | DataLoss => DeliveryError::Retryable(msg),
         // tonic reports transport failures it cannot name (reset streams, broken h2) as Unknown.

@@ -362,14 +362,27 @@ fn unavailable_receivers_are_retryable_and_bad_requests_rejected() {
         l.local_addr().unwrap().port()
     };
     for p in [OtlpProtocol::Grpc, OtlpProtocol::HttpProtobuf] {
-        let t = Instant::now();
-        let r = sink_for(p, format!("http://127.0.0.1:{port}")).deliver(&batch);
-        assert!(
-            matches!(r, Err(DeliveryError::Retryable(_))),
-            "{p:?}: {r:?}"
-        );
-        assert!(t.elapsed() < Duration::from_secs(3));
+        for scheme in ["http", "https"] {
+            let t = Instant::now();
+            let r = sink_for(p, format!("{scheme}://127.0.0.1:{port}")).deliver(&batch);
+            assert!(
+                matches!(r, Err(DeliveryError::Retryable(_))),
+                "{p:?} {scheme}: {r:?}"
+            );
+            assert!(t.elapsed() < Duration::from_secs(3));
+        }
     }
+    // TLS to a plain-text receiver fails the handshake: an error, never a panic.
+    let plain = Receiver::start(&[]);
+    for (p, port) in [
+        (OtlpProtocol::Grpc, plain.grpc_port),
+        (OtlpProtocol::HttpProtobuf, plain.http_port),
+    ] {
+        let r = sink_for(p, format!("https://127.0.0.1:{port}")).deliver(&batch);
+        assert!(r.is_err(), "{p:?}: {r:?}");
+        eprintln!("{p:?} TLS to plain text: {r:?}");
+    }
+    assert!(plain.received().is_empty());
 }
 
 #[test]
@@ -473,4 +486,53 @@ fn requests_without_response_are_exported_unfinished_on_flush() {
         );
         assert_eq!(s["startTimeUnixNano"], s["endTimeUnixNano"]);
     }
+}
+
+#[test]
+fn large_events_are_split_over_requests_and_oversized_bodies_cut() {
+    // grpcio, like the Collector, refuses gRPC messages over 4 MiB by default.
+    let rx = Receiver::start(&[]);
+    let mut events = events_of(&["curl-h1"]);
+    // Two events of 2.2 MB (sent whole, each in its own request) and one of 3 MB (cut).
+    for (i, size) in [2_200_000usize, 2_200_000, 3 << 20].into_iter().enumerate() {
+        let warning = oisp_event::SensorWarning::new("test_blob", "a very large event")
+            .with_detail("blob", "x".repeat(size));
+        events.push(Event::new(
+            warning,
+            oisp_event::Timestamp::new(1_766_434_505_000_000_000 + i as u64, 0),
+            format!("01KBIGWARNING000000000000{i}"),
+        ));
+    }
+    let cfg = OtlpConfig {
+        endpoint: Some(rx.grpc_url()),
+        ..OtlpConfig::default()
+    };
+    let mut sink = OtlpSink::with_env(&cfg, &HashMap::new()).unwrap();
+    let counts = sink.deliver_counted(&items(&events)).unwrap();
+    assert_eq!(counts.log_records, events.len());
+    let received = rx.received();
+    let logs_requests = received.iter().filter(|r| r["signal"] == "logs").count();
+    assert!(logs_requests >= 3, "{logs_requests} logs requests");
+    let logs = log_records(&received);
+    assert_eq!(logs.len(), events.len());
+    for ((_, rec), ev) in logs.iter().zip(&events) {
+        let body = rec["body"]["stringValue"].as_str().unwrap();
+        let json = serde_json::to_string(ev).unwrap();
+        if json.len() > oisp_otlp::logs::MAX_BODY_BYTES {
+            assert_eq!(ev.event_type(), "sensor.warning");
+            assert_eq!(body.len(), oisp_otlp::logs::MAX_BODY_BYTES);
+            assert!(json.starts_with(body));
+            let a = &rec["attributes"];
+            assert_eq!(attr(a, "oisp.body.truncated").unwrap()["boolValue"], true);
+            assert_eq!(
+                attr_int(a, "oisp.body.original_bytes"),
+                Some(json.len() as i64)
+            );
+        } else {
+            assert_eq!(body, json);
+        }
+    }
+    assert!(logs
+        .iter()
+        .any(|(_, r)| r["body"]["stringValue"].as_str().unwrap().len() > 2_000_000));
 }
