@@ -108,6 +108,7 @@ impl RedactionMode {
 pub struct Redactor {
     mode: RedactionMode,
     secrets: bool,
+    rules: std::sync::Arc<Vec<crate::CustomRule>>,
 }
 
 impl Default for Redactor {
@@ -122,7 +123,14 @@ impl Redactor {
         Redactor {
             mode,
             secrets: true,
+            rules: Default::default(),
         }
+    }
+
+    /// Adds user-defined rules, applied after the built-in detectors in every mode.
+    pub fn with_rules(mut self, rules: Vec<crate::CustomRule>) -> Self {
+        self.rules = std::sync::Arc::new(rules);
+        self
     }
 
     /// Keeps secrets as captured (the user opted out with `--no-redact-secrets`).
@@ -144,12 +152,12 @@ impl Redactor {
             ev.confidence.redaction_profile = Some(crate::minimal::PROFILE.to_string());
         }
         let pii = self.mode == RedactionMode::Safe;
-        if !self.secrets && !pii {
+        if !self.secrets && !pii && self.rules.is_empty() {
             return;
         }
         let mut value = ev.to_value();
         let mut found = 0usize;
-        walk(&mut value, &mut found, self.secrets, pii);
+        self.walk(&mut value, &mut found);
         if found == 0 {
             return;
         }
@@ -180,23 +188,19 @@ impl Redactor {
         if self.mode == RedactionMode::Safe {
             n += crate::pii::redact_pii(s);
         }
+        for r in self.rules.iter() {
+            n += r.apply(s);
+        }
         n
     }
-}
 
-fn walk(v: &mut Value, found: &mut usize, secrets: bool, pii: bool) {
-    match v {
-        Value::String(s) => {
-            if secrets {
-                *found += redact_string(s);
-            }
-            if pii {
-                *found += crate::pii::redact_pii(s);
-            }
+    fn walk(&self, v: &mut Value, found: &mut usize) {
+        match v {
+            Value::String(s) => *found += self.redact_str(s),
+            Value::Array(a) => a.iter_mut().for_each(|x| self.walk(x, found)),
+            Value::Object(m) => m.values_mut().for_each(|x| self.walk(x, found)),
+            _ => {}
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| walk(x, found, secrets, pii)),
-        Value::Object(m) => m.values_mut().for_each(|x| walk(x, found, secrets, pii)),
-        _ => {}
     }
 }
 

@@ -73,3 +73,22 @@ fn minimal_keeps_metadata_only() {
     assert!(out.contains("\"gpt-4o-mini\""), "model must survive");
     assert!(out.contains("\"arguments_hash\""));
 }
+
+#[test]
+fn custom_rules_apply_in_every_mode_and_keep_events_valid() {
+    let rule = oisp_pipeline::CustomRule::new("mailbox", r"bob@example\.org", None).unwrap();
+    for mode in [RedactionMode::Full, RedactionMode::Safe] {
+        let r = Redactor::new(mode)
+            .without_secret_masking()
+            .with_rules(vec![rule.clone()]);
+        let mut hits = 0;
+        for mut ev in events() {
+            r.apply(&mut ev);
+            oisp_event::schema::validate_event(&ev).unwrap();
+            let line = ev.to_json_line();
+            assert!(!line.contains("bob@example.org"), "{mode:?}: {line}");
+            hits += line.matches("[REDACTED:").count();
+        }
+        assert!(hits > 0, "{mode:?}: the rule found nothing");
+    }
+}

@@ -51,15 +51,72 @@ pub enum Command {
     /// Prints one line to stderr once every probe is attached. Events go to the default events
     /// file unless -o is given.
     Record(RecordArgs),
+    /// Check a configuration file (default: $OISP_CONFIG, else /etc/oisp-sensor/config.toml).
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a configuration file: every error with its line number; exit 1 if any.
+    Check {
+        /// The file to check (default: $OISP_CONFIG, else /etc/oisp-sensor/config.toml).
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+/// Where events go, shared by `record`, `demo` and `replay`. Each flag overrides the matching key
+/// of the configuration file.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SinkArgs {
+    /// Configuration file (default: $OISP_CONFIG, else /etc/oisp-sensor/config.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Store events in this SQLite file (default: /var/lib/oisp-sensor/events.db as root,
+    /// ~/.local/share/oisp-sensor/events.db otherwise, or $OISP_STORE). Key: store.path.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_store")]
+    pub store: Option<PathBuf>,
+    /// Do not write the embedded store. Key: store.enabled = false.
+    #[arg(long)]
+    pub no_store: bool,
+    /// Export logs and traces over OTLP (default endpoint from $OTEL_EXPORTER_OTLP_ENDPOINT, else
+    /// http://localhost:4317). Key: [otlp] endpoint.
+    #[arg(long, value_name = "ENDPOINT", num_args = 0..=1, default_missing_value = "")]
+    pub otlp: Option<String>,
+    /// OTLP protocol: grpc or http/protobuf. Key: otlp.protocol.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub otlp_protocol: Option<String>,
+    /// Produce events to these Kafka brokers (host:port,…); needs --kafka-topic. Key: kafka.brokers.
+    #[arg(long, value_name = "BROKERS", requires = "kafka_topic")]
+    pub kafka: Option<String>,
+    /// Kafka topic. Key: kafka.topic.
+    #[arg(long, value_name = "TOPIC")]
+    pub kafka_topic: Option<String>,
+    /// POST batches of events to this URL (signed with $OISP_WEBHOOK_SECRET when set).
+    /// Key: webhook.url (and webhook.secret).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+    /// Stream events live over WebSocket at ws://ADDR/events (default 127.0.0.1:7879).
+    /// Key: websocket.listen.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:7879")]
+    pub websocket: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Write events (JSON Lines) here; `-` for standard output. Default: the default events file.
+    /// Also write events as JSON Lines here; `-` for standard output. Key: jsonl.path.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub redact: RedactArgs,
+    #[command(flatten)]
+    pub sinks: SinkArgs,
 }
 
 /// Redaction profile (`safe`: content kept, secrets and personal data masked; `full`: content as
@@ -77,29 +134,13 @@ pub struct RedactArgs {
     /// Redaction profile: `safe` (default) keeps content but masks secrets and personal data
     /// (emails, card numbers); `full` keeps content as captured with secrets masked; `minimal`
     /// keeps metadata only (content replaced by its length and hash).
-    #[arg(long, value_enum, default_value = "safe", value_name = "MODE")]
-    pub redaction: RedactionArg,
+    /// Key: redaction.mode.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub redaction: Option<RedactionArg>,
     /// Do not mask secrets (API keys, bearer tokens, JWTs, private keys). Only for debugging on a
-    /// machine you trust: the events will contain credentials.
+    /// machine you trust: the events will contain credentials. Key: redaction.redact_secrets.
     #[arg(long)]
     pub no_redact_secrets: bool,
-}
-
-impl RedactArgs {
-    /// The redactor these flags describe.
-    pub fn redactor(&self) -> oisp_pipeline::Redactor {
-        use oisp_pipeline::{RedactionMode, Redactor};
-        let r = Redactor::new(match self.redaction {
-            RedactionArg::Safe => RedactionMode::Safe,
-            RedactionArg::Full => RedactionMode::Full,
-            RedactionArg::Minimal => RedactionMode::Minimal,
-        });
-        if self.no_redact_secrets {
-            r.without_secret_masking()
-        } else {
-            r
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -107,11 +148,14 @@ pub struct ReplayArgs {
     /// The raw capture file to decode.
     #[arg(value_name = "RAWFILE")]
     pub input: PathBuf,
-    /// Write events (JSON Lines) here; `-` for standard output (the default).
+    /// Write events as JSON Lines here; `-` for standard output (the default unless the
+    /// configuration file has a [jsonl] section). Key: jsonl.path.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub redact: RedactArgs,
+    #[command(flatten)]
+    pub sinks: SinkArgs,
 }
 
 /// Which events to read, shared by `show` and `analyze`.
@@ -200,10 +244,11 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct RecordArgs {
-    /// Write events (JSON Lines) here; `-` for standard output. Default: the default events file.
+    /// Also write events as JSON Lines here; `-` for standard output. Key: jsonl.path.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Also write every captured record to this raw capture file (for `replay` and bug reports).
+    /// Key: record.raw_out.
     #[arg(long, value_name = "FILE")]
     pub raw_out: Option<PathBuf>,
     /// Only processes with this name (kernel comm, first 15 characters; filtered in the kernel).
@@ -230,4 +275,6 @@ pub struct RecordArgs {
     pub all_processes: bool,
     #[command(flatten)]
     pub redact: RedactArgs,
+    #[command(flatten)]
+    pub sinks: SinkArgs,
 }

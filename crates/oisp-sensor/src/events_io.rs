@@ -5,7 +5,7 @@
 use anyhow::{Context, Result};
 use oisp_event::Event;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// Where events go when no file is named: `/var/lib/oisp-sensor/events.jsonl` for root,
@@ -35,16 +35,6 @@ fn is_root() -> bool {
                 .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
         })
         .unwrap_or(false)
-}
-
-/// Opens `path` for writing events: `-` is standard output; a file is created (with its parent
-/// directories) mode 0600 and truncated.
-pub fn open_output(path: &Path) -> Result<Box<dyn Write>> {
-    if path == Path::new("-") {
-        return Ok(Box::new(BufWriter::new(std::io::stdout().lock())));
-    }
-    let file = create_private(path).context("cannot write events")?;
-    Ok(Box::new(BufWriter::new(file)))
 }
 
 /// Creates (truncating) a file mode 0600 for writing, with its parent directories.

@@ -2,11 +2,14 @@
 
 mod cli;
 mod cmd;
+mod config;
 mod events_io;
 mod filter;
 mod pipeline;
 mod report;
 mod runtime_state;
+mod settings;
+mod sinks_setup;
 mod status;
 mod style;
 mod timeline;
@@ -34,6 +37,7 @@ fn main() {
         Command::Show(a) => cmd::show::run(&a),
         Command::Analyze(a) => cmd::analyze::run(&a),
         Command::Record(a) => cmd::record::run(&a),
+        Command::Config(a) => cmd::config::run(&a),
     };
     match result {
         Ok(code) => std::process::exit(code),

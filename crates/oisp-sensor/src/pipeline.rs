@@ -1,37 +1,44 @@
-//! Runs raw records through decode and the actions, and hands events to a sink.
+//! Runs raw records through decode and the actions (redaction, filter), and hands events to the
+//! sinks.
 //!
-//! The one path every command uses (`demo`, `replay`, later `record`), so what a user sees from a
+//! The one path every command uses (`demo`, `replay`, `record`), so what a user sees from a
 //! replayed capture is exactly what live capture would have produced.
 
-use crate::events_io::write_event;
 use anyhow::{Context, Result};
 use oisp_capture::{RawReader, RawRecord};
 use oisp_decode::{DecodeStats, Decoder, DecoderConfig, SystemRecordOrigin};
 use oisp_event::Event;
 use oisp_pipeline::Redactor;
-use std::io::{Read, Write};
+use oisp_sinks::filter::EventMatcher;
+use oisp_sinks::SinkSet;
+use std::io::Read;
 
-/// Decodes records and writes the (redacted) events to `out`.
-pub struct Pipeline<'a> {
+/// Decodes records, redacts and filters the events, and sends them to the sinks.
+pub struct Pipeline {
     decoder: Decoder,
     redactor: Redactor,
-    out: &'a mut dyn Write,
+    filter: EventMatcher,
+    sinks: SinkSet,
     buf: Vec<Event>,
     written: u64,
+    /// Events the global filter kept out of every sink.
+    filtered: u64,
     /// Counters of captures already finished (see [`Pipeline::finish`]).
     done: DecodeStats,
     /// How the current decoder treats process/file/network records.
     system_records: SystemRecordOrigin,
 }
 
-impl<'a> Pipeline<'a> {
-    pub fn new(out: &'a mut dyn Write, redactor: Redactor) -> Self {
+impl Pipeline {
+    pub fn new(sinks: SinkSet, redactor: Redactor, filter: EventMatcher) -> Self {
         Pipeline {
             decoder: Decoder::default(),
             redactor,
-            out,
+            filter,
+            sinks,
             buf: Vec::new(),
             written: 0,
+            filtered: 0,
             done: DecodeStats::default(),
             system_records: SystemRecordOrigin::default(),
         }
@@ -88,27 +95,66 @@ impl<'a> Pipeline<'a> {
         let finished = std::mem::replace(&mut self.decoder, fresh);
         add_stats(&mut self.done, &finished.stats());
         self.drain()?;
-        self.out.flush()?;
+        self.sinks.flush();
         Ok(())
     }
 
     fn drain(&mut self) -> Result<()> {
         for mut ev in self.buf.drain(..) {
+            if !self.filter.matches(&ev) {
+                self.filtered += 1;
+                continue;
+            }
             self.redactor.apply(&mut ev);
-            write_event(self.out, &ev)?;
+            self.sinks.send(ev);
             self.written += 1;
         }
         Ok(())
     }
 
-    /// Flushes written events to the output, so readers (`show --follow`) see them now.
+    /// Writes what local sinks hold (store, JSONL), so readers (`show --follow`) see it now.
     pub fn flush(&mut self) -> Result<()> {
-        self.out.flush()?;
+        self.sinks.flush();
         Ok(())
     }
 
+    /// Events handed to the sinks.
     pub fn events_written(&self) -> u64 {
         self.written
+    }
+
+    /// Events the global `[filter]` kept out.
+    pub fn events_filtered(&self) -> u64 {
+        self.filtered
+    }
+
+    pub fn sinks(&self) -> &SinkSet {
+        &self.sinks
+    }
+
+    /// Swaps in new redaction, filter and sinks (SIGHUP reload). Events decoded so far went to the
+    /// old sinks; the old set is returned to be shut down by the caller.
+    pub fn reconfigure(
+        &mut self,
+        sinks: SinkSet,
+        redactor: Redactor,
+        filter: EventMatcher,
+    ) -> Result<SinkSet> {
+        self.drain()?;
+        self.sinks.flush();
+        self.redactor = redactor;
+        self.filter = filter;
+        Ok(std::mem::replace(&mut self.sinks, sinks))
+    }
+
+    /// Ends the pipeline: finishes decoding and stops the sinks (network sinks get up to
+    /// `timeout` to deliver; the rest stays in their disk queues). Returns each sink's health.
+    pub fn close(
+        mut self,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<(String, oisp_sinks::SinkHealth)>> {
+        self.finish()?;
+        Ok(self.sinks.shutdown(timeout))
     }
 
     /// Counters over every capture this pipeline decoded.

@@ -19,6 +19,9 @@ pub struct ProbeState {
 pub struct Counters {
     pub records: u64,
     pub events: u64,
+    /// Events kept out of every sink by the `[filter]` section.
+    #[serde(default)]
+    pub filtered: u64,
     pub ai_calls: u64,
     pub warnings: u64,
     pub lost_tls_records: u64,
@@ -36,6 +39,20 @@ pub struct RecordState {
     pub output: String,
     pub probes: Vec<ProbeState>,
     pub counters: Counters,
+    /// Each sink's health (state, delivered, lag, drops, last error).
+    #[serde(default)]
+    pub sinks: Vec<SinkState>,
+    /// The configuration file in use (or "built-in defaults").
+    #[serde(default)]
+    pub config: String,
+}
+
+/// One sink as `status` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SinkState {
+    pub name: String,
+    #[serde(flatten)]
+    pub health: oisp_sinks::SinkHealth,
 }
 
 /// Where the state file lives.

@@ -4,8 +4,13 @@
 use std::path::Path;
 use std::process::Command;
 
+/// The binary with its default store in a per-test-process temp dir and no config file.
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_oisp-sensor"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"));
+    let store = std::env::temp_dir().join(format!("oisp-cli-store-{}", std::process::id()));
+    c.env("OISP_STORE", store.join("events.db"))
+        .env("OISP_CONFIG", "");
+    c
 }
 
 fn validate_file(path: &Path) -> usize {

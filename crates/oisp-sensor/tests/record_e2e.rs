@@ -167,6 +167,8 @@ impl Session {
             .arg("record")
             .arg("-o")
             .arg(&events)
+            .env("OISP_STORE", tmp.join("events.db"))
+            .env("OISP_CONFIG", "")
             .stderr(Stdio::piped())
             .spawn()
             .expect("start record");

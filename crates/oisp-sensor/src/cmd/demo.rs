@@ -5,9 +5,10 @@
 //! `fixtures/captures/README.md`. Nothing here is hand-written: every event comes from decoding.
 
 use crate::cli::{exit, DemoArgs};
-use crate::events_io::{default_events_path, open_output};
 use crate::pipeline::Pipeline;
+use crate::{settings, sinks_setup};
 use anyhow::Result;
+use std::time::Duration;
 
 /// (name, raw capture bytes), in the order they are replayed.
 pub const BUNDLED: &[(&str, &[u8])] = &[
@@ -50,29 +51,32 @@ pub const BUNDLED: &[(&str, &[u8])] = &[
 ];
 
 pub fn run(args: &DemoArgs) -> Result<i32> {
-    let path = args.output.clone().unwrap_or_else(default_events_path);
-    let mut out = open_output(&path)?;
-    let mut p = Pipeline::new(&mut *out, args.redact.redactor());
+    let (cfg, _) = settings::resolve(&args.sinks, &args.redact, args.output.as_deref())?;
+    let sinks = sinks_setup::build(&cfg)?;
+    if sinks.is_empty() {
+        eprintln!("oisp-sensor demo: no sink configured (the store is off and no -o/--otlp/--kafka/--webhook given)");
+        return Ok(exit::USAGE);
+    }
+    let mut p = Pipeline::new(sinks, settings::redactor(&cfg)?, settings::filter(&cfg));
     for (name, bytes) in BUNDLED {
         p.push_raw(*bytes, name)?;
         p.finish()?;
     }
     let s = p.stats();
-    let dest = if path.as_os_str() == "-" {
-        "standard output".to_string()
-    } else {
-        path.display().to_string()
-    };
+    let written = p.events_written();
+    let health = p.close(Duration::from_secs(10))?;
     eprintln!(
-        "oisp-sensor demo: decoded {} bundled captures ({} records) into {} events: {} AI calls, {} warnings → {dest}",
+        "oisp-sensor demo: decoded {} bundled captures ({} records) into {written} events: {} AI calls, {} warnings",
         BUNDLED.len(),
         s.records,
-        p.events_written(),
         s.ai_calls,
         s.warnings,
     );
-    if path.as_os_str() != "-" {
-        eprintln!("see them with: oisp-sensor show -i {dest}   (or analyze --report costs)");
+    for line in sinks_setup::summary(&health) {
+        eprintln!("  {line}");
+    }
+    if cfg.store.enabled {
+        eprintln!("see them with: oisp-sensor show   (or analyze --report costs)");
     }
     Ok(exit::OK)
 }

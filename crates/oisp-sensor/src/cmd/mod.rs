@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod analyze;
+pub mod config;
 pub mod demo;
 pub mod record;
 pub mod replay;

@@ -132,8 +132,8 @@ fn print_record(state: Option<&RecordState>) {
     );
     let c = &st.counters;
     println!(
-        "  {} records → {} events, {} AI calls, {} warnings",
-        c.records, c.events, c.ai_calls, c.warnings
+        "  {} records → {} events ({} kept out by [filter]), {} AI calls, {} warnings",
+        c.records, c.events, c.filtered, c.ai_calls, c.warnings
     );
     let drops = format!(
         "  drops: {} TLS records lost, {} system records lost, {} bytes truncated, {} bytes in stream gaps",
@@ -141,6 +141,30 @@ fn print_record(state: Option<&RecordState>) {
     );
     let any_drop = c.lost_tls_records + c.lost_system_records + c.truncated_bytes + c.gap_bytes > 0;
     println!("{}", if any_drop { s.yellow(&drops) } else { drops });
+    if !st.config.is_empty() {
+        println!("  configuration: {}", st.config);
+    }
+    println!("  sinks:");
+    for k in &st.sinks {
+        let h = &k.health;
+        let state = format!("{:?}", h.state).to_lowercase();
+        let mut line = format!(
+            "    {:<10} {:<9} {} delivered, {} queued (lag {:.1}s), {} dropped, {} failed attempts  {}",
+            k.name,
+            state,
+            h.delivered,
+            h.queued,
+            h.lag_ms as f64 / 1000.0,
+            h.dropped,
+            h.failures,
+            s.dim(&h.target)
+        );
+        if let Some(e) = &h.last_error {
+            line.push_str(&format!("\n               last error: {e}"));
+        }
+        let unhealthy = h.state != oisp_sinks::SinkState::Ok || h.dropped > 0;
+        println!("{}", if unhealthy { s.yellow(&line) } else { line });
+    }
     println!("  {} probes attached:", st.probes.len());
     for p in &st.probes {
         println!("    {:<10} {:<28} {}", p.probe, p.symbol, s.dim(&p.path));

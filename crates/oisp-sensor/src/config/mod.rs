@@ -1,0 +1,88 @@
+//! The configuration file (`/etc/oisp-sensor/config.toml`, `--config FILE`, `$OISP_CONFIG`).
+//!
+//! Every command-line flag of `record`, `demo` and `replay` has a key here; flags given on the
+//! command line override the file. Unknown keys are errors (with their line number), never
+//! silently ignored. `oisp-sensor config check` validates a file; `record` re-reads it on SIGHUP.
+
+mod check;
+mod load;
+
+pub use check::validate;
+pub use load::{load, locate, ConfigSource, SYSTEM_CONFIG};
+
+use oisp_sinks::config::{
+    FilterConfig, JsonlConfig, KafkaConfig, OtlpConfig, QueueConfig, StoreConfig, WebSocketConfig,
+    WebhookConfig,
+};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// The whole file. Sections are optional; an empty file is the defaults.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub record: RecordConfig,
+    pub redaction: RedactionConfig,
+    /// Which events reach any sink.
+    pub filter: FilterConfig,
+    pub store: StoreConfig,
+    pub jsonl: Option<JsonlConfig>,
+    pub otlp: Option<OtlpConfig>,
+    pub kafka: Option<KafkaConfig>,
+    pub webhook: Option<WebhookConfig>,
+    pub websocket: Option<WebSocketConfig>,
+    pub queue: QueueConfig,
+}
+
+/// `[record]`: what live capture observes (changes need a restart of `record`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordConfig {
+    pub ssl: bool,
+    pub process: bool,
+    pub file: bool,
+    pub network: bool,
+    pub all_processes: bool,
+    /// Only this process id.
+    pub pid: Option<u32>,
+    /// Only processes with this name (kernel comm).
+    pub process_name: Option<String>,
+    /// Also write every captured record to this raw capture file.
+    pub raw_out: Option<PathBuf>,
+}
+
+impl Default for RecordConfig {
+    fn default() -> Self {
+        RecordConfig {
+            ssl: true,
+            process: true,
+            file: true,
+            network: true,
+            all_processes: false,
+            pid: None,
+            process_name: None,
+            raw_out: None,
+        }
+    }
+}
+
+/// `[redaction]`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedactionConfig {
+    /// `safe` (default), `full` or `minimal`.
+    pub mode: Option<String>,
+    /// Mask API keys, tokens, JWTs, private keys (default true).
+    pub redact_secrets: Option<bool>,
+    /// Extra rules: `[[redaction.rules]]` with `name`, `pattern`, optional `replacement`.
+    pub rules: Vec<RuleConfig>,
+}
+
+/// One `[[redaction.rules]]` entry.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    pub name: String,
+    pub pattern: String,
+    pub replacement: Option<String>,
+}
