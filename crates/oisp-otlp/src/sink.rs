@@ -109,7 +109,7 @@ impl OtlpSink {
     /// Exports as unfinished the spans that waited at least `wait` (all of them with
     /// `Duration::ZERO`).
     pub fn flush_pending(&mut self, wait: Duration) -> Result<ExportCounts, DeliveryError> {
-        if !self.cfg.traces {
+        if !self.cfg.traces || self.state.pending() == 0 {
             return Ok(ExportCounts::default());
         }
         let mut state = self.state.clone();

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+mod check;
+pub use check::check_export;
+
 use oisp_decode::{decode_records_with, DecoderConfig, SystemRecordOrigin};
 use oisp_event::Event;
 use oisp_sinks::Item;
