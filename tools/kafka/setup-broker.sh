@@ -18,7 +18,12 @@ BIN="${OISP_TANSU_BIN:-$ROOT/bin/tansu}"
 [ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
 install() {
-  if [ -x "$BIN" ] && [ -f "$ROOT/.version-$TANSU_VERSION" -o -n "${OISP_TANSU_BIN:-}" ]; then
+  if [ -n "${OISP_TANSU_BIN:-}" ]; then
+    [ -x "$BIN" ] || { echo "setup-broker.sh: OISP_TANSU_BIN=$BIN is not executable" >&2; exit 1; }
+    echo "$BIN"
+    return
+  fi
+  if [ -x "$BIN" ] && [ -f "$ROOT/.version-$TANSU_VERSION" ]; then
     echo "$BIN"
     return
   fi

@@ -15,6 +15,9 @@ pub const JSON_CONTENT_TYPE: &str = "application/json";
 /// `content-type` of protobuf messages.
 pub const PROTOBUF_CONTENT_TYPE: &str = "application/x-protobuf; messageType=oisp.v1.Event";
 
+/// Message headers: name → value bytes.
+pub type Headers = BTreeMap<String, Vec<u8>>;
+
 /// Turns items into message values and headers.
 pub struct Encoder {
     proto: Option<ProtoCodec>,
@@ -32,10 +35,7 @@ impl Encoder {
 
     /// The value and headers of `item`'s message. An event the protobuf mapping cannot encode is
     /// `Rejected` with its id (retrying cannot change it).
-    pub fn encode(
-        &self,
-        item: &Item,
-    ) -> Result<(Vec<u8>, BTreeMap<String, Vec<u8>>), DeliveryError> {
+    pub fn encode(&self, item: &Item) -> Result<(Vec<u8>, Headers), DeliveryError> {
         let event = &item.event;
         let (value, content_type) = match &self.proto {
             None => (item.json.to_vec(), JSON_CONTENT_TYPE),

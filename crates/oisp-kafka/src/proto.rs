@@ -363,7 +363,7 @@ fn to_value(
 
 /// Hex (even length, as trace and span ids are written) → its bytes; anything else → UTF-8.
 fn bytes_of(s: &str) -> Bytes {
-    let hex = s.len() % 2 == 0 && !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let hex = s.len() & 1 == 0 && !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
     if hex {
         let decoded: Option<Vec<u8>> = (0..s.len())
             .step_by(2)
