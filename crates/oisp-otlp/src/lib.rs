@@ -2,7 +2,7 @@
 //!
 //! [`OtlpSink`] implements [`oisp_sinks::Sink`] (kind `otlp`) over the official OTLP protos
 //! (`opentelemetry-proto`): gRPC through the generated tonic clients, or HTTP/protobuf
-//! (`POST application/x-protobuf` to `/v1/logs` and `/v1/traces`).
+//! (`POST application/x-protobuf` to `/v1/logs` and `/v1/traces`, on hyper).
 //!
 //! - [`config`]: `[otlp]` + `OTEL_EXPORTER_OTLP_*` resolution (pure, tested).
 //! - [`logs`]: one LogRecord per event.
@@ -17,6 +17,7 @@
 mod attrs;
 pub mod config;
 pub mod genai;
+mod http;
 pub mod ids;
 pub mod logs;
 pub mod resource;

@@ -1,5 +1,5 @@
 //! The two OTLP transports: gRPC (tonic, the generated `LogsService` / `TraceService`
-//! clients) and HTTP/protobuf (reqwest, `POST application/x-protobuf`), each one export per call,
+//! clients) and HTTP/protobuf (hyper, `POST application/x-protobuf`), each one export per call,
 //! with the failure classified for the worker.
 //!
 //! Retryable: connection failures, timeouts, gRPC `UNAVAILABLE`, `RESOURCE_EXHAUSTED`,
@@ -10,6 +10,7 @@
 //! `rejected_spans` > 0) is reported as [`Exported::Partial`].
 
 use crate::config::Resolved;
+use crate::http::{HttpClient, PostError};
 use flate2::write::GzEncoder;
 use oisp_sinks::config::OtlpProtocol;
 use oisp_sinks::DeliveryError;
@@ -45,7 +46,7 @@ pub struct GrpcExporter {
 
 /// The HTTP client and both signals' URLs.
 pub struct HttpExporter {
-    client: reqwest::Client,
+    client: HttpClient,
     logs_url: String,
     traces_url: String,
     gzip: bool,
@@ -54,7 +55,7 @@ pub struct HttpExporter {
 /// The configured transport.
 pub enum Exporter {
     Grpc(Box<GrpcExporter>),
-    Http(HttpExporter),
+    Http(Box<HttpExporter>),
 }
 
 fn grpc_channel(url: &str, timeout: Duration) -> Result<Channel, String> {
@@ -101,28 +102,13 @@ impl Exporter {
                 })))
             }
             OtlpProtocol::HttpProtobuf => {
-                let mut headers = reqwest::header::HeaderMap::new();
-                for (k, v) in &r.headers {
-                    let name = reqwest::header::HeaderName::from_bytes(k.as_bytes())
-                        .map_err(|_| format!("OTLP header name `{k}` is not a valid header"))?;
-                    let mut value = reqwest::header::HeaderValue::from_str(v)
-                        .map_err(|_| format!("the value of OTLP header `{k}` is not valid"))?;
-                    value.set_sensitive(true);
-                    headers.insert(name, value);
-                }
-                let client = reqwest::Client::builder()
-                    .default_headers(headers)
-                    .timeout(r.timeout)
-                    .connect_timeout(r.timeout)
-                    .user_agent(concat!("oisp-sensor/", env!("CARGO_PKG_VERSION")))
-                    .build()
-                    .map_err(|e| format!("OTLP HTTP client: {e}"))?;
-                Ok(Exporter::Http(HttpExporter {
+                let client = HttpClient::new(&r.headers, r.timeout)?;
+                Ok(Exporter::Http(Box::new(HttpExporter {
                     client,
                     logs_url: r.logs_endpoint.clone(),
                     traces_url: r.traces_endpoint.clone(),
                     gzip: r.gzip,
-                }))
+                })))
             }
         }
     }
@@ -231,14 +217,11 @@ pub fn classify_http(status: u16) -> Option<bool> {
 }
 
 async fn http_export(
-    client: &reqwest::Client,
+    client: &HttpClient,
     url: &str,
     body: Vec<u8>,
     gzip: bool,
 ) -> Result<Vec<u8>, DeliveryError> {
-    let mut req = client
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/x-protobuf");
     let body = if gzip {
         let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(&body)
@@ -247,22 +230,11 @@ async fn http_export(
     } else {
         body
     };
-    if gzip {
-        req = req.header(reqwest::header::CONTENT_ENCODING, "gzip");
-    }
-    let resp = req.body(body).send().await.map_err(|e| {
-        let what = if e.is_timeout() {
-            "timed out"
-        } else if e.is_connect() {
-            "cannot connect"
-        } else {
-            "failed"
-        };
-        DeliveryError::Retryable(format!("OTLP POST {url} {what}: {}", error_chain(&e)))
-    })?;
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().await.map_err(|e| {
-        DeliveryError::Retryable(format!("OTLP POST {url}: reading the answer: {e}"))
+    let (status, bytes) = client.post(url, body, gzip).await.map_err(|e| {
+        DeliveryError::Retryable(match e {
+            PostError::Timeout => format!("OTLP POST {url} timed out"),
+            PostError::Failed(m) => format!("OTLP POST {url} failed: {m}"),
+        })
     })?;
     match classify_http(status) {
         None => Ok(bytes.to_vec()),
@@ -279,17 +251,6 @@ async fn http_export(
             })
         }
     }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]
