@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 /// receiver over gRPC or HTTP/protobuf (see the crate documentation for the mapping).
 ///
 /// Owns a current-thread tokio runtime; `deliver` and `flush` block on it from the calling
-/// (worker) thread and never take longer than about twice the configured timeout. Pairing
+/// (worker) thread and never take longer than about twice the configured timeout per export
+/// request. Use it from plain threads, never from inside an async runtime (`block_on` would
+/// panic there); dropping it exports what still waits for its other half (see `Drop`). Pairing
 /// state is committed only when an export is accepted or rejected, so a batch retried after a
 /// `Retryable` error produces the same records and spans again (at-least-once).
 pub struct OtlpSink {
