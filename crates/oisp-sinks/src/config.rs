@@ -110,6 +110,9 @@ pub struct OtlpConfig {
     /// How long an AI call waits for its response before its span is exported marked unfinished
     /// (e.g. `5m`, the default).
     pub unfinished_after: Option<String>,
+    /// PEM file of CA certificates trusted for an `https://` endpoint, in addition to the
+    /// Mozilla roots (default: `OTEL_EXPORTER_OTLP_CERTIFICATE`).
+    pub certificate: Option<PathBuf>,
     pub filter: Option<FilterConfig>,
 }
 
