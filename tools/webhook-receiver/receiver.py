@@ -6,10 +6,10 @@ secret is given, and appends every event it accepts to a JSON Lines file, one ev
 exactly as received (no deduplication, so at-least-once redelivery shows as duplicates).
 
     receiver.py --out events.jsonl [--secret S] [--port 0] [--requests requests.jsonl]
-                [--fail-status 503 --fail-count 3] [--tls-cert C --tls-key K]
+                [--fail-status 503 --fail-count 3] [--max-body BYTES] [--tls-cert C --tls-key K]
 
 On start it prints one line `listening on http[s]://127.0.0.1:PORT/` to standard output.
-Answers: 200 stored; 400 body is not a JSON array of objects with an `event_id`; 401 signature
+Answers: 200 stored; 413 body larger than --max-body; 400 body is not a JSON array of objects with an `event_id`; 401 signature
 missing, malformed, wrong, or timestamp outside --max-skew; --fail-status for the first
 --fail-count requests (-1: every request), before anything is checked or stored.
 
@@ -102,6 +102,8 @@ class Handler(BaseHTTPRequestHandler):
             n = state.requests_seen
         if args.fail_status and (args.fail_count < 0 or n <= args.fail_count):
             return self.reply(args.fail_status, f"configured failure {n}")
+        if args.max_body and len(body) > args.max_body:
+            return self.reply(413, f"body of {len(body)} bytes exceeds {args.max_body}")
         if state.secret is not None:
             reason = verify(state.secret, self.headers, body, args.max_skew)
             if reason is not None:
@@ -135,6 +137,7 @@ def main():
     p.add_argument("--max-skew", type=int, default=300, help="seconds (default 300)")
     p.add_argument("--fail-status", type=int, default=0)
     p.add_argument("--fail-count", type=int, default=0, help="-1: every request")
+    p.add_argument("--max-body", type=int, default=0, help="bytes; 0: no limit")
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     args = p.parse_args()

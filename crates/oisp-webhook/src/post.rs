@@ -10,6 +10,13 @@ const ERROR_BODY_QUOTE: usize = 200;
 /// How much of any response body is read (so the connection can be reused).
 const RESPONSE_BODY_LIMIT: u64 = 64 * 1024;
 
+/// Why one POST failed: the verdict for the worker and the HTTP status, if one came back.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: DeliveryError,
+    pub status: Option<u16>,
+}
+
 /// Sends `body` to `url` with `headers` in one attempt.
 ///
 /// Outcome: 2xx → `Ok`; 408, 429, 5xx, 3xx (a redirect is a configuration problem that a fix
@@ -23,7 +30,7 @@ pub(crate) fn post(
     shown: &str,
     headers: &[(HeaderName, HeaderValue)],
     body: &[u8],
-) -> Result<(), DeliveryError> {
+) -> Result<(), Failure> {
     let mut req = agent.post(url);
     for (name, value) in headers {
         req = req.header(name, value);
@@ -32,7 +39,10 @@ pub(crate) fn post(
         Ok(resp) => resp,
         Err(e) => {
             let msg = e.to_string().replace(url, shown);
-            return Err(DeliveryError::Retryable(format!("POST {shown}: {msg}")));
+            return Err(Failure {
+                error: DeliveryError::Retryable(format!("POST {shown}: {msg}")),
+                status: None,
+            });
         }
     };
     let status = resp.status().as_u16();
@@ -47,21 +57,25 @@ pub(crate) fn post(
         return Ok(());
     }
     let msg = format!("POST {shown}: HTTP {status}{}", quote(&quoted));
-    match status {
-        408 | 429 | 500..=599 => Err(DeliveryError::Retryable(msg)),
+    let error = match status {
+        408 | 429 | 500..=599 => DeliveryError::Retryable(msg),
         300..=399 => {
             let to = resp
                 .headers()
                 .get("location")
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("?");
-            Err(DeliveryError::Retryable(format!(
+            DeliveryError::Retryable(format!(
                 "{msg} (redirects to {}; set `url` to the final address)",
                 to.split('?').next().unwrap_or("?")
-            )))
+            ))
         }
-        _ => Err(DeliveryError::Rejected(msg)),
-    }
+        _ => DeliveryError::Rejected(msg),
+    };
+    Err(Failure {
+        error,
+        status: Some(status),
+    })
 }
 
 /// `": <first line of the body, at most 200 chars>"`, or nothing for an empty body.

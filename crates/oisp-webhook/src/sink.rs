@@ -1,6 +1,6 @@
 //! [`WebhookSink`]: batches as JSON arrays over HTTP(S).
 
-use crate::post::post;
+use crate::post::{post, Failure};
 use crate::signature::{batch_id, signature, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::url::WebhookUrl;
 use oisp_sinks::config::{parse_duration, WebhookConfig};
@@ -16,6 +16,11 @@ pub const BATCH_ID_HEADER: &str = "X-OISP-Batch-Id";
 pub const EVENT_COUNT_HEADER: &str = "X-OISP-Event-Count";
 
 const DEFAULT_BATCH: usize = 100;
+/// Largest `batch_size` accepted (the worker reads a batch into memory at once).
+const MAX_BATCH: usize = 10_000;
+/// A POST body grows to at most this many bytes (fewer events than `batch_size` when events
+/// are large); a single larger event is sent alone.
+pub(crate) const MAX_BODY: usize = 4 << 20;
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Headers the sink sets itself; `headers` in the config may not name them.
 const RESERVED: &[&str] = &[
@@ -32,7 +37,8 @@ const RESERVED: &[&str] = &[
 
 /// POSTs events to one URL.
 ///
-/// Each POST carries up to `batch_size` events as a JSON array (`[` + the items' JSON bytes
+/// Each POST carries up to `batch_size` events (and at most 4 MiB, unless one event is larger;
+/// a `413` answer splits the POST further) as a JSON array (`[` + the items' JSON bytes
 /// joined by `,` + `]`, never re-serialised) with `Content-Type: application/json`,
 /// `User-Agent: oisp-sensor/VERSION` (unless `headers` sets one), `X-OISP-Batch-Id`,
 /// `X-OISP-Event-Count`, the configured extra headers and, when a secret is set,
@@ -56,8 +62,10 @@ impl WebhookSink {
     pub fn new(cfg: &WebhookConfig) -> Result<Self, String> {
         let url = WebhookUrl::parse(&cfg.url)?;
         let batch_size = cfg.batch_size.unwrap_or(DEFAULT_BATCH);
-        if batch_size == 0 {
-            return Err("webhook: `batch_size` must be at least 1".into());
+        if batch_size == 0 || batch_size > MAX_BATCH {
+            return Err(format!(
+                "webhook: `batch_size` = {batch_size}: expected 1 to {MAX_BATCH}"
+            ));
         }
         let timeout = match &cfg.timeout {
             Some(t) => parse_duration(t).map_err(|e| format!("webhook: `timeout`: {e}"))?,
@@ -127,8 +135,8 @@ impl WebhookSink {
         body
     }
 
-    /// One POST of `chunk` (at most `batch_size` items).
-    fn post_chunk(&self, chunk: &[Item]) -> Result<(), DeliveryError> {
+    /// One POST of `chunk`.
+    fn post_chunk(&self, chunk: &[Item]) -> Result<(), Failure> {
         let body = Self::body(chunk);
         let mut headers = Vec::with_capacity(self.headers.len() + 5);
         headers.push((
@@ -157,6 +165,58 @@ impl WebhookSink {
             &body,
         )
     }
+
+    /// POSTs `chunk`; on `413 Payload Too Large` splits it in halves and tries again, down to
+    /// single events. Rejected events are added to `rejected`; a retryable failure ends the
+    /// attempt.
+    fn post_splitting(&self, chunk: &[Item], rejected: &mut Rejected) -> Result<(), DeliveryError> {
+        match self.post_chunk(chunk) {
+            Ok(()) => Ok(()),
+            Err(Failure {
+                error: DeliveryError::Rejected(_),
+                status: Some(413),
+            }) if chunk.len() > 1 => {
+                let (a, b) = chunk.split_at(chunk.len() / 2);
+                self.post_splitting(a, rejected)?;
+                self.post_splitting(b, rejected)
+            }
+            Err(Failure {
+                error: DeliveryError::Rejected(m),
+                ..
+            }) => {
+                rejected.events += chunk.len();
+                rejected.first.get_or_insert(m);
+                Ok(())
+            }
+            Err(Failure { error, .. }) => Err(error),
+        }
+    }
+}
+
+/// Events the destination refused during one `deliver`.
+#[derive(Default)]
+struct Rejected {
+    events: usize,
+    first: Option<String>,
+}
+
+/// Cuts `items` into runs of at most `max_items` whose JSON array body stays within
+/// `max_bytes` (a run always holds at least one item).
+pub(crate) fn split_batch(items: &[Item], max_items: usize, max_bytes: usize) -> Vec<&[Item]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 2);
+    for (i, item) in items.iter().enumerate() {
+        let add = item.json.len() + 1;
+        if i > start && (i - start == max_items || bytes + add > max_bytes) {
+            out.push(&items[start..i]);
+            (start, bytes) = (i, 2);
+        }
+        bytes += add;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
 }
 
 /// Our own header names are static, valid tokens.
@@ -178,14 +238,26 @@ impl Sink for WebhookSink {
         self.url.shown.clone()
     }
 
-    /// POSTs `batch` in chunks of `batch_size`, in order; stops at the first failed chunk.
-    /// After an error the whole batch is retried, so earlier chunks may arrive twice (same
-    /// `X-OISP-Batch-Id`).
+    /// POSTs `batch` in order, in runs of at most `batch_size` events and [`MAX_BODY`] bytes.
+    ///
+    /// - A retryable failure stops at once: the whole batch is retried, so runs sent before it
+    ///   may arrive twice (same `X-OISP-Batch-Id`).
+    /// - `413` splits the run (see `post_splitting`); events refused anyway (any other 4xx, or
+    ///   a single event still too large) do not stop the runs after them: the batch ends
+    ///   `Rejected` naming how many of its events were refused, once the rest was delivered.
     fn deliver(&mut self, batch: &[Item]) -> Result<(), DeliveryError> {
-        for chunk in batch.chunks(self.batch_size) {
-            self.post_chunk(chunk)?;
+        let mut rejected = Rejected::default();
+        for chunk in split_batch(batch, self.batch_size, MAX_BODY) {
+            self.post_splitting(chunk, &mut rejected)?;
         }
-        Ok(())
+        match rejected.first {
+            None => Ok(()),
+            Some(first) => Err(DeliveryError::Rejected(format!(
+                "{} of {} events refused: {first}",
+                rejected.events,
+                batch.len()
+            ))),
+        }
     }
 
     fn max_batch(&self) -> usize {
@@ -209,6 +281,8 @@ mod tests {
     fn config_errors_name_the_key() {
         let mut c = cfg("https://h.example/x");
         c.batch_size = Some(0);
+        assert!(WebhookSink::new(&c).err().unwrap().contains("batch_size"));
+        c.batch_size = Some(MAX_BATCH + 1);
         assert!(WebhookSink::new(&c).err().unwrap().contains("batch_size"));
         let mut c = cfg("https://h.example/x");
         c.timeout = Some("5 parsecs".into());
@@ -236,6 +310,39 @@ mod tests {
             "{err}"
         );
         assert!(WebhookSink::new(&cfg("")).is_err());
+    }
+
+    fn item(json_len: usize) -> Item {
+        let mut ev: oisp_event::Event = serde_json::from_slice(include_bytes!(
+            "../../../vendor/oisp-spec/examples/process-exec.json"
+        ))
+        .unwrap();
+        let base = serde_json::to_vec(&ev).unwrap().len();
+        let pad = "x".repeat(json_len.saturating_sub(base + 20));
+        ev.attrs = Some(serde_json::Map::from_iter([(
+            "pad".to_string(),
+            pad.into(),
+        )]));
+        Item::new(ev).unwrap()
+    }
+
+    #[test]
+    fn batches_are_cut_by_count_and_bytes() {
+        let small: Vec<Item> = (0..5).map(|_| item(0)).collect();
+        let lens = |v: Vec<&[Item]>| v.iter().map(|c| c.len()).collect::<Vec<_>>();
+        assert_eq!(lens(split_batch(&small, 2, MAX_BODY)), [2, 2, 1]);
+        assert_eq!(lens(split_batch(&small, 100, MAX_BODY)), [5]);
+        assert!(split_batch(&[], 100, MAX_BODY).is_empty());
+        let big: Vec<Item> = (0..5).map(|_| item(1000)).collect();
+        let n = big[0].json.len() + 1;
+        // Room for two items (2 + 2n bytes) but not three.
+        assert_eq!(lens(split_batch(&big, 100, 2 + 2 * n)), [2, 2, 1]);
+        // An item larger than the limit goes alone.
+        assert_eq!(lens(split_batch(&big, 100, 10)), [1, 1, 1, 1, 1]);
+        let body = WebhookSink::body(&big[..2]);
+        assert_eq!(body.len(), 2 + 2 * n - 1);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 2);
     }
 
     #[test]

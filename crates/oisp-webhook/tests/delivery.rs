@@ -220,6 +220,67 @@ fn throttling_and_request_timeouts_are_retryable() {
     }
 }
 
+/// `count` events whose JSON is about `kb` KiB each.
+fn padded(count: usize, kb: usize) -> Vec<oisp_sinks::Item> {
+    items(count)
+        .into_iter()
+        .map(|i| {
+            let mut ev = (*i.event).clone();
+            let pad = "x".repeat(kb * 1024);
+            ev.attrs = Some(serde_json::Map::from_iter([(
+                "pad".to_string(),
+                pad.into(),
+            )]));
+            oisp_sinks::Item::new(ev).unwrap()
+        })
+        .collect()
+}
+
+/// A receiver with a 1 MiB body limit (nginx's default): a 413 splits the POST until the
+/// parts fit; an event too large on its own is refused without holding back the others.
+#[test]
+fn payload_too_large_splits_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let rx = Receiver::start(
+        dir.path(),
+        ReceiverOpts {
+            max_body: Some(1 << 20),
+            ..Default::default()
+        },
+    );
+    let mut sink = WebhookSink::new(&config(&rx.url, None)).unwrap();
+    let mut batch = padded(10, 300); // ~3 MB in one POST, then halves, then quarters
+    sink.deliver(&batch).unwrap();
+    let want: Vec<String> = batch.iter().map(|i| i.event.event_id.clone()).collect();
+    assert_eq!(rx.received_ids(), want);
+    let statuses: Vec<i64> = rx
+        .requests()
+        .iter()
+        .map(|r| r["status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 413).count(),
+        3,
+        "{statuses:?}"
+    );
+
+    // One 2 MB event between small ones: it alone is refused, the rest delivered in order.
+    batch = items(4);
+    batch.insert(2, padded(1, 2048).remove(0));
+    match sink.deliver(&batch) {
+        Err(DeliveryError::Rejected(m)) => {
+            assert!(
+                m.starts_with("1 of 5 events refused") && m.contains("413"),
+                "{m}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut want2: Vec<String> = batch.iter().map(|i| i.event.event_id.clone()).collect();
+    want2.remove(2);
+    assert_eq!(rx.received_ids()[10..], want2[..]);
+}
+
 #[test]
 fn connection_refused_is_retryable() {
     let port = {

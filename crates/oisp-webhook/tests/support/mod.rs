@@ -67,6 +67,8 @@ pub struct ReceiverOpts {
     /// -1: every request.
     pub fail_count: i64,
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Bodies larger than this many bytes are answered 413.
+    pub max_body: Option<usize>,
 }
 
 /// The receiver process; killed (SIGKILL) on drop.
@@ -113,6 +115,9 @@ impl Receiver {
         if let Some(st) = self.opts.fail_status {
             cmd.args(["--fail-status", &st.to_string()]);
             cmd.args(["--fail-count", &self.opts.fail_count.to_string()]);
+        }
+        if let Some(max) = self.opts.max_body {
+            cmd.args(["--max-body", &max.to_string()]);
         }
         if let Some((cert, key)) = &self.opts.tls {
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
