@@ -15,12 +15,14 @@ Once listening it prints `READY grpc=PORT http=PORT` on stdout.
 --fail invalid       answer with gRPC INVALID_ARGUMENT / HTTP 400 (nothing recorded)
 --fail-while PATH    answer gRPC UNAVAILABLE / HTTP 503 while the file PATH exists (outages)
 --partial N          accept, but report N rejected items in partial_success
+--tls-cert F --tls-key K   serve both ports over TLS with this PEM certificate chain and key
 """
 
 import argparse
 import gzip
 import json
 import os
+import ssl
 import sys
 import threading
 from concurrent import futures
@@ -152,16 +154,29 @@ def main():
     ap.add_argument("--fail", choices=["unavailable", "invalid"], help="answer every export with this failure")
     ap.add_argument("--fail-while", help="answer UNAVAILABLE/503 while this file exists")
     ap.add_argument("--partial", type=int, default=0, help="report this many rejected items")
+    ap.add_argument("--tls-cert", help="PEM certificate chain: serve TLS on both ports")
+    ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
 
     recorder = Recorder(args.out, args.fail, args.fail_while, args.partial)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsServicer(recorder), server)
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceServicer(recorder), server)
-    grpc_port = server.add_insecure_port("127.0.0.1:0")
+    if args.tls_cert:
+        with open(args.tls_cert, "rb") as c, open(args.tls_key, "rb") as k:
+            creds = grpc.ssl_server_credentials([(k.read(), c.read())])
+        grpc_port = server.add_secure_port("127.0.0.1:0", creds)
+    else:
+        grpc_port = server.add_insecure_port("127.0.0.1:0")
     server.start()
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), http_handler_class(recorder))
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
     print("READY grpc=%d http=%d" % (grpc_port, httpd.server_address[1]), flush=True)

@@ -14,6 +14,7 @@
 //! | `service.name` | `service_name` | `OTEL_SERVICE_NAME` | `oisp-sensor` |
 //! | timeout | `timeout` (`10s`) | `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds) | 10 s |
 //! | compression | `compression` | `OTEL_EXPORTER_OTLP_COMPRESSION` (`gzip`, `none`) | none |
+//! | extra trusted CAs | `certificate` (PEM file) | `OTEL_EXPORTER_OTLP_CERTIFICATE` | Mozilla roots only |
 //!
 //! With HTTP/protobuf a base endpoint (config or `OTEL_EXPORTER_OTLP_ENDPOINT`) gets `/v1/logs`
 //! and `/v1/traces` appended; the per-signal variables are used exactly as given (the OTLP
@@ -21,6 +22,7 @@
 
 use oisp_sinks::config::{parse_duration, OtlpCompression, OtlpConfig, OtlpProtocol};
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default per-request timeout (the OTLP exporter specification's default).
@@ -49,6 +51,8 @@ pub struct Resolved {
     pub unfinished_after: Duration,
     /// Extra resource attributes from `OTEL_RESOURCE_ATTRIBUTES`.
     pub resource_attributes: BTreeMap<String, String>,
+    /// PEM file of extra CA certificates for `https://` endpoints.
+    pub certificate: Option<PathBuf>,
 }
 
 /// Reads the process environment into the map [`resolve`] takes (only `OTEL_*` variables).
@@ -159,6 +163,11 @@ pub fn resolve(cfg: &OtlpConfig, env: &HashMap<String, String>) -> Result<Resolv
         None => BTreeMap::new(),
     };
 
+    let certificate = cfg
+        .certificate
+        .clone()
+        .or_else(|| get("OTEL_EXPORTER_OTLP_CERTIFICATE").map(PathBuf::from));
+
     let logs = cfg.logs.unwrap_or(true);
     let traces = cfg.traces.unwrap_or(true);
     if !logs && !traces {
@@ -176,6 +185,7 @@ pub fn resolve(cfg: &OtlpConfig, env: &HashMap<String, String>) -> Result<Resolv
         traces,
         unfinished_after,
         resource_attributes,
+        certificate,
     })
 }
 

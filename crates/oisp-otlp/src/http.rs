@@ -9,9 +9,22 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The certificates of a PEM file's contents; an error when there is none or one is broken.
+pub fn parse_pem_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let certs = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not a valid PEM certificate file: {e}"))?;
+    if certs.is_empty() {
+        return Err("contains no PEM certificate".into());
+    }
+    Ok(certs)
+}
 
 /// Why a POST did not produce an HTTP answer.
 #[derive(Debug)]
@@ -31,9 +44,13 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
-    /// A client sending `headers` (marked sensitive) with every request. Errors name the bad
-    /// header.
-    pub fn new(headers: &BTreeMap<String, String>, timeout: Duration) -> Result<Self, String> {
+    /// A client sending `headers` (marked sensitive) with every request, trusting the Mozilla
+    /// roots plus `extra_cas`. Errors name the bad header or certificate.
+    pub fn new(
+        headers: &BTreeMap<String, String>,
+        timeout: Duration,
+        extra_cas: &[CertificateDer<'static>],
+    ) -> Result<Self, String> {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             let name = HeaderName::from_bytes(k.as_bytes())
@@ -51,10 +68,21 @@ impl HttpClient {
         tcp.enforce_http(false);
         tcp.set_connect_timeout(Some(timeout));
         tcp.set_nodelay(true);
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for cert in extra_cas {
+            roots
+                .add(cert.clone())
+                .map_err(|e| format!("OTLP certificate file: {e}"))?;
+        }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(provider)
+        let tls_config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
             .map_err(|e| format!("OTLP HTTP client: TLS setup: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config)
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);

@@ -10,7 +10,7 @@
 //! `rejected_spans` > 0) is reported as [`Exported::Partial`].
 
 use crate::config::Resolved;
-use crate::http::{HttpClient, PostError};
+use crate::http::{parse_pem_certificates, HttpClient, PostError};
 use flate2::write::GzEncoder;
 use oisp_sinks::config::OtlpProtocol;
 use oisp_sinks::DeliveryError;
@@ -25,7 +25,7 @@ use std::io::Write;
 use std::time::Duration;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 /// What the receiver said about an accepted export.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,14 +58,18 @@ pub enum Exporter {
     Http(Box<HttpExporter>),
 }
 
-fn grpc_channel(url: &str, timeout: Duration) -> Result<Channel, String> {
+fn grpc_channel(url: &str, timeout: Duration, ca_pem: Option<&[u8]>) -> Result<Channel, String> {
     let mut ep = Endpoint::from_shared(url.to_owned())
         .map_err(|e| format!("OTLP endpoint `{url}`: {e}"))?
         .timeout(timeout)
         .connect_timeout(timeout);
     if url.starts_with("https://") {
+        let mut tls = ClientTlsConfig::new().with_webpki_roots();
+        if let Some(pem) = ca_pem {
+            tls = tls.ca_certificate(Certificate::from_pem(pem));
+        }
         ep = ep
-            .tls_config(ClientTlsConfig::new().with_webpki_roots())
+            .tls_config(tls)
             .map_err(|e| format!("OTLP endpoint `{url}`: TLS: {e}"))?;
     }
     Ok(ep.connect_lazy())
@@ -75,6 +79,16 @@ impl Exporter {
     /// Builds the clients; must run inside the sink's runtime (gRPC channels spawn their
     /// connection task there). Nothing connects yet: the first export does.
     pub fn new(r: &Resolved) -> Result<Exporter, String> {
+        let (ca_pem, cas) = match &r.certificate {
+            Some(path) => {
+                let bad = |e: String| format!("OTLP certificate file {}: {e}", path.display());
+                let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+                let cas = parse_pem_certificates(&pem).map_err(bad)?;
+                (Some(pem), cas)
+            }
+            None => (None, Vec::new()),
+        };
+        let ca_pem = ca_pem.as_deref();
         match r.protocol {
             OtlpProtocol::Grpc => {
                 let mut metadata = MetadataMap::new();
@@ -87,9 +101,10 @@ impl Exporter {
                     })?;
                     metadata.insert(key, value);
                 }
-                let mut logs = LogsServiceClient::new(grpc_channel(&r.logs_endpoint, r.timeout)?);
+                let mut logs =
+                    LogsServiceClient::new(grpc_channel(&r.logs_endpoint, r.timeout, ca_pem)?);
                 let mut traces =
-                    TraceServiceClient::new(grpc_channel(&r.traces_endpoint, r.timeout)?);
+                    TraceServiceClient::new(grpc_channel(&r.traces_endpoint, r.timeout, ca_pem)?);
                 if r.gzip {
                     logs = logs.send_compressed(CompressionEncoding::Gzip);
                     traces = traces.send_compressed(CompressionEncoding::Gzip);
@@ -102,7 +117,7 @@ impl Exporter {
                 })))
             }
             OtlpProtocol::HttpProtobuf => {
-                let client = HttpClient::new(&r.headers, r.timeout)?;
+                let client = HttpClient::new(&r.headers, r.timeout, &cas)?;
                 Ok(Exporter::Http(Box::new(HttpExporter {
                     client,
                     logs_url: r.logs_endpoint.clone(),

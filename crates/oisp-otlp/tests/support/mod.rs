@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 mod check;
+#[allow(unused_imports)]
 pub use check::check_export;
 
 use oisp_decode::{decode_records_with, DecoderConfig, SystemRecordOrigin};
@@ -89,6 +90,7 @@ impl Receiver {
             .arg("--out")
             .arg(&out)
             .args(args)
+            .env("GRPC_VERBOSITY", "ERROR")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
