@@ -6,7 +6,8 @@ secret is given, and appends every event it accepts to a JSON Lines file, one ev
 exactly as received (no deduplication, so at-least-once redelivery shows as duplicates).
 
     receiver.py --out events.jsonl [--secret S] [--port 0] [--requests requests.jsonl]
-                [--fail-status 503 --fail-count 3] [--max-body BYTES] [--tls-cert C --tls-key K]
+                [--fail-status 503 --fail-count 3] [--max-body BYTES] [--reply-delay-ms MS]
+                [--tls-cert C --tls-key K]
 
 On start it prints one line `listening on http[s]://127.0.0.1:PORT/` to standard output.
 Answers: 200 stored; 413 body larger than --max-body; 400 body is not a JSON array of objects with an `event_id`; 401 signature
@@ -120,6 +121,9 @@ class Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.out.write(lines)
             state.out.flush()  # in the kernel before we answer: survives SIGKILL
+        if args.reply_delay_ms:
+            # Stored but not yet acknowledged: a kill now makes the sender deliver them again.
+            time.sleep(args.reply_delay_ms / 1000)
         self.reply(200, f"stored {len(events)}", len(events))
 
     def do_GET(self):
@@ -137,6 +141,8 @@ def main():
     p.add_argument("--max-skew", type=int, default=300, help="seconds (default 300)")
     p.add_argument("--fail-status", type=int, default=0)
     p.add_argument("--fail-count", type=int, default=0, help="-1: every request")
+    p.add_argument("--reply-delay-ms", type=int, default=0,
+                   help="wait this long between storing a batch and answering 200")
     p.add_argument("--max-body", type=int, default=0, help="bytes; 0: no limit")
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")

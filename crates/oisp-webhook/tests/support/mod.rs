@@ -69,6 +69,8 @@ pub struct ReceiverOpts {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Bodies larger than this many bytes are answered 413.
     pub max_body: Option<usize>,
+    /// Milliseconds between storing a batch and answering 200.
+    pub reply_delay_ms: Option<u64>,
 }
 
 /// The receiver process; killed (SIGKILL) on drop.
@@ -116,6 +118,9 @@ impl Receiver {
             cmd.args(["--fail-status", &st.to_string()]);
             cmd.args(["--fail-count", &self.opts.fail_count.to_string()]);
         }
+        if let Some(ms) = self.opts.reply_delay_ms {
+            cmd.args(["--reply-delay-ms", &ms.to_string()]);
+        }
         if let Some(max) = self.opts.max_body {
             cmd.args(["--max-body", &max.to_string()]);
         }
@@ -159,6 +164,17 @@ impl Receiver {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Starts again on the same port (after `kill`) with new options.
+    pub fn restart_with(&mut self, opts: ReceiverOpts) {
+        self.opts = opts;
+        self.restart();
+    }
+
+    /// Bytes stored so far (grows when a batch is stored, before it is acknowledged).
+    pub fn stored_bytes(&self) -> u64 {
+        std::fs::metadata(&self.out).map_or(0, |m| m.len())
     }
 
     /// Starts again on the same port (after `kill`).
