@@ -5,6 +5,8 @@
     ws_client.py URL --stall SECS           connect with a tiny receive buffer, read nothing for
                                             SECS, then drain until the server closes
     ws_client.py URL --expect-status CODE   the handshake must be refused with HTTP CODE
+    ws_client.py URL --clients K --count N  K connections at once (threads), each receiving N
+                                            frames; prints `connected` when all are open
 
 Prints `connected` once the handshake is done (the caller waits for it), and a last line
 `received N`, `closed CODE REASON after N` or `refused CODE`. Exit status 0 when the run went
@@ -14,6 +16,7 @@ as asked, 1 otherwise (with the reason on standard error).
 import argparse
 import socket
 import sys
+import threading
 import time
 from urllib.parse import urlparse
 
@@ -28,6 +31,7 @@ def main():
     p.add_argument("--out")
     p.add_argument("--stall", type=float)
     p.add_argument("--expect-status", type=int)
+    p.add_argument("--clients", type=int)
     p.add_argument("--timeout", type=float, default=30.0)
     a = p.parse_args()
 
@@ -42,6 +46,9 @@ def main():
         print("connected", flush=True)
         print(f"expected HTTP {a.expect_status}, the handshake succeeded", file=sys.stderr)
         return 1
+
+    if a.clients:
+        return many(a)
 
     sock = None
     if a.stall is not None:
@@ -82,6 +89,34 @@ def main():
         if out:
             out.close()
         print(f"received {n}", flush=True)
+    return 0
+
+
+def many(a):
+    conns = [connect(a.url, open_timeout=a.timeout, max_size=None) for _ in range(a.clients)]
+    print("connected", flush=True)
+    counts = [0] * a.clients
+    errors = []
+
+    def read(i, ws):
+        try:
+            while counts[i] < a.count:
+                ws.recv(timeout=a.timeout)
+                counts[i] += 1
+        except Exception as e:  # reported below with the client number
+            errors.append(f"client {i}: {e!r}")
+        finally:
+            ws.close()
+
+    threads = [threading.Thread(target=read, args=(i, ws)) for i, ws in enumerate(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+        return 1
+    print(f"received {sum(counts)}", flush=True)
     return 0
 
 

@@ -246,6 +246,32 @@ fn a_stalled_client_is_disconnected_and_others_keep_up() {
 }
 
 #[test]
+fn many_clients_and_a_client_limit() {
+    let mut s = sink(Limits {
+        buffer: 1024,
+        max_clients: 40,
+        write_timeout: Duration::from_secs(5),
+    });
+    let url = s.target();
+    let c = Client::start(&url, &["--clients", "40", "--count", "500"]);
+    assert_eq!(c.line(Duration::from_secs(60)), "connected");
+    wait_for("40 clients", || s.stats().clients == 40);
+    let over = Client::start(&url, &["--expect-status", "503"]);
+    assert_eq!(over.line(Duration::from_secs(30)), "refused 503");
+    assert!(over.finish());
+    deliver_paced(&mut s, &items(500), 10);
+    assert_eq!(c.line(Duration::from_secs(60)), "received 20000");
+    assert!(c.finish());
+    wait_for("clients gone", || s.stats().clients == 0);
+    let st = s.stats();
+    assert_eq!(
+        (st.frames_sent, st.refused, st.slow_disconnects),
+        (20_000, 1, 0),
+        "{st:?}"
+    );
+}
+
+#[test]
 fn only_events_is_served() {
     let s = sink(Limits::default());
     let base = format!("ws://{}", s.local_addr());
