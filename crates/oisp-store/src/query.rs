@@ -119,7 +119,9 @@ impl Query {
             }
             Some(g) => {
                 let g = arg(Value::Text(g.to_string()), &mut args);
-                conds.push(format!("oisp_text_contains(json, {g})"));
+                conds.push(format!(
+                    "oisp_text_contains((SELECT json FROM event_json j WHERE j.id = events.id), {g})"
+                ));
             }
         }
         if let Some(a) = self.after_id {
@@ -144,12 +146,16 @@ impl Store {
             Some(n) => {
                 args.push(Value::Integer(i64::try_from(n).unwrap_or(i64::MAX)));
                 format!(
-                    "SELECT id, json FROM (SELECT id, json, ts_ns FROM events WHERE {cond} \
-                     ORDER BY ts_ns DESC, id DESC LIMIT ?{}) ORDER BY ts_ns, id",
+                    "SELECT e.id, j.json FROM (SELECT id, ts_ns FROM events WHERE {cond} \
+                     ORDER BY ts_ns DESC, id DESC LIMIT ?{}) e JOIN event_json j ON j.id = e.id \
+                     ORDER BY e.ts_ns, e.id",
                     args.len()
                 )
             }
-            None => format!("SELECT id, json FROM events WHERE {cond} ORDER BY ts_ns, id"),
+            None => format!(
+                "SELECT e.id, j.json FROM (SELECT id, ts_ns FROM events WHERE {cond}) e \
+                 JOIN event_json j ON j.id = e.id ORDER BY e.ts_ns, e.id"
+            ),
         };
         self.rows(&sql, args)
     }
@@ -158,7 +164,10 @@ impl Store {
     pub fn events_by_id(&self, q: &Query) -> Result<Vec<StoredEvent>, StoreError> {
         let (cond, args) = q.sql();
         self.rows(
-            &format!("SELECT id, json FROM events WHERE {cond} ORDER BY id"),
+            &format!(
+                "SELECT e.id, j.json FROM (SELECT id FROM events WHERE {cond}) e \
+                 JOIN event_json j ON j.id = e.id ORDER BY e.id"
+            ),
             args,
         )
     }
@@ -180,8 +189,9 @@ impl Store {
                 .collect();
             out.extend(self.rows(
                 &format!(
-                    "SELECT id, json FROM events WHERE {cond} AND request_id IN ({}) \
-                     ORDER BY ts_ns, id",
+                    "SELECT e.id, j.json FROM (SELECT id, ts_ns FROM events \
+                     WHERE {cond} AND request_id IN ({})) e JOIN event_json j ON j.id = e.id \
+                     ORDER BY e.ts_ns, e.id",
                     marks.join(", ")
                 ),
                 args,
@@ -190,10 +200,15 @@ impl Store {
         Ok(out)
     }
 
-    /// The largest row id so far (0 when empty). Rows are only ever added above it.
+    /// The largest row id ever given (0 for a new store), even when retention deleted that row.
+    /// Rows are only ever added above it.
     pub fn max_id(&self) -> Result<i64, StoreError> {
         self.conn
-            .query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))
+            .query_row(
+                "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)",
+                [],
+                |r| r.get(0),
+            )
             .map_err(|e| self.locate(e.into()))
     }
 

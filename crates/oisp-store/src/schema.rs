@@ -15,9 +15,10 @@ pub const APPLICATION_ID: i64 = 0x4F49_5350;
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// Version 1: events (row ids never reused, so "rows after X" is exact) with indexed columns, a contentless trigram FTS5 index over prompt and
-/// response text (substring search, case-insensitive), and a trigger keeping it in step with
-/// deletions.
+/// Version 1: `events` (one small row of indexed columns per event; row ids never reused, so
+/// "rows after X" is exact), `event_json` (the event's JSON, apart so scans of `events` stay
+/// fast), `events_text` (contentless trigram FTS5 index over prompt and response text:
+/// case-insensitive substring search) and a trigger deleting an event's JSON and text with it.
 const V1: &str = "
 CREATE TABLE events (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -41,8 +42,11 @@ CREATE TABLE events (
     cost_usd          REAL,
     latency_ms        INTEGER,
     ttft_ms           INTEGER,
-    duration_ms       INTEGER,
-    json              TEXT NOT NULL
+    duration_ms       INTEGER
+);
+CREATE TABLE event_json (
+    id   INTEGER PRIMARY KEY REFERENCES events(id),
+    json TEXT NOT NULL
 );
 CREATE INDEX events_ts ON events(ts_ns);
 CREATE INDEX events_type ON events(event_type, ts_ns);
@@ -54,8 +58,9 @@ CREATE INDEX events_conversation ON events(conversation_id) WHERE conversation_i
 CREATE VIRTUAL TABLE events_text USING fts5(
     body, content = '', contentless_delete = 1, tokenize = 'trigram'
 );
-CREATE TRIGGER events_text_delete AFTER DELETE ON events BEGIN
+CREATE TRIGGER events_delete AFTER DELETE ON events BEGIN
     DELETE FROM events_text WHERE rowid = old.id;
+    DELETE FROM event_json WHERE id = old.id;
 END;
 ";
 
@@ -68,7 +73,7 @@ pub fn init_fresh(conn: &Connection) -> Result<(), StoreError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     if version == 0 && tables == 0 {
-        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")?;
+        conn.execute_batch("PRAGMA page_size = 8192; PRAGMA auto_vacuum = INCREMENTAL")?;
     }
     Ok(())
 }

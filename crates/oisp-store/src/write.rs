@@ -23,10 +23,12 @@ impl Store {
                 "INSERT OR IGNORE INTO events (event_id, ts_ns, ts, event_type, pid, \
                  process_name, process_exe, provider, provider_name, model, request_id, \
                  conversation_id, tool_name, success, prompt_tokens, completion_tokens, \
-                 cached_tokens, cost_usd, latency_ms, ttft_ms, duration_ms, json) \
+                 cached_tokens, cost_usd, latency_ms, ttft_ms, duration_ms) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
-                 ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                 ?16, ?17, ?18, ?19, ?20, ?21)",
             )?;
+            let mut body =
+                tx.prepare_cached("INSERT INTO event_json (id, json) VALUES (?1, ?2)")?;
             let mut text =
                 tx.prepare_cached("INSERT INTO events_text (rowid, body) VALUES (?1, ?2)")?;
             for item in items {
@@ -59,15 +61,16 @@ impl Store {
                     f.latency_ms,
                     f.ttft_ms,
                     f.duration_ms,
-                    json,
                 ])?;
                 if n == 0 {
                     continue;
                 }
                 inserted += 1;
-                let body = searchable_text(&item.event);
-                if !body.is_empty() {
-                    text.execute(params![tx.last_insert_rowid(), body])?;
+                let id = tx.last_insert_rowid();
+                body.execute(params![id, json])?;
+                let words = searchable_text(&item.event);
+                if !words.is_empty() {
+                    text.execute(params![id, words])?;
                 }
             }
         }
