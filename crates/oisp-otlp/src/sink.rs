@@ -31,6 +31,8 @@ pub struct OtlpSink {
     cfg: Resolved,
     base: ResourceBase,
     state: TraceState,
+    /// Whether the last export reached the receiver (decides the best-effort export at drop).
+    reachable: bool,
 }
 
 /// The exported counts of one `deliver` or `flush`, for tests and logs.
@@ -68,6 +70,7 @@ impl OtlpSink {
             },
             cfg: resolved,
             state: TraceState::default(),
+            reachable: true,
         })
     }
 
@@ -129,7 +132,7 @@ impl OtlpSink {
 
     /// Sends the records and spans: one request per signal, more when they exceed
     /// [`crate::resource::MAX_REQUEST_BYTES`]. Stops at the first failure.
-    fn export(
+    fn export_now(
         &mut self,
         logs: Vec<(Vec<KeyValue>, LogRecord)>,
         spans: Vec<Finished>,
@@ -170,6 +173,17 @@ impl OtlpSink {
         } else {
             Err(DeliveryError::Rejected(problems.join("; ")))
         }
+    }
+
+    /// [`Self::export_now`], remembering whether the receiver could be reached.
+    fn export(
+        &mut self,
+        logs: Vec<(Vec<KeyValue>, LogRecord)>,
+        spans: Vec<Finished>,
+    ) -> Result<ExportCounts, DeliveryError> {
+        let result = self.export_now(logs, spans);
+        self.reachable = !matches!(result, Err(DeliveryError::Retryable(_)));
+        result
     }
 }
 
@@ -296,9 +310,10 @@ impl Sink for OtlpSink {
 
 impl Drop for OtlpSink {
     /// Best effort: whatever still waits for its other half is exported as unfinished (one
-    /// attempt, bounded by the timeout); a failure is lost with the process.
+    /// attempt, bounded by the timeout; skipped when the last export could not reach the
+    /// receiver, so a shutdown never waits on a dead collector). What fails is lost.
     fn drop(&mut self) {
-        if self.state.pending() > 0 {
+        if self.reachable && self.state.pending() > 0 {
             let _ = self.flush_pending(Duration::ZERO);
         }
     }
