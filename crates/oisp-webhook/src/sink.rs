@@ -59,24 +59,25 @@ impl WebhookSink {
     /// Builds the sink from `[webhook]`. Errors name the bad key and value (never a secret):
     /// missing/invalid `url`, `batch_size = 0`, an unparsable or zero `timeout`, an empty
     /// `secret`, an invalid or reserved header name, or a header value that is not valid.
+    /// Messages do not repeat the sink's name (the caller prefixes `webhook: `).
     pub fn new(cfg: &WebhookConfig) -> Result<Self, String> {
         let url = WebhookUrl::parse(&cfg.url)?;
         let batch_size = cfg.batch_size.unwrap_or(DEFAULT_BATCH);
         if batch_size == 0 || batch_size > MAX_BATCH {
             return Err(format!(
-                "webhook: `batch_size` = {batch_size}: expected 1 to {MAX_BATCH}"
+                "`batch_size` = {batch_size}: expected 1 to {MAX_BATCH}"
             ));
         }
         let timeout = match &cfg.timeout {
-            Some(t) => parse_duration(t).map_err(|e| format!("webhook: `timeout`: {e}"))?,
+            Some(t) => parse_duration(t).map_err(|e| format!("`timeout`: {e}"))?,
             None => DEFAULT_TIMEOUT,
         };
         if timeout.is_zero() {
-            return Err("webhook: `timeout` must be more than 0".into());
+            return Err("`timeout` must be more than 0".into());
         }
         let secret = match &cfg.secret {
             Some(s) if s.is_empty() => {
-                return Err("webhook: `secret` is empty (remove the key to send unsigned)".into())
+                return Err("`secret` is empty (remove the key to send unsigned)".into())
             }
             Some(s) => Some(s.as_bytes().to_vec()),
             None => None,
@@ -85,14 +86,14 @@ impl WebhookSink {
         let mut headers = Vec::new();
         for (name, value) in &cfg.headers {
             let hname = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("webhook: invalid header name `{name}`"))?;
+                .map_err(|_| format!("invalid header name `{name}`"))?;
             if RESERVED.contains(&hname.as_str()) {
                 return Err(format!(
-                    "webhook: header `{name}` is set by the sink and cannot be configured"
+                    "header `{name}` is set by the sink and cannot be configured"
                 ));
             }
             let hvalue = HeaderValue::from_str(value).map_err(|_| {
-                format!("webhook: header `{name}` has an invalid value (control characters?)")
+                format!("header `{name}` has an invalid value (control characters?)")
             })?;
             if hname == "user-agent" {
                 user_agent = value.clone();

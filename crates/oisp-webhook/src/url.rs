@@ -16,16 +16,16 @@ impl WebhookUrl {
     pub fn parse(url: &str) -> Result<Self, String> {
         let url = url.trim();
         if url.is_empty() {
-            return Err("webhook: `url` is required (e.g. https://example.com/oisp)".into());
+            return Err("`url` is required (e.g. https://example.com/oisp)".into());
         }
         let uri: Uri = url
             .parse()
-            .map_err(|e| format!("webhook: invalid url `{}`: {e}", redact_raw(url)))?;
+            .map_err(|e| format!("invalid url `{}`: {e}", redact_raw(url)))?;
         let scheme = match uri.scheme_str() {
             Some(s @ ("http" | "https")) => s,
             _ => {
                 return Err(format!(
-                    "webhook: url `{}` must start with http:// or https://",
+                    "url `{}` must start with http:// or https://",
                     redact_raw(url)
                 ))
             }
@@ -33,7 +33,7 @@ impl WebhookUrl {
         let authority = uri
             .authority()
             .filter(|a| !a.host().is_empty())
-            .ok_or_else(|| format!("webhook: url `{}` has no host", redact_raw(url)))?;
+            .ok_or_else(|| format!("url `{}` has no host", redact_raw(url)))?;
         let mut shown = format!("{scheme}://{}", authority.host());
         if let Some(port) = authority.port_u16() {
             shown.push_str(&format!(":{port}"));
@@ -88,7 +88,7 @@ mod tests {
             "http://a b/",
         ] {
             let err = WebhookUrl::parse(bad).unwrap_err();
-            assert!(err.starts_with("webhook:"), "{bad}: {err}");
+            assert!(err.contains("url"), "{bad}: {err}");
         }
         let err = WebhookUrl::parse("ftp://u:secret@x/y?k=v").unwrap_err();
         assert!(!err.contains("secret") && !err.contains("k=v"), "{err}");

@@ -90,25 +90,26 @@ impl WebSocketSink {
     }
 
     /// Binds `listen` (now, so a port in use is reported here) and starts the server thread.
+    /// Messages name the bad value but not the sink (the caller prefixes `websocket: `).
     pub fn with_limits(cfg: &WebSocketConfig, limits: Limits) -> Result<Self, String> {
         if limits.buffer == 0 || limits.max_clients == 0 || limits.write_timeout.is_zero() {
-            return Err(format!("websocket: limits must be more than 0: {limits:?}"));
+            return Err(format!("limits must be more than 0: {limits:?}"));
         }
         let listen = cfg.listen.trim();
         let listener = TcpListener::bind(listen).map_err(|e| {
-            format!("websocket: cannot listen on `{listen}` (expected HOST:PORT, e.g. 127.0.0.1:7879): {e}")
+            format!("cannot listen on `{listen}` (expected HOST:PORT, e.g. 127.0.0.1:7879): {e}")
         })?;
         let addr = listener
             .local_addr()
-            .map_err(|e| format!("websocket: {listen}: {e}"))?;
+            .map_err(|e| format!("{listen}: {e}"))?;
         listener
             .set_nonblocking(true)
-            .map_err(|e| format!("websocket: {listen}: {e}"))?;
+            .map_err(|e| format!("{listen}: {e}"))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
             .build()
-            .map_err(|e| format!("websocket: cannot start the server runtime: {e}"))?;
+            .map_err(|e| format!("cannot start the server runtime: {e}"))?;
         let (tx, _) = broadcast::channel(limits.buffer);
         let shared = Arc::new(Shared {
             counters: Counters::default(),
@@ -120,7 +121,7 @@ impl WebSocketSink {
         let thread = std::thread::Builder::new()
             .name("sink-websocket".into())
             .spawn(move || runtime.block_on(run(listener, weak, server_shared, stop_rx)))
-            .map_err(|e| format!("websocket: cannot start the server thread: {e}"))?;
+            .map_err(|e| format!("cannot start the server thread: {e}"))?;
         Ok(WebSocketSink {
             events: Some(tx),
             addr,
