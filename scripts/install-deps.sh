@@ -16,8 +16,8 @@ pkgs+=(openssl util-linux)
 # eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
 # from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)
-# Kafka sink tests (crates/oisp-kafka): kcat consumes independently, protoc decodes the protobuf.
-pkgs+=(kcat protobuf-compiler libprotobuf-dev)
+# Kafka sink tests (crates/oisp-kafka): protoc + the well-known protos decode the protobuf.
+pkgs+=(protobuf-compiler libprotobuf-dev)
 # Keep an existing Node (e.g. NodeSource's, which bundles npm) and Python; install Debian's otherwise.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -7,6 +7,11 @@
 #                                storage (nothing on disk; a restart starts empty)
 #   setup-broker.sh start DIR    run one in the background on a free port; writes DIR/port and
 #                                DIR/pid, waits until it accepts connections, prints the port
+#   setup-broker.sh venv         the independent consumer: tools/kafka/.venv with confluent-kafka
+#                                (librdkafka) from requirements.txt; prints its python
+#
+# Debian's kcat cannot be the consumer: its librdkafka 2.0.2 fails to parse tansu's
+# ApiVersions v3 answer ("Read underflow"); the librdkafka in the confluent-kafka wheel can.
 #
 # OISP_TANSU_BIN overrides the binary (e.g. a tansu already installed elsewhere).
 set -euo pipefail
@@ -57,6 +62,25 @@ run() {
     --storage-engine "memory://tansu/"
 }
 
+venv() {
+  local venv="$HERE/.venv" py
+  py="$venv/bin/python"
+  if [ -x "$py" ] && cmp -s "$HERE/requirements.txt" "$venv/.requirements"; then
+    echo "$py"
+    return
+  fi
+  mkdir -p "$HERE"
+  exec 8>"$HERE/.venv.lock"
+  flock 8
+  if ! { [ -x "$py" ] && cmp -s "$HERE/requirements.txt" "$venv/.requirements"; }; then
+    rm -rf "$venv"
+    python3 -m venv "$venv" >&2
+    "$py" -m pip install -q --disable-pip-version-check -r "$HERE/requirements.txt" >&2
+    cp "$HERE/requirements.txt" "$venv/.requirements"
+  fi
+  echo "$py"
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -86,6 +110,7 @@ start() {
 case "${1:-}" in
   install) install ;;
   run) [ -n "${2:-}" ] || { echo "usage: $0 run PORT" >&2; exit 2; }; run "$2" ;;
+  venv) venv ;;
   start) [ -n "${2:-}" ] || { echo "usage: $0 start DIR" >&2; exit 2; }; start "$2" ;;
-  *) echo "usage: $0 install | run PORT | start DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 install | run PORT | start DIR | venv" >&2; exit 2 ;;
 esac

@@ -196,7 +196,10 @@ async fn connect(settings: &Settings) -> Result<Connection, DeliveryError> {
         init_backoff: Duration::from_millis(50),
         max_backoff: Duration::from_secs(1),
         base: 2.0,
-        deadline: Some(settings.timeout),
+        // Well under the attempt's own timeout (the client nests retries: connect inside
+        // produce) so the client gives up first and its error
+        // (connection refused, leader not available, ...) names the cause.
+        deadline: Some(settings.timeout / 4),
     };
     let client = ClientBuilder::new(settings.brokers.clone())
         .client_id("oisp-sensor")

@@ -1,5 +1,5 @@
 //! KafkaSink against a real broker (tansu, in memory) read back by an independent consumer
-//! (kcat / librdkafka): the events of real fixture captures, every compression codec, both key
+//! (confluent-kafka / librdkafka): the events of real fixture captures, every compression codec, both key
 //! modes, both formats, and a broker killed and restarted mid-test.
 
 mod support;
@@ -129,7 +129,7 @@ fn json_round_trips_with_every_codec_keyed_by_session() {
             items.len(),
             t.elapsed()
         );
-        let got = consume(&broker.addr(), &topic);
+        let got = consume(&broker.addr(), &topic, items.len());
         assert_round_trip(
             &got,
             &items,
@@ -147,7 +147,7 @@ fn key_host_puts_a_host_on_one_partition_in_order() {
     let topic = "oisp-host";
     let mut sink = KafkaSink::new(&config(&broker, topic)).unwrap();
     deliver_all(&mut sink, &items, 512);
-    let got = consume(&broker.addr(), topic);
+    let got = consume(&broker.addr(), topic, items.len());
     assert_round_trip(&got, &items, &|_| host.clone(), &json_value_equal);
 }
 
@@ -163,7 +163,7 @@ fn protobuf_messages_decode_with_protoc() {
     cfg.key = KafkaKey::Session;
     let mut sink = KafkaSink::new(&cfg).unwrap();
     deliver_all(&mut sink, &items, 100);
-    let got = consume(&broker.addr(), topic);
+    let got = consume(&broker.addr(), topic, items.len());
     assert_round_trip(
         &got,
         &items,
@@ -222,7 +222,7 @@ fn broker_down_is_retryable_within_the_timeout_then_recovers() {
     sink.deliver(&rest[..10])
         .unwrap_or_else(|e| panic!("after restart: {e}\n{}", broker.log_text()));
     // The restarted broker is empty (in-memory storage): it holds exactly the retried batch.
-    let got = consume(&broker.addr(), topic);
+    let got = consume(&broker.addr(), topic, 10);
     let ids: Vec<&str> = got
         .iter()
         .map(|m| m.headers["oisp-event-id"].as_str())

@@ -160,39 +160,37 @@ pub struct Consumed {
     pub headers: BTreeMap<String, String>,
 }
 
-/// Reads every message of `topic` from the beginning with kcat (librdkafka), in partition order
-/// then offset order.
-pub fn consume(broker: &str, topic: &str) -> Vec<Consumed> {
-    // Lengths first so binary keys and values parse exactly.
-    let format = "%p %o %K %S\n%k%s\n%h\n";
+/// The consumer's Python (tools/kafka/.venv with confluent-kafka, created if missing).
+fn consumer_python() -> PathBuf {
+    let script = root().join("tools/kafka/setup-broker.sh");
     let out = run(
-        Command::new("kcat")
-            .args([
-                "-C",
-                "-b",
-                broker,
-                "-t",
-                topic,
-                "-o",
-                "beginning",
-                "-e",
-                "-q",
-            ])
-            .args(["-f", format]),
-        "kcat (apt-get install kcat)",
+        Command::new("bash").arg(&script).arg("venv"),
+        "tools/kafka/setup-broker.sh venv (python3 -m venv, pip install confluent-kafka)",
     );
-    let mut msgs = parse_kcat(&out);
-    msgs.sort_by_key(|m| (m.partition, m.offset));
-    msgs
+    PathBuf::from(String::from_utf8(out).unwrap().trim())
 }
 
-fn parse_kcat(mut buf: &[u8]) -> Vec<Consumed> {
+/// Reads the messages of `topic` with an independent client (tools/kafka/consume.py:
+/// confluent-kafka, i.e. librdkafka): waits for `expected` (fails after 20 s without them),
+/// returns every message seen (extras included), in partition then offset order.
+pub fn consume(broker: &str, topic: &str, expected: usize) -> Vec<Consumed> {
+    let out = run(
+        Command::new(consumer_python())
+            .arg(root().join("tools/kafka/consume.py"))
+            .args([broker, topic, &expected.to_string()]),
+        "tools/kafka/consume.py",
+    );
+    parse_framed(&out)
+}
+
+/// Parses consume.py's framing: `P O KEYLEN VALUELEN\n KEY VALUE \n HEADERS-JSON\n`.
+fn parse_framed(mut buf: &[u8]) -> Vec<Consumed> {
     let mut out = Vec::new();
     let line = |b: &mut &[u8]| -> String {
         let nl = b
             .iter()
             .position(|&c| c == b'\n')
-            .expect("kcat output: line");
+            .expect("consumer output: line");
         let l = String::from_utf8(b[..nl].to_vec()).unwrap();
         *b = &b[nl + 1..];
         l
@@ -200,24 +198,16 @@ fn parse_kcat(mut buf: &[u8]) -> Vec<Consumed> {
     while !buf.is_empty() {
         let head = line(&mut buf);
         let f: Vec<&str> = head.split(' ').collect();
-        assert_eq!(f.len(), 4, "kcat header line `{head}`");
+        assert_eq!(f.len(), 4, "consumer header line `{head}`");
         let klen: i64 = f[2].parse().unwrap();
-        let vlen: i64 = f[3].parse().unwrap();
+        let vlen: usize = f[3].parse().unwrap();
         let key = (klen >= 0).then(|| buf[..klen as usize].to_vec());
         buf = &buf[klen.max(0) as usize..];
-        let value = buf[..vlen.max(0) as usize].to_vec();
-        buf = &buf[vlen.max(0) as usize..];
-        assert_eq!(buf.first(), Some(&b'\n'), "kcat output after value");
+        let value = buf[..vlen].to_vec();
+        buf = &buf[vlen..];
+        assert_eq!(buf.first(), Some(&b'\n'), "consumer output after value");
         buf = &buf[1..];
-        let hdr = line(&mut buf);
-        let headers = hdr
-            .split(',')
-            .filter(|h| !h.is_empty())
-            .map(|h| {
-                let (k, v) = h.split_once('=').unwrap_or((h, ""));
-                (k.to_owned(), v.to_owned())
-            })
-            .collect();
+        let headers: BTreeMap<String, String> = serde_json::from_str(&line(&mut buf)).unwrap();
         out.push(Consumed {
             partition: f[0].parse().unwrap(),
             offset: f[1].parse().unwrap(),
