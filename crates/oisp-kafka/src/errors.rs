@@ -35,3 +35,44 @@ fn is_permanent(e: &ProtocolError) -> bool {
             | ProtocolError::UnsupportedForMessageFormat
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rskafka::client::error::RequestContext;
+
+    fn server(e: ProtocolError) -> Error {
+        Error::ServerError {
+            protocol_error: e,
+            error_message: None,
+            request: RequestContext::Topic("t".into()),
+            response: None,
+            is_virtual: false,
+        }
+    }
+
+    #[test]
+    fn record_problems_are_rejected_the_rest_retried() {
+        for e in [
+            ProtocolError::MessageTooLarge,
+            ProtocolError::RecordListTooLarge,
+            ProtocolError::InvalidTopicException,
+            ProtocolError::TopicAuthorizationFailed,
+        ] {
+            let got = classify("produce", &server(e));
+            assert!(matches!(got, DeliveryError::Rejected(_)), "{got:?}");
+        }
+        for e in [
+            ProtocolError::LeaderNotAvailable,
+            ProtocolError::NotLeaderOrFollower,
+            ProtocolError::RequestTimedOut,
+            ProtocolError::NotEnoughReplicas,
+        ] {
+            let got = classify("produce", &server(e));
+            assert!(matches!(got, DeliveryError::Retryable(_)), "{got:?}");
+        }
+        let got = classify("produce", &Error::Timeout);
+        assert!(matches!(got, DeliveryError::Retryable(_)));
+        assert!(got.to_string().starts_with("produce: "));
+    }
+}
