@@ -94,8 +94,8 @@ impl KafkaSink {
             .collect()
     }
 
-    /// Waits out the rest of `linger` since the last produce when the batch is not full, so
-    /// events arriving meanwhile join the next batch.
+    /// Waits out the rest of `linger` since the last attempt ended when the batch is not full,
+    /// so events arriving meanwhile join the next batch.
     fn wait_linger(&self, batch_len: usize) {
         if batch_len >= self.max_batch() || self.settings.linger.is_zero() {
             return;
@@ -128,7 +128,19 @@ impl Sink for KafkaSink {
             return Ok(());
         }
         self.wait_linger(batch.len());
+        let result = self.produce_batch(batch);
         self.last_produce = Some(Instant::now());
+        result
+    }
+
+    fn max_batch(&self) -> usize {
+        512
+    }
+}
+
+impl KafkaSink {
+    /// One attempt: connect if needed, then produce `batch` (non-empty).
+    fn produce_batch(&mut self, batch: &[Item]) -> Result<(), DeliveryError> {
         let timeout = self.settings.timeout;
         let conn = self.conn.take();
         let settings = &self.settings;
@@ -173,10 +185,6 @@ impl Sink for KafkaSink {
             Ok(Err(e)) => Err(e),
             Err(_) => Err(no_answer(&self.settings)),
         }
-    }
-
-    fn max_batch(&self) -> usize {
-        512
     }
 }
 

@@ -19,7 +19,8 @@ fn config(broker: &Broker, topic: &str) -> KafkaConfig {
     KafkaConfig {
         brokers: broker.addr(),
         topic: topic.into(),
-        timeout: Some("3s".into()),
+        // Generous: debug-build compression of a 1 MiB event on a busy 2-core machine.
+        timeout: Some("15s".into()),
         partitions: Some(PARTITIONS),
         ..Default::default()
     }
@@ -266,4 +267,40 @@ fn unreachable_broker_is_retryable_and_bad_config_is_an_error() {
     };
     let e = KafkaSink::new(&bad).err().unwrap();
     assert!(e.contains("kafka.brokers"), "{e}");
+}
+
+#[test]
+fn large_events_and_linger() {
+    let broker = Broker::start();
+    // A 1 MiB prompt: one event over the 900 KiB request budget goes in a request of its own.
+    let mut items = fixture_items("large-prompt");
+    items.extend(fixture_items("curl-h1"));
+    let big = items.iter().map(|i| i.json.len()).max().unwrap();
+    assert!(big > 1 << 20, "fixture event only {big} bytes");
+    let topic = "oisp-large";
+    let mut cfg = config(&broker, topic);
+    cfg.linger = Some("300ms".into());
+    // zstd is C compiled with optimisation even in debug builds (gzip here is not: seconds).
+    cfg.compression = KafkaCompression::Zstd;
+    let mut sink = KafkaSink::new(&cfg).unwrap();
+    let t = Instant::now();
+    sink.deliver(&items).unwrap();
+    eprintln!(
+        "{} events ({big} bytes max) in {:?}",
+        items.len(),
+        t.elapsed()
+    );
+    // linger: a second, non-full batch right after waits out the rest of the 300 ms.
+    let t = Instant::now();
+    sink.deliver(&items[..1]).unwrap();
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
+    let got = consume(&broker.addr(), topic, items.len() + 1);
+    assert_eq!(got.len(), items.len() + 1);
+    for (m, it) in got.iter().zip(items.iter().chain(&items[..1])) {
+        assert!(m.value == *it.json, "{}", it.event.event_id);
+    }
 }
