@@ -26,13 +26,16 @@ const MAX_REQUEST_BYTES: usize = 900 * 1024;
 /// Contract (see [`oisp_sinks::Sink`]):
 /// - `deliver` produces every item of the batch with `acks = all`, the records of one partition
 ///   in batch order, and returns `Ok` only when the broker acknowledged all of them.
-/// - It returns within the configured `timeout` (plus `linger`): `Retryable` when the brokers are
-///   unreachable, a leader is not available or nothing answers in time; `Rejected` when the
-///   broker refuses the records themselves (too large, invalid topic, ...; see `errors`).
+/// - It returns within the configured `timeout` (plus `linger`; connecting and producing share
+///   the one budget): `Retryable` when the brokers are unreachable, a leader is not available
+///   or nothing answers in time; `Rejected` when the broker refuses the records themselves (too
+///   large, invalid topic, ...; see `errors`).
 /// - The connection is made lazily at the first `deliver` (a broker that is down at start is not
 ///   an error) and rebuilt after any retryable failure. A missing topic is created with
 ///   `partitions` partitions and replication factor 1 when the broker allows it; when it does not,
 ///   `deliver` returns `Retryable` naming the topic so an operator can create it.
+/// - The sink owns a single-threaded async runtime for the client: call it from plain threads
+///   (the sink worker), never from inside another async runtime.
 pub struct KafkaSink {
     settings: Settings,
     keyer: Keyer,
@@ -141,11 +144,13 @@ impl Sink for KafkaSink {
 impl KafkaSink {
     /// One attempt: connect if needed, then produce `batch` (non-empty).
     fn produce_batch(&mut self, batch: &[Item]) -> Result<(), DeliveryError> {
+        // One budget for the whole attempt: connecting and producing together.
         let timeout = self.settings.timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
         let conn = self.conn.take();
         let settings = &self.settings;
         let attempt = self.rt.block_on(async {
-            tokio::time::timeout(timeout, async {
+            tokio::time::timeout_at(deadline, async {
                 let conn = match conn {
                     Some(c) => c,
                     None => connect(settings).await?,
@@ -169,7 +174,7 @@ impl KafkaSink {
         };
         let compression = settings.compression;
         let result = self.rt.block_on(async {
-            tokio::time::timeout(timeout, produce(&conn, records, compression)).await
+            tokio::time::timeout_at(deadline, produce(&conn, records, compression)).await
         });
         match result {
             Ok(Ok(())) => {
