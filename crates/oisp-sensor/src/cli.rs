@@ -161,9 +161,10 @@ pub struct ReplayArgs {
 /// Which events to read, shared by `show` and `analyze`.
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {
-    /// Events file (JSON Lines); `-` for standard input. Default: the default events file
-    /// (`$OISP_EVENTS_FILE`, else /var/lib/oisp-sensor/events.jsonl as root,
-    /// ~/.local/share/oisp-sensor/events.jsonl otherwise).
+    /// Read this file instead of the store: JSON Lines, or an event store (SQLite, recognised by
+    /// its header); `-` for JSON Lines on standard input. Default: the event store
+    /// (`$OISP_STORE`, else /var/lib/oisp-sensor/events.db as root,
+    /// ~/.local/share/oisp-sensor/events.db otherwise).
     #[arg(short, long, value_name = "FILE")]
     pub input: Option<PathBuf>,
 }
@@ -179,6 +180,13 @@ pub struct FilterArgs {
     /// Only AI events of this provider (e.g. openai, anthropic, google, ollama).
     #[arg(long, value_name = "P")]
     pub provider: Option<String>,
+    /// Only AI events whose model id contains M (case-insensitive), e.g. `gpt-4o`, `claude`.
+    #[arg(long, value_name = "M")]
+    pub model: Option<String>,
+    /// Only events whose prompt or response text (messages, replies, tool names, arguments and
+    /// results) contains TEXT, case-insensitive. Searched literally: no pattern syntax.
+    #[arg(long, value_name = "TEXT")]
+    pub grep: Option<String>,
     /// Only events at or after this time (RFC 3339, or relative like `10m`, `2h`, `1d` ago).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
@@ -199,7 +207,7 @@ pub struct ShowArgs {
     /// Print the matching events as JSON Lines instead of the timeline.
     #[arg(long)]
     pub json: bool,
-    /// Keep reading the file and print new events as they are appended.
+    /// Keep reading and print new events as they arrive (in the store or appended to the file).
     #[arg(short, long)]
     pub follow: bool,
 }

@@ -1,41 +1,13 @@
-//! Reading and writing event files (JSON Lines, one OISP event per line).
+//! Reading and writing event files (JSON Lines, one OISP event per line), and choosing between
+//! such a file and the event store as the input of `show` and `analyze`.
 //!
 //! Files this program creates are mode 0600: events can hold prompts and responses.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use oisp_event::Event;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-
-/// Where events go when no file is named: `/var/lib/oisp-sensor/events.jsonl` for root,
-/// `$XDG_DATA_HOME/oisp-sensor/events.jsonl` (default `~/.local/share/...`) otherwise.
-/// `OISP_EVENTS_FILE` overrides both.
-pub fn default_events_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("OISP_EVENTS_FILE").filter(|p| !p.is_empty()) {
-        return PathBuf::from(p);
-    }
-    if is_root() {
-        return PathBuf::from("/var/lib/oisp-sensor/events.jsonl");
-    }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("oisp-sensor").join("events.jsonl")
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
-        })
-        .unwrap_or(false)
-}
 
 /// Creates (truncating) a file mode 0600 for writing, with its parent directories.
 pub fn create_private(path: &Path) -> Result<File> {
@@ -64,29 +36,55 @@ pub fn write_event(out: &mut dyn Write, ev: &Event) -> Result<()> {
 /// Where `show`/`analyze` read from.
 pub enum InputSource {
     Stdin,
+    /// A JSON Lines file.
     File(PathBuf),
+    /// An event store; `default` when no `-i` was given (changes the message when it is absent).
+    Store {
+        path: PathBuf,
+        default: bool,
+    },
 }
 
+/// An opened input: JSON Lines to parse, or a store to query.
+pub enum Opened {
+    Lines(EventLines<Box<dyn BufRead>>),
+    Store(oisp_store::Store),
+}
+
+/// The store `sudo oisp-sensor record` writes.
+const ROOT_STORE: &str = "/var/lib/oisp-sensor/events.db";
+
 impl InputSource {
-    /// `-` → stdin; a path → that file; nothing → the default events file.
+    /// `-` → stdin; a path → that file, as a store when it starts with the SQLite header, else as
+    /// JSON Lines; nothing → the default store ([`oisp_store::default_path`]).
     pub fn resolve(arg: Option<&Path>) -> InputSource {
         match arg {
             Some(p) if p == Path::new("-") => InputSource::Stdin,
+            Some(p) if oisp_store::is_sqlite_file(p).unwrap_or(false) => InputSource::Store {
+                path: p.to_path_buf(),
+                default: false,
+            },
             Some(p) => InputSource::File(p.to_path_buf()),
-            None => InputSource::File(default_events_path()),
+            None => InputSource::Store {
+                path: oisp_store::default_path(),
+                default: true,
+            },
         }
     }
 
     pub fn describe(&self) -> String {
         match self {
             InputSource::Stdin => "standard input".to_string(),
-            InputSource::File(p) => p.display().to_string(),
+            InputSource::File(p) | InputSource::Store { path: p, .. } => p.display().to_string(),
         }
     }
 
-    pub fn open(&self) -> Result<Box<dyn BufRead>> {
+    pub fn open(&self) -> Result<Opened> {
         match self {
-            InputSource::Stdin => Ok(Box::new(BufReader::new(std::io::stdin()))),
+            InputSource::Stdin => Ok(Opened::Lines(EventLines::new(
+                Box::new(BufReader::new(std::io::stdin())),
+                self.describe(),
+            ))),
             InputSource::File(p) => {
                 let f = File::open(p).with_context(|| {
                     format!(
@@ -94,9 +92,42 @@ impl InputSource {
                         p.display()
                     )
                 })?;
-                Ok(Box::new(BufReader::new(f)))
+                Ok(Opened::Lines(EventLines::new(
+                    Box::new(BufReader::new(f)),
+                    self.describe(),
+                )))
             }
+            InputSource::Store { path, default } => open_store(path, *default).map(Opened::Store),
         }
+    }
+}
+
+fn open_store(path: &Path, default: bool) -> Result<oisp_store::Store> {
+    use oisp_store::StoreError;
+    match oisp_store::Store::open_existing(path) {
+        Ok(s) => Ok(s),
+        Err(StoreError::Missing(_)) if default => {
+            let mut msg = format!(
+                "no events yet at {} — run `oisp-sensor demo` or `sudo oisp-sensor record`",
+                path.display()
+            );
+            if path != Path::new(ROOT_STORE) && Path::new(ROOT_STORE).exists() {
+                msg.push_str(&format!(
+                    " (events recorded as root are in {ROOT_STORE}: `sudo oisp-sensor show`)"
+                ));
+            }
+            bail!(msg)
+        }
+        Err(StoreError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            bail!(
+                "cannot read the event store {}: permission denied (a store written as root is \
+                 readable by root only: use sudo, or name another file with -i)",
+                path.display()
+            )
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("cannot read the event store")),
     }
 }
 

@@ -1,4 +1,7 @@
-//! Event selection shared by `show` and `analyze`: type, process, provider and time window.
+//! Event selection shared by `show` and `analyze`: type, process, provider, model, time window
+//! and text. [`EventFilter::matches`] evaluates it over events read from JSON Lines;
+//! [`EventFilter::query`] hands the same selection to the store, which evaluates it in SQL with
+//! the same semantics (both derive fields through [`oisp_store::Facts`]).
 
 use crate::cli::FilterArgs;
 use anyhow::{bail, Context, Result};
@@ -10,6 +13,8 @@ pub struct EventFilter {
     types: Vec<String>,
     process: Option<String>,
     provider: Option<String>,
+    model: Option<String>,
+    grep: Option<String>,
     since_ns: Option<u64>,
     until_ns: Option<u64>,
 }
@@ -25,6 +30,8 @@ impl EventFilter {
                 .collect(),
             process: args.process.as_ref().map(|p| p.to_ascii_lowercase()),
             provider: args.provider.as_ref().map(|p| p.to_ascii_lowercase()),
+            model: args.model.as_ref().map(|m| m.to_ascii_lowercase()),
+            grep: args.grep.clone().filter(|g| !g.is_empty()),
             since_ns: args
                 .since
                 .as_deref()
@@ -71,13 +78,42 @@ impl EventFilter {
                 None => return false,
             }
         }
+        if let Some(m) = &self.model {
+            let facts = oisp_store::Facts::of(ev);
+            if !facts
+                .model
+                .is_some_and(|id| id.to_ascii_lowercase().contains(m.as_str()))
+            {
+                return false;
+            }
+        }
         if self.since_ns.is_some() || self.until_ns.is_some() {
             let Ok(t) = ev.wall_ns() else { return false };
             if self.since_ns.is_some_and(|s| t < s) || self.until_ns.is_some_and(|u| t >= u) {
                 return false;
             }
         }
+        if let Some(g) = &self.grep {
+            if !oisp_store::text_contains(ev, g) {
+                return false;
+            }
+        }
         true
+    }
+
+    /// The same selection as a store query.
+    pub fn query(&self) -> oisp_store::Query {
+        oisp_store::Query {
+            types: self.types.clone(),
+            process: self.process.clone(),
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            since_ns: self.since_ns,
+            until_ns: self.until_ns,
+            grep: self.grep.clone(),
+            after_id: None,
+            up_to_id: None,
+        }
     }
 }
 

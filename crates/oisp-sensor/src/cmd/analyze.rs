@@ -1,11 +1,11 @@
 //! `oisp-sensor analyze`: summaries of recorded events.
 
 use crate::cli::{exit, AnalyzeArgs, Report};
-use crate::events_io::{EventLines, InputSource};
-use crate::filter::{now_ns, provider_of, EventFilter};
+use crate::events_io::{InputSource, Opened};
+use crate::filter::{now_ns, EventFilter};
 use crate::report::{Cell, Table};
 use anyhow::Result;
-use oisp_event::{Event, EventData};
+use oisp_store::Facts;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Totals for one group of AI calls.
@@ -73,51 +73,41 @@ struct Call {
     ttft: Option<u64>,
 }
 
-fn process_name(ev: &Event) -> String {
-    ev.process
-        .as_ref()
-        .and_then(|p| p.name.clone().or(p.exe.clone()))
+fn process_name(f: &Facts) -> String {
+    f.process_name
+        .clone()
+        .or(f.process_exe.clone())
         .unwrap_or_else(|| "(unknown)".into())
 }
 
-fn calls(events: &[Event]) -> Vec<Call> {
-    let responses: HashMap<&str, &Event> = events
+fn count(v: Option<i64>) -> Option<u64> {
+    v.and_then(|v| u64::try_from(v).ok())
+}
+
+fn calls(events: &[Facts]) -> Vec<Call> {
+    let responses: HashMap<&str, &Facts> = events
         .iter()
-        .filter_map(|e| match &e.data {
-            EventData::AiResponse(r) => r.request_id.as_deref().map(|id| (id, e)),
-            _ => None,
-        })
+        .filter(|f| f.event_type == "ai.response")
+        .filter_map(|f| f.request_id.as_deref().map(|id| (id, f)))
         .collect();
     let mut out = Vec::new();
-    for ev in events {
-        let EventData::AiRequest(req) = &ev.data else {
-            continue;
-        };
-        let provider = provider_of(ev)
-            .map(|(o, sp)| sp.unwrap_or(o))
-            .unwrap_or_else(|| "other".into());
-        let resp_ev = req.request_id.as_deref().and_then(|id| responses.get(id));
-        let resp = resp_ev.and_then(|e| match &e.data {
-            EventData::AiResponse(r) => Some(r),
-            _ => None,
-        });
+    for req in events.iter().filter(|f| f.event_type == "ai.request") {
+        let resp = req.request_id.as_deref().and_then(|id| responses.get(id));
         let model = resp
-            .and_then(|r| r.model.as_ref())
-            .or(req.model.as_ref())
-            .and_then(|m| m.id.clone())
+            .and_then(|r| r.model.clone())
+            .or(req.model.clone())
             .unwrap_or_else(|| "(unknown)".into());
-        let usage = resp.and_then(|r| r.usage.as_ref());
         out.push(Call {
-            provider,
+            provider: req.provider_label().unwrap_or("other").to_string(),
             model,
-            process: process_name(ev),
+            process: process_name(req),
             failed: resp.is_none_or(|r| r.success == Some(false)),
-            prompt: usage.and_then(|u| u.prompt_tokens).unwrap_or(0),
-            completion: usage.and_then(|u| u.completion_tokens).unwrap_or(0),
-            cached: usage.and_then(|u| u.cached_tokens).unwrap_or(0),
-            cost: usage.and_then(|u| u.total_cost_usd),
-            latency: resp.and_then(|r| r.latency_ms),
-            ttft: resp.and_then(|r| r.time_to_first_token_ms),
+            prompt: resp.and_then(|r| count(r.prompt_tokens)).unwrap_or(0),
+            completion: resp.and_then(|r| count(r.completion_tokens)).unwrap_or(0),
+            cached: resp.and_then(|r| count(r.cached_tokens)).unwrap_or(0),
+            cost: resp.and_then(|r| r.cost_usd),
+            latency: resp.and_then(|r| count(r.latency_ms)),
+            ttft: resp.and_then(|r| count(r.ttft_ms)),
         });
     }
     out
@@ -126,13 +116,20 @@ fn calls(events: &[Event]) -> Vec<Call> {
 pub fn run(args: &AnalyzeArgs) -> Result<i32> {
     let filter = EventFilter::new(&args.filter, now_ns())?;
     let source = InputSource::resolve(args.input.input.as_deref());
-    let mut lines = EventLines::new(source.open()?, source.describe());
-    let mut events = Vec::new();
-    while let Some(ev) = lines.next_event()? {
-        if filter.matches(&ev) {
-            events.push(ev);
+    // Reports need only each event's facts: the store has them as columns (no JSON parsed);
+    // JSON Lines are parsed and reduced to the same facts.
+    let events: Vec<Facts> = match source.open()? {
+        Opened::Store(store) => store.facts(&filter.query())?,
+        Opened::Lines(mut lines) => {
+            let mut facts = Vec::new();
+            while let Some(ev) = lines.next_event()? {
+                if filter.matches(&ev) {
+                    facts.push(Facts::of(&ev));
+                }
+            }
+            facts
         }
-    }
+    };
     let table = match args.report {
         Report::Summary => summary(&events),
         Report::Costs => costs(&events),
@@ -145,11 +142,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32> {
     Ok(exit::OK)
 }
 
-fn summary(events: &[Event]) -> Table {
+fn summary(events: &[Facts]) -> Table {
     let calls = calls(events);
     let mut all = Agg::default();
     calls.iter().for_each(|c| all.add(c));
-    let count = |t: &str| events.iter().filter(|e| e.event_type() == t).count() as u64;
+    let count = |t: &str| events.iter().filter(|e| e.event_type == t).count() as u64;
     let distinct = |f: &dyn Fn(&Call) -> &str| -> u64 {
         calls.iter().map(f).collect::<BTreeSet<_>>().len() as u64
     };
@@ -226,7 +223,7 @@ fn grouped_table(
     }
 }
 
-fn costs(events: &[Event]) -> Table {
+fn costs(events: &[Facts]) -> Table {
     grouped_table(
         "Costs by provider and model (USD, from the OISP bundle's prices)",
         &["provider", "model"],
@@ -251,7 +248,7 @@ fn costs(events: &[Event]) -> Table {
     )
 }
 
-fn providers(events: &[Event]) -> Table {
+fn providers(events: &[Facts]) -> Table {
     grouped_table(
         "AI calls by provider",
         &["provider"],
@@ -268,7 +265,7 @@ fn providers(events: &[Event]) -> Table {
     )
 }
 
-fn models(events: &[Event]) -> Table {
+fn models(events: &[Facts]) -> Table {
     grouped_table(
         "AI calls by model",
         &["model", "provider"],
@@ -286,7 +283,7 @@ fn models(events: &[Event]) -> Table {
     )
 }
 
-fn tools(events: &[Event]) -> Table {
+fn tools(events: &[Facts]) -> Table {
     #[derive(Default)]
     struct T {
         calls: u64,
@@ -297,22 +294,21 @@ fn tools(events: &[Event]) -> Table {
     }
     let mut by: BTreeMap<String, T> = BTreeMap::new();
     for ev in events {
-        match &ev.data {
-            EventData::AgentToolCall(c) => {
-                by.entry(c.tool.name.clone().unwrap_or_else(|| "(unnamed)".into()))
+        match ev.event_type.as_str() {
+            "agent.tool_call" => {
+                by.entry(ev.tool_name.clone().unwrap_or_else(|| "(unnamed)".into()))
                     .or_default()
                     .calls += 1;
             }
-            EventData::AgentToolResult(r) => {
-                let name = r
-                    .tool
-                    .as_ref()
-                    .and_then(|t| t.name.clone())
+            "agent.tool_result" => {
+                let name = ev
+                    .tool_name
+                    .clone()
                     .unwrap_or_else(|| "(unknown call)".into());
                 let t = by.entry(name).or_default();
                 t.results += 1;
-                t.failures += u64::from(r.success == Some(false));
-                if let Some(d) = r.duration_ms {
+                t.failures += u64::from(ev.success == Some(false));
+                if let Some(d) = count(ev.duration_ms) {
                     t.dur_sum += d;
                     t.dur_n += 1;
                 }
@@ -339,7 +335,7 @@ fn tools(events: &[Event]) -> Table {
     }
 }
 
-fn processes(events: &[Event]) -> Table {
+fn processes(events: &[Facts]) -> Table {
     #[derive(Default)]
     struct P {
         pids: BTreeSet<u64>,
@@ -352,10 +348,10 @@ fn processes(events: &[Event]) -> Table {
     for ev in events {
         let name = process_name(ev);
         let p = by.entry(name).or_default();
-        if let Some(pid) = ev.process.as_ref().and_then(|p| p.pid) {
+        if let Some(pid) = count(ev.pid) {
             p.pids.insert(pid);
         }
-        match ev.event_type() {
+        match ev.event_type.as_str() {
             "process.exec" => p.execs += 1,
             "file.write" => p.writes += 1,
             "network.connect" => p.connects += 1,
