@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end checks of the oisp-sensor CLI as a user runs it: demo → show → analyze, replay,
-# status, bad input, secret redaction, file modes, and the costs report against the bundle's
-# prices. Usage: scripts/cli-smoke.sh PATH/TO/oisp-sensor
+# End-to-end checks of the oisp-sensor CLI as a user runs it: demo → event store → show →
+# analyze, JSON Lines with -o/-i, replay, status, bad input, secret redaction, file modes, and the
+# costs report against the bundle's prices. Usage: scripts/cli-smoke.sh PATH/TO/oisp-sensor
 set -euo pipefail
 BIN=$(realpath "${1:?usage: cli-smoke.sh BINARY}")
 cd "$(dirname "$0")/.."
@@ -12,19 +12,34 @@ ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 
-# demo writes the default events file (here redirected by OISP_EVENTS_FILE) with mode 0600.
-export OISP_EVENTS_FILE="$T/state/events.jsonl"
-"$BIN" demo 2>"$T/demo.err"
-check "demo writes events" test -s "$OISP_EVENTS_FILE"
-check "events file is 0600" test "$(stat -c %a "$OISP_EVENTS_FILE")" = 600
+# demo writes the event store (here redirected by OISP_STORE) with mode 0600, and JSON Lines
+# with -o (also 0600).
+export OISP_STORE="$T/state/events.db"
+EVENTS="$T/events.jsonl"
+set +e
+"$BIN" show 2>"$T/nostore.err"; rc0=$?
+set -e
+check "no store yet: exit 1 and a hint" bash -c "[ $rc0 = 1 ] && grep -q 'no events yet at $OISP_STORE' '$T/nostore.err' && grep -q 'oisp-sensor demo' '$T/nostore.err'"
+check "reading does not create the store" test ! -e "$OISP_STORE"
+"$BIN" demo -o "$EVENTS" 2>"$T/demo.err"
+check "demo writes the store" test -s "$OISP_STORE"
+check "store is 0600" test "$(stat -c %a "$OISP_STORE")" = 600
+check "store sidecar files (if any) are 0600" bash -c "for f in '$OISP_STORE'-wal '$OISP_STORE'-shm; do [ ! -e \"\$f\" ] || [ \$(stat -c %a \"\$f\") = 600 ] || exit 1; done"
+check "demo -o writes JSON Lines" test -s "$EVENTS"
+check "events file is 0600" test "$(stat -c %a "$EVENTS")" = 600
 check "demo reports what it did" grep -q "AI calls" "$T/demo.err"
 # Masked secrets keep an 8-character prefix (e.g. "sk-proj-", "TESTKEYm"); nothing after it.
-check "no API key reaches the events file" bash -c "! grep -Eq 'TESTKEY[A-Za-z0-9_-]{2}' '$OISP_EVENTS_FILE'"
+check "no API key reaches the events file" bash -c "! grep -Eq 'TESTKEY[A-Za-z0-9_-]{2}' '$EVENTS'"
+check "no API key reaches the store" bash -c "! grep -aEq 'TESTKEY[A-Za-z0-9_-]{2}' '$OISP_STORE'"
+"$BIN" show --json >"$T/all.jsonl"
+check "store holds exactly the events written as JSON Lines" bash -c "diff <(sort '$T/all.jsonl') <(sort '$EVENTS') >/dev/null"
+"$BIN" demo 2>/dev/null
+check "a second demo adds no duplicates" test "$("$BIN" show --json | wc -l)" = "$(wc -l <"$EVENTS")"
 
 # redaction profiles: minimal keeps metadata only; full keeps content; secrets masked in both.
-"$BIN" demo --redaction minimal -o "$T/minimal.jsonl" 2>/dev/null
+"$BIN" demo --no-store --redaction minimal -o "$T/minimal.jsonl" 2>/dev/null
 check "minimal redaction removes content" bash -c "! grep -q 'This is a mock reply' '$T/minimal.jsonl' && grep -q total_tokens '$T/minimal.jsonl'"
-"$BIN" demo --redaction full -o "$T/full.jsonl" 2>/dev/null
+"$BIN" demo --no-store --redaction full -o "$T/full.jsonl" 2>/dev/null
 check "full redaction keeps content, masks secrets" bash -c "grep -q 'This is a mock reply' '$T/full.jsonl' && ! grep -Eq 'TESTKEY[A-Za-z0-9_-]{2}' '$T/full.jsonl'"
 
 # show: readable timeline with model, tokens, cost; no colour when NO_COLOR or not a TTY.
@@ -40,24 +55,50 @@ ev=[json.loads(l) for l in open('$T/tools.jsonl')]
 sys.exit(0 if ev and all(e['event_type']=='agent.tool_call' for e in ev) else 1)"
 "$BIN" show --provider anthropic --json --limit 3 >"$T/anth.jsonl"
 check "show --provider --limit" test "$(wc -l <"$T/anth.jsonl")" = 3
-"$BIN" demo -o - 2>/dev/null | "$BIN" show -i - --process curl >"$T/pipe.txt"
+"$BIN" demo --no-store -o - 2>/dev/null | "$BIN" show -i - --process curl >"$T/pipe.txt"
 check "demo -o - | show reads a pipe" grep -q "curl\[" "$T/pipe.txt"
+"$BIN" show --grep PARIS --json >"$T/grep.jsonl"
+"$BIN" show -i "$EVENTS" --grep paris --json >"$T/grep-file.jsonl"
+check "show --grep finds prompt/response text, any case" python3 -c "
+import json,sys
+ev=[json.loads(l) for l in open('$T/grep.jsonl')]
+sys.exit(0 if ev and all('paris' in json.dumps(e['data']).lower() for e in ev) else 1)"
+check "show --grep: store and JSON Lines agree" test "$(wc -l <"$T/grep.jsonl")" = "$(wc -l <"$T/grep-file.jsonl")"
+check "show --grep text is literal (FTS syntax is safe)" "$BIN" show --grep '"a" OR NEAR(b) *' --json
+"$BIN" show --model claude --json >"$T/model.jsonl"
+check "show --model filters" python3 -c "
+import json,sys
+ev=[json.loads(l) for l in open('$T/model.jsonl')]
+sys.exit(0 if ev and all('claude' in e['data']['model']['id'] for e in ev) else 1)"
+"$BIN" show -i "$OISP_STORE" -n 3 >"$T/named.txt"
+check "show -i STORE reads a store named on the command line" test "$(grep -c '^[0-9]' "$T/named.txt")" = 3
 check "show --since in the future is empty" bash -c "[ -z \"\$('$BIN' show --since 2999-01-01 2>/dev/null)\" ]"
 
 # show --follow prints events appended after it started.
-head -20 "$OISP_EVENTS_FILE" >"$T/follow.jsonl"
+head -20 "$EVENTS" >"$T/follow.jsonl"
 NO_COLOR=1 "$BIN" show -i "$T/follow.jsonl" --follow --type ai.response >"$T/follow.out" &
 fpid=$!
 sleep 1
 before=$(wc -l <"$T/follow.out")
-tail -n +21 "$OISP_EVENTS_FILE" >>"$T/follow.jsonl"
+tail -n +21 "$EVENTS" >>"$T/follow.jsonl"
 sleep 1.5
 kill "$fpid"; wait "$fpid" 2>/dev/null || true
 check "show --follow picks up appended events" test "$(wc -l <"$T/follow.out")" -gt $((before + 20))
 
+# show --follow on the store prints events stored after it started.
+"$BIN" replay fixtures/captures/curl-h1.oraw --store "$T/follow.db" -o /dev/null 2>/dev/null
+OISP_STORE="$T/follow.db" "$BIN" show --follow --json >"$T/follow-store.out" &
+fpid=$!
+sleep 1
+before=$(wc -l <"$T/follow-store.out")
+"$BIN" demo --store "$T/follow.db" 2>/dev/null
+sleep 1.5
+kill "$fpid"; wait "$fpid" 2>/dev/null || true
+check "show --follow on the store picks up new events" test "$(wc -l <"$T/follow-store.out")" -gt $((before + 100))
+
 # analyze: costs total equals usage × bundle prices, recomputed here from the bundle itself.
 "$BIN" analyze --report costs --format json >"$T/costs.json"
-check "analyze costs equals usage x bundle prices" python3 - "$OISP_EVENTS_FILE" "$T/costs.json" <<'PY'
+check "analyze costs equals usage x bundle prices" python3 - "$EVENTS" "$T/costs.json" <<'PY'
 import json, sys
 bundle = json.load(open("vendor/oisp-spec/spec/v0.1/bundle.json"))["models"]
 expected = 0.0
@@ -113,7 +154,7 @@ check "missing events file: exit 1 and a hint" bash -c "[ $rc3 = 1 ] && grep -q 
 check "unknown flag: exit 2" test "$rc4" = 2
 check "status: exit 0 or 3" bash -c "[ $rc5 = 0 ] || [ $rc5 = 3 ]"
 check "status --json parses" bash -c "'$BIN' status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"kernel\"]'"
-printf '{"not":"an event"}\n' >"$T/mixed.jsonl"; head -2 "$OISP_EVENTS_FILE" >>"$T/mixed.jsonl"
+printf '{"not":"an event"}\n' >"$T/mixed.jsonl"; head -2 "$EVENTS" >>"$T/mixed.jsonl"
 "$BIN" show -i "$T/mixed.jsonl" --json >"$T/mixed.out" 2>"$T/mixed.err"
 check "bad lines are reported, good ones shown" bash -c "grep -q 'line 1' '$T/mixed.err' && [ \$(wc -l <'$T/mixed.out') = 2 ]"
 

@@ -2,7 +2,8 @@
 //! golden fixtures (real decoder output) with fresh ids and timestamps.
 //!
 //! `cargo run --release -p oisp-store --example store_bench -- [N] [PATH]`
-//! (N events, default 100,000; PATH keeps the store for CLI timing, default a temporary file).
+//! (N events, default 100,000; with PATH the store is written there and kept whole for timing
+//! the CLI; without, a temporary store is measured for retention too and removed).
 
 use oisp_event::{format_ts, Event, EventData};
 use oisp_sinks::Item;
@@ -37,7 +38,8 @@ fn main() {
         .map(|s| s.parse().expect("N: a number"))
         .unwrap_or(100_000);
     let tmp;
-    let path = match args.next() {
+    let keep = args.next();
+    let path = match &keep {
         Some(p) => PathBuf::from(p),
         None => {
             tmp = std::env::temp_dir().join(format!("oisp-store-bench-{}", std::process::id()));
@@ -128,6 +130,9 @@ fn main() {
     time("type agent + process node", &mut || {
         store.events(&ty, None).expect("q").len()
     });
+    if keep.is_some() {
+        return; // the store is kept whole for timing the CLI on it
+    }
     let r = Retention {
         max_age: Some(Duration::from_millis((n as u64 / 2) * step / 1_000_000)),
         max_bytes: None,
@@ -148,9 +153,7 @@ fn main() {
         "retention by age: {deleted} deleted in {secs:.2} s = {:.0} events/s (100 ms runs)",
         deleted as f64 / secs
     );
-    if args.next().is_none() && path.starts_with(std::env::temp_dir()) {
-        std::fs::remove_dir_all(path.parent().expect("dir")).ok();
-    }
+    std::fs::remove_dir_all(path.parent().expect("dir")).ok();
 }
 
 fn ms(d: Duration) -> f64 {
