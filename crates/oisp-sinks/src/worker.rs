@@ -315,6 +315,9 @@ fn delivery_loop(s: &Shared, mut sink: Box<dyn Sink>, retry: RetryPolicy) {
                 .wait_timeout(g, wait.min(Duration::from_millis(200)));
             continue;
         }
+        // Peek while holding `queued_flag`: the ingest thread notifies under it, so a push that
+        // lands after this peek wakes the wait below instead of being missed.
+        let flag = lock(&s.queued_flag);
         let batch = lock(&s.queue).peek(sink.max_batch().max(1));
         let batch = match batch {
             Ok(b) => b,
@@ -330,13 +333,15 @@ fn delivery_loop(s: &Shared, mut sink: Box<dyn Sink>, retry: RetryPolicy) {
                 break;
             }
             if last_flush.elapsed() >= Duration::from_secs(1) {
+                drop(flag);
                 last_flush = Instant::now();
                 let _ = sink.flush();
+                continue;
             }
-            let g = lock(&s.queued_flag);
-            let _ = s.queued_cv.wait_timeout(g, Duration::from_millis(100));
+            let _ = s.queued_cv.wait_timeout(flag, Duration::from_millis(100));
             continue;
         }
+        drop(flag);
         let last_id = batch.last().map(|q| q.id).unwrap_or(0);
         let mut items = Vec::with_capacity(batch.len());
         let mut unreadable = 0u64;
