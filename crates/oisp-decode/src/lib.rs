@@ -10,5 +10,5 @@ pub mod providers;
 
 pub use engine::{
     decode_records, decode_records_with, DecodeStats, Decoder, DecoderConfig, SystemRecordOrigin,
-    CONNECT_DOMAIN_WAIT_NS,
+    CONNECT_DOMAIN_WAIT_NS, IGNORE_AFTER,
 };

@@ -94,15 +94,31 @@ struct {
 	__type(value, __u64);
 } seqs SEC(".maps");
 
-/* Server-side sessions (the process accepted the connection), keyed by (SSL*, tgid, dir 0):
- * userspace adds them once it has seen the socket, and their plaintext is no longer copied (the
- * decoder does not report a local server's view of an exchange). */
+/* Sessions whose plaintext is no longer copied, keyed by (SSL*, tgid, dir 0); the value is
+ * why (OISP_SKIP_*). Userspace adds server-side sessions (the process accepted the connection)
+ * once it has seen their socket (the decoder does not report a local server's view of an
+ * exchange), and client sessions the decoder found to carry no AI traffic. Every SSL_read/
+ * SSL_write probe looks here first and returns before any copy or ring reservation. SSL_free
+ * and SSL_set_fd (a new connection on a reused SSL object) remove the entry; LRU eviction only
+ * ever makes a session copied again. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 65536);
 	__type(key, struct seq_key);
 	__type(value, __u8);
 } muted SEC(".maps");
+
+/* SSL_read/SSL_write calls skipped because their session is muted, per reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OISP_SKIP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} skips SEC(".maps");
+
+/* Session uprobes (kernel 6.13+): the entry program's return value 1 tells the kernel not to
+ * run the return program for this call, which also saves the return trap. */
+extern bool bpf_session_is_return(void) __ksym __weak;
 
 /* Sessions whose fd is not known yet (memory BIOs, as in Node): pid_tgid -> SSL*. The next
  * socket write of that thread ties them to an fd. */
@@ -274,14 +290,22 @@ static __always_inline void emit_tls_fd(__u64 ssl, int fd)
 	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
 }
 
+/* Entry of SSL_read/SSL_write(_ex): remembers the arguments for the return. Returns 1 when the
+ * call is of no interest (muted session, filtered-out process), 0 when the return must run. */
 static __always_inline int ssl_enter(__u64 ssl, __u64 buf, __u64 out_len, __u32 kind)
 {
-	if (filtered_out())
-		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct seq_key mk = { .ssl = ssl, .tgid = id >> 32, .dir = 0 };
-	if (bpf_map_lookup_elem(&muted, &mk))
-		return 0;
+	__u8 *why = bpf_map_lookup_elem(&muted, &mk);
+	if (why) {
+		__u32 slot = *why == OISP_SKIP_IGNORED ? OISP_SKIP_IGNORED : OISP_SKIP_SERVER;
+		__u64 *n = bpf_map_lookup_elem(&skips, &slot);
+		if (n)
+			*n += 1; /* per-CPU slot: no atomic needed */
+		return 1;
+	}
+	if (filtered_out())
+		return 1;
 	struct ssl_call c = { .ssl = ssl, .buf = buf, .out_len = out_len, .kind = kind, .fd = -1 };
 	bpf_map_update_elem(&ssl_calls, &id, &c, BPF_ANY);
 	return 0;
@@ -401,7 +425,8 @@ static __always_inline int ssl_exit(struct pt_regs *ctx, __u8 is_write)
 SEC("uprobe")
 int BPF_UPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
 {
-	return ssl_enter((__u64)ssl, (__u64)buf, 0, CALL_WRITE);
+	ssl_enter((__u64)ssl, (__u64)buf, 0, CALL_WRITE);
+	return 0;
 }
 
 SEC("uretprobe")
@@ -413,7 +438,8 @@ int ssl_write_exit(struct pt_regs *ctx)
 SEC("uprobe")
 int BPF_UPROBE(ssl_read_enter, void *ssl, void *buf, int num)
 {
-	return ssl_enter((__u64)ssl, (__u64)buf, 0, CALL_READ);
+	ssl_enter((__u64)ssl, (__u64)buf, 0, CALL_READ);
+	return 0;
 }
 
 SEC("uretprobe")
@@ -425,7 +451,8 @@ int ssl_read_exit(struct pt_regs *ctx)
 SEC("uprobe")
 int BPF_UPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
 {
-	return ssl_enter((__u64)ssl, (__u64)buf, (__u64)written, CALL_WRITE_EX);
+	ssl_enter((__u64)ssl, (__u64)buf, (__u64)written, CALL_WRITE_EX);
+	return 0;
 }
 
 SEC("uretprobe")
@@ -437,7 +464,8 @@ int ssl_write_ex_exit(struct pt_regs *ctx)
 SEC("uprobe")
 int BPF_UPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
 {
-	return ssl_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, CALL_READ_EX);
+	ssl_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, CALL_READ_EX);
+	return 0;
 }
 
 SEC("uretprobe")
@@ -446,9 +474,55 @@ int ssl_read_ex_exit(struct pt_regs *ctx)
 	return ssl_exit(ctx, 0);
 }
 
+/* One program per function for entry and return (session uprobes, kernel 6.13+; userspace falls
+ * back to the uprobe/uretprobe pairs above on older kernels). The return runs only when the
+ * entry returned 0. */
+SEC("uprobe.session")
+int ssl_write_sess(struct pt_regs *ctx)
+{
+	if (bpf_session_is_return()) {
+		ssl_exit(ctx, 1);
+		return 0;
+	}
+	return ssl_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), 0, CALL_WRITE);
+}
+
+SEC("uprobe.session")
+int ssl_read_sess(struct pt_regs *ctx)
+{
+	if (bpf_session_is_return()) {
+		ssl_exit(ctx, 0);
+		return 0;
+	}
+	return ssl_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), 0, CALL_READ);
+}
+
+SEC("uprobe.session")
+int ssl_write_ex_sess(struct pt_regs *ctx)
+{
+	if (bpf_session_is_return()) {
+		ssl_exit(ctx, 1);
+		return 0;
+	}
+	return ssl_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM4(ctx), CALL_WRITE_EX);
+}
+
+SEC("uprobe.session")
+int ssl_read_ex_sess(struct pt_regs *ctx)
+{
+	if (bpf_session_is_return()) {
+		ssl_exit(ctx, 0);
+		return 0;
+	}
+	return ssl_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM4(ctx), CALL_READ_EX);
+}
+
 SEC("uprobe")
 int BPF_UPROBE(ssl_set_fd_enter, void *ssl, int fd)
 {
+	/* A new connection (possibly on an SSL object reused with SSL_clear): copied again. */
+	struct seq_key mk = { .ssl = (__u64)ssl, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	bpf_map_delete_elem(&muted, &mk);
 	if (filtered_out())
 		return 0;
 	emit_tls_fd((__u64)ssl, fd);

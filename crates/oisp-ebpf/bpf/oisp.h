@@ -47,6 +47,12 @@
 #define OISP_LOST_TRUNCATED_BYTES 2
 #define OISP_LOST_SLOTS 3
 
+/* Indexes of the per-CPU counters of SSL_read/SSL_write calls skipped without a copy (map
+ * `skips`), and values of map `muted`: why a session is no longer copied. */
+#define OISP_SKIP_SERVER 0  /* a server-side session (the process accepted the connection) */
+#define OISP_SKIP_IGNORED 1 /* a client session the decoder found to carry no AI traffic */
+#define OISP_SKIP_SLOTS 2
+
 struct oisp_hdr {
 	__u32 kind;
 	__u32 pid; /* tgid */

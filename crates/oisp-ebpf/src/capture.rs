@@ -35,6 +35,30 @@ pub struct EbpfCapture {
     pub(crate) lost_seen: [u64; 3],
     pub(crate) last_lost_check: Instant,
     pub(crate) out: Vec<RawRecord>,
+    /// SSL_read/SSL_write(_ex) are probed with session uprobes (entry + return in one program,
+    /// the return skipped for calls of no interest) rather than uprobe/uretprobe pairs.
+    pub(crate) session: bool,
+}
+
+/// Whether the running kernel has session uprobes (6.13+), unless `OISP_NO_UPROBE_SESSION=1`
+/// asks for the uprobe/uretprobe pairs (for comparisons).
+fn want_session_uprobes() -> bool {
+    if std::env::var("OISP_NO_UPROBE_SESSION").as_deref() == Ok("1") {
+        return false;
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    kernel_at_least(&release, (6, 13))
+}
+
+/// `release` (`uname -r`, e.g. "6.18.44-fc") is at least `min` (major, minor).
+fn kernel_at_least(release: &str, min: (u32, u32)) -> bool {
+    let mut parts = release.trim().split(['.', '-']);
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
+    match (major, minor) {
+        (Some(a), Some(b)) => (a, b) >= min,
+        _ => false,
+    }
 }
 
 /// What this process lacks for eBPF capture, from the `CapEff` line of /proc/self/status:
@@ -97,6 +121,91 @@ fn ensure_tracefs() -> Result<(), CaptureError> {
     Ok(())
 }
 
+/// Opens and loads the BPF object for `opts`: the data probes as session uprobes (`session`) or
+/// as uprobe/uretprobe pairs.
+fn load(opts: &CaptureOptions, session: bool) -> Result<OispSkel<'static>, CaptureError> {
+    // The skeleton borrows its object storage for its whole life; a capture lives until the
+    // process ends, so the storage is leaked (once per capture).
+    let storage: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
+    let builder = OispSkelBuilder::default();
+    let mut open = builder
+        .open(storage)
+        .map_err(|e| CaptureError::Load(e.to_string()))?;
+    if let Some(ro) = open.maps.rodata_data.as_deref_mut() {
+        ro.self_tgid = std::process::id();
+        ro.targ_tgid = opts.pid.unwrap_or(0);
+        if let Some(c) = &opts.comm {
+            ro.filter_comm = 1;
+            for (i, b) in c.bytes().take(15).enumerate() {
+                ro.targ_comm[i] = b as _;
+            }
+        }
+    }
+    let tls = opts.ssl;
+    let p = &mut open.progs;
+    for prog in [
+        &mut p.ssl_set_fd_enter,
+        &mut p.ssl_free_enter,
+        &mut p.ssl_ctrl_enter,
+        &mut p.ssl_alpn_enter,
+        &mut p.ssl_alpn_exit,
+        &mut p.tls_sys_read,
+        &mut p.tls_sys_recvfrom,
+        &mut p.tls_sys_readv,
+        &mut p.tls_sys_recvmsg,
+        &mut p.tls_sys_sendto,
+        &mut p.tls_sys_write,
+        &mut p.tls_sys_writev,
+        &mut p.tls_sys_sendmsg,
+    ] {
+        prog.set_autoload(tls);
+    }
+    p.file_openat_enter.set_autoload(tls || opts.file);
+    p.file_openat_exit.set_autoload(tls || opts.file);
+    for prog in [
+        &mut p.file_write_enter,
+        &mut p.file_renameat2_enter,
+        &mut p.file_renameat2_exit,
+        &mut p.file_renameat_enter,
+        &mut p.file_renameat_exit,
+        &mut p.file_rename_enter,
+        &mut p.file_rename_exit,
+        &mut p.file_unlinkat_enter,
+        &mut p.file_unlinkat_exit,
+    ] {
+        prog.set_autoload(opts.file);
+    }
+    p.net_connect_enter.set_autoload(opts.network);
+    p.net_connect_exit.set_autoload(opts.network);
+    for prog in [
+        &mut p.ssl_write_enter,
+        &mut p.ssl_write_exit,
+        &mut p.ssl_read_enter,
+        &mut p.ssl_read_exit,
+        &mut p.ssl_write_ex_enter,
+        &mut p.ssl_write_ex_exit,
+        &mut p.ssl_read_ex_enter,
+        &mut p.ssl_read_ex_exit,
+    ] {
+        // Also with session uprobes: executables with OpenSSL linked in keep the pairs.
+        prog.set_autoload(tls);
+    }
+    for prog in [
+        &mut p.ssl_write_sess,
+        &mut p.ssl_read_sess,
+        &mut p.ssl_write_ex_sess,
+        &mut p.ssl_read_ex_sess,
+    ] {
+        prog.set_autoload(tls && session);
+    }
+    let need = ProcNeeds::of(opts);
+    p.proc_exec.set_autoload(need.exec);
+    p.proc_exit.set_autoload(need.exit);
+    p.proc_fork.set_autoload(need.fork);
+    open.load()
+        .map_err(|e| CaptureError::Load(format!("{e:#}")))
+}
+
 impl EbpfCapture {
     /// Loads the programs, attaches every probe and scans running processes for OpenSSL.
     pub fn start(opts: &CaptureOptions) -> Result<EbpfCapture, CaptureError> {
@@ -112,75 +221,17 @@ impl EbpfCapture {
         // libbpf's own messages would interleave with our output; errors come back as values.
         libbpf_rs::set_print(None);
 
-        // The skeleton borrows its object storage for its whole life; a capture lives until the
-        // process ends, so the storage is leaked (once per capture).
-        let storage: &'static mut MaybeUninit<OpenObject> =
-            Box::leak(Box::new(MaybeUninit::uninit()));
-        let builder = OispSkelBuilder::default();
-        let mut open = builder
-            .open(storage)
-            .map_err(|e| CaptureError::Load(e.to_string()))?;
-        if let Some(ro) = open.maps.rodata_data.as_deref_mut() {
-            ro.self_tgid = std::process::id();
-            ro.targ_tgid = opts.pid.unwrap_or(0);
-            if let Some(c) = &opts.comm {
-                ro.filter_comm = 1;
-                for (i, b) in c.bytes().take(15).enumerate() {
-                    ro.targ_comm[i] = b as _;
-                }
+        let mut session = opts.ssl && want_session_uprobes();
+        let skel = match load(opts, session) {
+            Ok(s) => s,
+            // A kernel that reports 6.13+ but lacks session uprobes (backports, configs): the
+            // uprobe/uretprobe pairs work everywhere.
+            Err(_) if session => {
+                session = false;
+                load(opts, false)?
             }
-        }
-        let tls = opts.ssl;
-        let p = &mut open.progs;
-        for prog in [
-            &mut p.ssl_write_enter,
-            &mut p.ssl_write_exit,
-            &mut p.ssl_read_enter,
-            &mut p.ssl_read_exit,
-            &mut p.ssl_write_ex_enter,
-            &mut p.ssl_write_ex_exit,
-            &mut p.ssl_read_ex_enter,
-            &mut p.ssl_read_ex_exit,
-            &mut p.ssl_set_fd_enter,
-            &mut p.ssl_free_enter,
-            &mut p.ssl_ctrl_enter,
-            &mut p.ssl_alpn_enter,
-            &mut p.ssl_alpn_exit,
-            &mut p.tls_sys_read,
-            &mut p.tls_sys_recvfrom,
-            &mut p.tls_sys_readv,
-            &mut p.tls_sys_recvmsg,
-            &mut p.tls_sys_sendto,
-            &mut p.tls_sys_write,
-            &mut p.tls_sys_writev,
-            &mut p.tls_sys_sendmsg,
-        ] {
-            prog.set_autoload(tls);
-        }
-        p.file_openat_enter.set_autoload(tls || opts.file);
-        p.file_openat_exit.set_autoload(tls || opts.file);
-        for prog in [
-            &mut p.file_write_enter,
-            &mut p.file_renameat2_enter,
-            &mut p.file_renameat2_exit,
-            &mut p.file_renameat_enter,
-            &mut p.file_renameat_exit,
-            &mut p.file_rename_enter,
-            &mut p.file_rename_exit,
-            &mut p.file_unlinkat_enter,
-            &mut p.file_unlinkat_exit,
-        ] {
-            prog.set_autoload(opts.file);
-        }
-        p.net_connect_enter.set_autoload(opts.network);
-        p.net_connect_exit.set_autoload(opts.network);
-        let need = ProcNeeds::of(opts);
-        p.proc_exec.set_autoload(need.exec);
-        p.proc_exit.set_autoload(need.exit);
-        p.proc_fork.set_autoload(need.fork);
-        let skel = open
-            .load()
-            .map_err(|e| CaptureError::Load(format!("{e:#}")))?;
+            Err(e) => return Err(e),
+        };
 
         let queue: Rc<RefCell<VecDeque<Vec<u8>>>> = Rc::default();
         let mut rb = RingBufferBuilder::new();
@@ -214,12 +265,14 @@ impl EbpfCapture {
             lost_seen: [0; 3],
             last_lost_check: Instant::now(),
             out: Vec::new(),
+            session,
         };
         cap.attach_tracepoints()?;
         if opts.ssl {
             cap.discover_at_start();
         }
         cap.stats.attachments = cap.attachments.len();
+        cap.stats.session_uprobes = cap.session;
         Ok(cap)
     }
 
@@ -318,12 +371,39 @@ impl EbpfCapture {
         self.stats.lost_tls = vals[wire::LOST_TLS as usize];
         self.stats.lost_sys = vals[wire::LOST_SYS as usize];
         self.stats.truncated_bytes = vals[wire::LOST_TRUNCATED_BYTES as usize];
+        let skipped = |slot: u32| -> u64 {
+            match self
+                .skel
+                .maps
+                .skips
+                .lookup_percpu(&slot.to_ne_bytes(), MapFlags::ANY)
+            {
+                Ok(Some(cpus)) => cpus
+                    .iter()
+                    .filter_map(|b| b.get(..8).and_then(|b| b.try_into().ok()))
+                    .map(u64::from_ne_bytes)
+                    .sum(),
+                _ => 0,
+            }
+        };
+        self.stats.skipped_server_calls = skipped(wire::SKIP_SERVER);
+        self.stats.skipped_ignored_calls = skipped(wire::SKIP_IGNORED);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_versions() {
+        assert!(kernel_at_least("6.18.44-fc-v669\n", (6, 13)));
+        assert!(kernel_at_least("6.13", (6, 13)));
+        assert!(kernel_at_least("7.0.1", (6, 13)));
+        assert!(!kernel_at_least("6.12.9-amd64", (6, 13)));
+        assert!(!kernel_at_least("5.15.0-91-generic", (6, 13)));
+        assert!(!kernel_at_least("garbage", (6, 13)));
+    }
 
     #[test]
     fn capabilities() {

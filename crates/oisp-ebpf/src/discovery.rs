@@ -4,7 +4,7 @@
 use crate::capture::EbpfCapture;
 use crate::options::{Attachment, CaptureError, ProcNeeds};
 use crate::{elf, procfs};
-use libbpf_rs::UprobeOpts;
+use libbpf_rs::{UprobeMultiOpts, UprobeOpts};
 use std::path::{Path, PathBuf};
 
 /// The programs compiled into this build: (kind, what they hook).
@@ -204,6 +204,31 @@ impl EbpfCapture {
             &p.ssl_alpn_exit,
         ];
         for (prog, (_, sym, ret)) in progs.into_iter().zip(SSL_PROBES) {
+            let data = sym.starts_with("SSL_read") || sym.starts_with("SSL_write");
+            if self.session && data && !is_static {
+                // One session uprobe per data function replaces its uprobe/uretprobe pair. By
+                // name pattern: libbpf-rs 0.27's symbol list fails to resolve (ENOENT), and a
+                // pattern takes no attach cookie, so executables with OpenSSL linked in (which
+                // need the cookie) keep the pairs.
+                if *ret {
+                    continue;
+                }
+                let sess = match *sym {
+                    "SSL_write" => &p.ssl_write_sess,
+                    "SSL_read" => &p.ssl_read_sess,
+                    "SSL_write_ex" => &p.ssl_write_ex_sess,
+                    _ => &p.ssl_read_ex_sess,
+                };
+                let opts = UprobeMultiOpts {
+                    session: true,
+                    ..Default::default()
+                };
+                if let Ok(link) = sess.attach_uprobe_multi_with_opts(pid_filter, path, *sym, opts) {
+                    attached.push((link, *sym, "uprobe.session"));
+                    any_data = true;
+                }
+                continue;
+            }
             let opts = UprobeOpts {
                 retprobe: *ret,
                 func_name: Some((*sym).to_string()),
@@ -213,17 +238,17 @@ impl EbpfCapture {
             // Symbols a given OpenSSL lacks (the _ex forms before 1.1.1) are skipped.
             // With --pid the breakpoints go into that process only: others never trap.
             if let Ok(link) = prog.attach_uprobe_with_opts(pid_filter, path, 0, opts) {
-                attached.push((link, *sym, *ret));
-                any_data |= sym.starts_with("SSL_read") || sym.starts_with("SSL_write");
+                attached.push((link, *sym, if *ret { "uretprobe" } else { "uprobe" }));
+                any_data |= data;
             }
         }
         if !any_data {
             return false;
         }
-        for (link, sym, ret) in attached {
+        for (link, sym, probe) in attached {
             self.links.push(link);
             self.attachments.push(Attachment {
-                probe: if ret { "uretprobe" } else { "uprobe" },
+                probe,
                 path: shown.clone(),
                 symbol: sym.to_string(),
             });

@@ -49,7 +49,7 @@ pub enum CaptureError {
 /// One probe attached somewhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attachment {
-    /// `uprobe`, `uretprobe`, `tracepoint` or `tp_btf`.
+    /// `uprobe`, `uretprobe`, `uprobe.session` (entry and return in one), `tracepoint` or `tp_btf`.
     pub probe: &'static str,
     /// The file (uprobes) or the tracepoint category (tracepoints).
     pub path: String,
@@ -69,6 +69,16 @@ pub struct CaptureStats {
     pub truncated_bytes: u64,
     /// Probes attached.
     pub attachments: usize,
+    /// Client sessions handed to [`EbpfCapture::ignore_connection`](crate::EbpfCapture::ignore_connection)
+    /// (the kernel no longer copies their plaintext).
+    pub ignored_sessions: u64,
+    /// SSL_read/SSL_write calls the kernel skipped without a copy: server-side sessions.
+    pub skipped_server_calls: u64,
+    /// SSL_read/SSL_write calls the kernel skipped without a copy: ignored client sessions.
+    pub skipped_ignored_calls: u64,
+    /// The data functions are probed with session uprobes (kernel 6.13+: no return trap for
+    /// skipped calls) rather than uprobe/uretprobe pairs.
+    pub session_uprobes: bool,
 }
 
 /// Which process tracepoints a capture needs. Process records are reported with `process`, but

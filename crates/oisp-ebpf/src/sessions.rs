@@ -2,7 +2,7 @@
 //! addresses and role, its SNI/ALPN, and when it is opened, muted and closed.
 
 use crate::capture::EbpfCapture;
-use crate::procfs;
+use crate::{procfs, wire};
 use libbpf_rs::{MapCore, MapFlags};
 use oisp_capture::{ConnClose, ConnOpen, ConnRole, DataSource, RawRecord, Timestamp};
 use std::time::{Duration, Instant};
@@ -29,6 +29,8 @@ pub(crate) struct Conn {
     /// (local, remote) from the kernel when the fd became known.
     pub(crate) addrs: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
     pub(crate) opened: bool,
+    /// Decided when the connection is reported (`Unknown` before).
+    pub(crate) role: ConnRole,
     pub(crate) is_static: bool,
     pub(crate) first_egress: Option<bool>,
     pub(crate) first_ts: Timestamp,
@@ -60,6 +62,7 @@ impl EbpfCapture {
                 fd: None,
                 addrs: None,
                 opened: false,
+                role: ConnRole::Unknown,
                 is_static,
                 first_egress: None,
                 first_ts: ts,
@@ -97,6 +100,7 @@ impl EbpfCapture {
             (None, Some(false)) => ConnRole::Server,
             (None, None) => ConnRole::Unknown,
         };
+        conn.role = role;
         let names = self.names.remove(&(pid, ssl)).unwrap_or_default();
         let open = ConnOpen {
             conn_id: conn.id,
@@ -120,7 +124,7 @@ impl EbpfCapture {
             self.enter_scope(pid);
         }
         if role == ConnRole::Server {
-            self.mute(pid, ssl);
+            self.mute(pid, ssl, wire::SKIP_SERVER);
         }
         self.out.push(RawRecord::ConnOpen(open));
         self.out.extend(pending);
@@ -129,11 +133,37 @@ impl EbpfCapture {
     /// Stops the copying of a server-side session's plaintext in the kernel: the decoder drops
     /// a local server's view anyway, and for a busy TLS server (nginx) the copies are most of
     /// the capture's cost. What was captured before stays in the output.
-    fn mute(&mut self, pid: u32, ssl: u64) {
+    fn mute(&mut self, pid: u32, ssl: u64, why: u32) -> bool {
         let mut key = [0u8; 16];
         key[..8].copy_from_slice(&ssl.to_ne_bytes());
         key[8..12].copy_from_slice(&pid.to_ne_bytes());
-        let _ = self.skel.maps.muted.update(&key, &[1u8], MapFlags::ANY);
+        self.skel
+            .maps
+            .muted
+            .update(&key, &[why as u8], MapFlags::ANY)
+            .is_ok()
+    }
+
+    /// Stops the copying of a client connection's plaintext in the kernel, from its next
+    /// SSL_read/SSL_write on, until the session is freed (`SSL_free`) or its SSL object is given
+    /// a new socket (`SSL_set_fd`). For connections the decoder found to carry no AI traffic
+    /// (`oisp_decode::Decoder::drain_ignorable`); what was captured before stays in the output,
+    /// records already in the ring still arrive. Returns false when `conn_id` is not an open
+    /// client connection of this capture (closed meanwhile, or never a client).
+    pub fn ignore_connection(&mut self, conn_id: u64) -> bool {
+        let found = self
+            .conns
+            .iter()
+            .find(|(_, c)| c.id == conn_id && c.opened && c.role == ConnRole::Client)
+            .map(|(k, _)| *k);
+        let Some((pid, ssl)) = found else {
+            return false;
+        };
+        if !self.mute(pid, ssl, wire::SKIP_IGNORED) {
+            return false;
+        }
+        self.stats.ignored_sessions += 1;
+        true
     }
 
     pub(crate) fn close_conn(&mut self, pid: u32, ssl: u64, ts: Timestamp) {

@@ -28,6 +28,10 @@ const HDR: usize = 24;
 pub const LOST_TLS: u32 = 0;
 pub const LOST_SYS: u32 = 1;
 pub const LOST_TRUNCATED_BYTES: u32 = 2;
+/// Slots of the per-CPU skip counters (map `skips`), also the values of map `muted`
+/// (OISP_SKIP_* in oisp.h).
+pub const SKIP_SERVER: u32 = 0;
+pub const SKIP_IGNORED: u32 = 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hdr {

@@ -147,6 +147,13 @@ impl ConnTracker {
         out
     }
 
+    /// Drops what is held of connection `conn_id` without reporting it (the caller decided the
+    /// connection is of no interest). Its later data would start a new, unknown connection:
+    /// the caller must keep it away.
+    pub fn forget(&mut self, conn_id: u64) {
+        self.conns.remove(&conn_id);
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> TrackerStats {
         let live = |f: fn(&ConnState) -> u64| {

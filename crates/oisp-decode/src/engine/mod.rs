@@ -11,6 +11,7 @@ mod ai;
 mod context;
 mod conversation;
 mod hashing;
+mod ignore;
 mod procs;
 mod system;
 mod tool_kind;
@@ -18,6 +19,7 @@ mod tools;
 
 pub use context::{redact_query, source_for};
 pub use hashing::short_hash;
+pub use ignore::{IGNORE_AFTER, MAX_TRACKED as MAX_IGNORE_TRACKED};
 pub use procs::{container_id_from_cgroup, ProcessTable};
 pub use tool_kind::classify_tool;
 
@@ -80,6 +82,11 @@ pub struct DecodeStats {
     pub non_ai_exchanges: u64,
     /// Exchanges skipped because they were observed from the server side.
     pub server_side_exchanges: u64,
+    /// Client connections found to carry no AI traffic and handed out by
+    /// [`Decoder::drain_ignorable`] (see [`IGNORE_AFTER`] for the rule).
+    pub ignorable_conns: u64,
+    /// Records of ignorable connections dropped unread.
+    pub ignored_records: u64,
     pub warnings: u64,
     /// Records the capture source reported lost (`Lost` records).
     pub lost_records: u64,
@@ -107,6 +114,7 @@ pub struct Decoder {
     pending_connects: std::collections::VecDeque<oisp_capture::NetConnect>,
     id_counter: u64,
     stats: DecodeStats,
+    ignore: ignore::IgnoreTracker,
 }
 
 impl Default for Decoder {
@@ -128,6 +136,7 @@ impl Decoder {
             pending_connects: Default::default(),
             id_counter: 0,
             stats: DecodeStats::default(),
+            ignore: Default::default(),
         }
     }
 
@@ -193,13 +202,19 @@ impl Decoder {
                 self.remember_owner(o.conn_id, o.pid, o.tid, o.role);
                 self.feed_tracker(rec, out);
             }
+            RawRecord::Data(d) if self.ignore.is_ignored(d.conn_id) => {
+                self.stats.ignored_records += 1;
+            }
             RawRecord::Data(d) => {
                 if !self.conn_owner.contains_key(&d.conn_id) {
                     self.remember_owner(d.conn_id, d.pid, d.tid, ConnRole::Unknown);
                 }
                 self.feed_tracker(rec, out);
             }
-            RawRecord::ConnClose(_) => self.feed_tracker(rec, out),
+            RawRecord::ConnClose(c) => {
+                self.ignore.closed(c.conn_id);
+                self.feed_tracker(rec, out);
+            }
         }
         self.stats.events += (out.len() - before) as u64;
     }
@@ -222,6 +237,20 @@ impl Decoder {
             tracker: self.tracker.stats(),
             ..self.stats
         }
+    }
+
+    /// Moves into `out` the ids of client connections found to carry no AI traffic since the
+    /// last call (each id once; the rule is documented at [`IGNORE_AFTER`]). The decoder drops
+    /// their later records unread and forgets what it held of them, so a capture source may
+    /// stop delivering their data (`oisp_ebpf::EbpfCapture::ignore_connection`). A connection
+    /// whose host or any exchange looked AI-ish is never handed out.
+    pub fn drain_ignorable(&mut self, out: &mut Vec<u64>) {
+        let start = out.len();
+        self.ignore.drain(out);
+        for &id in &out[start..] {
+            self.tracker.forget(id);
+        }
+        self.stats.ignorable_conns += (out.len() - start) as u64;
     }
 
     /// Connections still open (and their protocol state), for status displays.
@@ -286,10 +315,14 @@ impl Decoder {
         }
         match providers::decode_exchange(ex) {
             Some(call) => {
+                self.ignore.exchange(ex, true);
                 self.stats.ai_calls += 1;
                 self.ai_events(ex, &call, out);
             }
-            None => self.stats.non_ai_exchanges += 1,
+            None => {
+                self.ignore.exchange(ex, false);
+                self.stats.non_ai_exchanges += 1;
+            }
         }
     }
 

@@ -126,7 +126,7 @@ pub(crate) fn split_target(target: &str) -> (Option<&str>, &str) {
     (None, target)
 }
 
-fn shape_from_path(path: &str) -> Option<ApiShape> {
+pub(crate) fn shape_from_path(path: &str) -> Option<ApiShape> {
     let p = path.trim_end_matches('/');
     if p.contains(":streamGenerateContent") || p.contains(":generateContent") {
         return Some(ApiShape::GeminiGenerate);

@@ -22,8 +22,15 @@ mod openai_responses;
 mod stream;
 
 pub use call::*;
+pub(crate) use detect::split_target as split_request_target;
 pub use pricing::{cost_usd, find_model, Cost, PriceMatch};
 pub use registry::{bundle, detect, ApiShape, Detection, DetectionMethod, ProviderId};
+
+/// Whether a request path (without query) has the shape of an AI API endpoint, whatever the
+/// host: `/chat/completions`, `/v1/messages`, `:generateContent`, `/api/chat`, ...
+pub(crate) fn path_has_ai_shape(path: &str) -> bool {
+    detect::shape_from_path(path).is_some()
+}
 
 use crate::http::HttpExchange;
 use common::{ms_between, warn};
