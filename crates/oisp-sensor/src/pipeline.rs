@@ -157,6 +157,12 @@ impl Pipeline {
         Ok(self.sinks.shutdown(timeout))
     }
 
+    /// Client connections the decoder found to carry no AI traffic since the last call (see
+    /// `oisp_decode::Decoder::drain_ignorable`), into `out`.
+    pub fn drain_ignorable(&mut self, out: &mut Vec<u64>) {
+        self.decoder.drain_ignorable(out);
+    }
+
     /// Counters over every capture this pipeline decoded.
     pub fn stats(&self) -> DecodeStats {
         let mut total = self.done;
@@ -172,6 +178,8 @@ fn add_stats(total: &mut DecodeStats, s: &DecodeStats) {
     total.ai_calls += s.ai_calls;
     total.non_ai_exchanges += s.non_ai_exchanges;
     total.server_side_exchanges += s.server_side_exchanges;
+    total.ignorable_conns += s.ignorable_conns;
+    total.ignored_records += s.ignored_records;
     total.warnings += s.warnings;
     total.lost_records += s.lost_records;
     total.tracker.exchanges += s.tracker.exchanges;

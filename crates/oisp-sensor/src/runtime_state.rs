@@ -28,6 +28,13 @@ pub struct Counters {
     pub lost_system_records: u64,
     pub truncated_bytes: u64,
     pub gap_bytes: u64,
+    /// Client TLS sessions found to carry no AI traffic, no longer copied in the kernel.
+    #[serde(default)]
+    pub ignored_sessions: u64,
+    /// SSL_read/SSL_write calls the kernel skipped without a copy (server-side and ignored
+    /// sessions).
+    #[serde(default)]
+    pub skipped_calls: u64,
 }
 
 /// What `record` publishes.

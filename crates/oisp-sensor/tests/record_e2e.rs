@@ -169,6 +169,7 @@ impl Session {
             .arg(&events)
             .env("OISP_STORE", tmp.join("events.db"))
             .env("OISP_CONFIG", "")
+            .env("OISP_STATE_FILE", tmp.join("state.json"))
             .stderr(Stdio::piped())
             .spawn()
             .expect("start record");
@@ -760,5 +761,56 @@ fn client_file_write() {
         evs.iter()
             .filter(|e| e["event_type"].as_str().unwrap_or("").starts_with("file."))
             .collect::<Vec<_>>()
+    );
+}
+
+/// A client connection with only plain (non-AI) requests over keep-alive stops being copied in
+/// the kernel after a few exchanges (`status` counts it), while an AI call the same process makes
+/// on another connection meanwhile is captured in full.
+#[test]
+fn non_ai_keepalive_connection_ignored() {
+    let Some(mut s) = Session::start("non_ai_keepalive_connection_ignored") else {
+        return;
+    };
+    let pid = s.python(
+        "plain requests + one chat call",
+        "import os, time, openai\n\
+         base = os.environ['MOCK_BASE']\n\
+         with openai.DefaultHttpxClient() as h:\n\
+         \x20   for i in range(10):\n\
+         \x20       h.get(base + '/healthz?n=%d' % i)\n\
+         \x20   time.sleep(1.5)\n\
+         \x20   c = openai.OpenAI(base_url=base + '/v1')\n\
+         \x20   r = c.chat.completions.create(model='gpt-4o-mini', messages=[{'role':'user','content':'Captured beside an ignored connection'}])\n\
+         \x20   assert r.choices[0].message.content.startswith('This is a mock reply')\n\
+         \x20   for i in range(30):\n\
+         \x20       h.get(base + '/healthz?m=%d' % i)\n",
+    );
+    // `record` publishes its counters every second; read them before it stops (and clears them).
+    std::thread::sleep(Duration::from_millis(2500));
+    let state: Value = serde_json::from_str(
+        &std::fs::read_to_string(s.tmp.join("state.json")).expect("record's state file"),
+    )
+    .expect("state JSON");
+    let c = &state["counters"];
+    assert!(
+        c["ignored_sessions"].as_u64().unwrap_or(0) >= 1,
+        "the plain keep-alive connection was not ignored: {c}"
+    );
+    assert!(
+        c["skipped_calls"].as_u64().unwrap_or(0) >= 30,
+        "the kernel did not skip the ignored connection's later SSL calls: {c}"
+    );
+    let evs = s.stop();
+    s.check_calls(
+        &evs,
+        pid,
+        1,
+        &chat_expect(
+            "beside-ignored",
+            "python",
+            "Captured beside an ignored connection",
+            false,
+        ),
     );
 }

@@ -125,6 +125,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         pipeline.push(&rec)
     };
 
+    let mut ignorable: Vec<u64> = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         let mut recs = Vec::new();
         if let Err(e) = capture.poll(Duration::from_millis(200), &mut |r| recs.push(r)) {
@@ -139,6 +140,13 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         }
         if error.is_some() {
             break;
+        }
+        // Overhead: client connections the decoder found to carry no AI traffic stop being
+        // copied in the kernel (oisp-decode engine/ignore.rs has the rule).
+        ignorable.clear();
+        pipeline.drain_ignorable(&mut ignorable);
+        for &conn_id in &ignorable {
+            capture.ignore_connection(conn_id);
         }
         // Readers (`show --follow`, `status`) see new events and counters within a second.
         if let Err(e) = pipeline.flush() {
@@ -200,12 +208,14 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     let written = pipeline.events_written();
     let health = pipeline.close(Duration::from_secs(10))?;
     eprintln!(
-        "oisp-sensor: stopped: {} records → {written} events ({} AI calls); lost {} TLS + {} system records, {} bytes truncated",
+        "oisp-sensor: stopped: {} records → {written} events ({} AI calls); lost {} TLS + {} system records, {} bytes truncated; {} client sessions without AI traffic ignored, {} SSL calls skipped in the kernel",
         c.records,
         s.ai_calls,
         c.lost_tls,
         c.lost_sys,
-        c.truncated_bytes
+        c.truncated_bytes,
+        c.ignored_sessions,
+        c.skipped_server_calls + c.skipped_ignored_calls
     );
     for line in sinks_setup::summary(&health) {
         eprintln!("  {line}");
@@ -300,6 +310,8 @@ fn counters(pipeline: &Pipeline, capture: &EbpfCapture) -> Counters {
         lost_system_records: c.lost_sys,
         truncated_bytes: c.truncated_bytes,
         gap_bytes: s.tracker.gap_bytes,
+        ignored_sessions: c.ignored_sessions,
+        skipped_calls: c.skipped_server_calls + c.skipped_ignored_calls,
     }
 }
 

@@ -24,7 +24,7 @@ fn build_info() -> BuildInfo {
             ("demo", "bundled captures recorded from real SDK clients"),
             (
                 "ebpf",
-                "oisp-sensor record: uprobes+uretprobes SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
+                "oisp-sensor record: session uprobes (kernel 6.13+; uprobes+uretprobes before) SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
             ),
         ],
         protocols: vec![
@@ -138,6 +138,10 @@ fn print_record(state: Option<&RecordState>) {
     let drops = format!(
         "  drops: {} TLS records lost, {} system records lost, {} bytes truncated, {} bytes in stream gaps",
         c.lost_tls_records, c.lost_system_records, c.truncated_bytes, c.gap_bytes
+    );
+    println!(
+        "  not copied: {} client TLS sessions without AI traffic ignored, {} SSL calls skipped in the kernel",
+        c.ignored_sessions, c.skipped_calls
     );
     let any_drop = c.lost_tls_records + c.lost_system_records + c.truncated_bytes + c.gap_bytes > 0;
     println!("{}", if any_drop { s.yellow(&drops) } else { drops });
