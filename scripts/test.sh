@@ -30,7 +30,7 @@ bash scripts/cli-smoke.sh "$BIN"
 step "real clients (PyPI openai/anthropic, npm openai, curl h1/h2) → mock → decode"
 bash scripts/live-record-check.sh "$BIN"
 
-step "Kafka sink test broker: tansu built once into tools/kafka/.bin (~10 min on 2 cores), consumer venv"
+step "Kafka sink test broker: tansu built once into tools/kafka/.bin (a few minutes), consumer venv"
 bash tools/kafka/setup-broker.sh install >/dev/null
 bash tools/kafka/setup-broker.sh venv >/dev/null
 
