@@ -354,3 +354,36 @@ fn show_and_analyze_while_another_process_writes() {
     assert_eq!(check.count().unwrap(), 500 + written);
     assert!(check.events(&Query::default(), Some(1)).unwrap().len() == 1);
 }
+
+#[test]
+fn full_timeline_from_pages_equals_the_in_memory_timeline() {
+    // 4,500 events over several pages; request ids repeat every 244 events, so calls pair
+    // across pages and the same id appears many times (a request takes the last response).
+    let dir = TempDir::new("pages");
+    let store_path = dir.0.join("events.db");
+    let mut store = Store::open(&store_path).unwrap();
+    store.insert_batch(&fresh(4500, "P", now_ns())).unwrap();
+    let dump = dir.0.join("dump.jsonl");
+    let json = run(bin(&store_path).args(["show", "--json"])).stdout;
+    std::fs::write(&dump, &json).unwrap();
+    for sel in [&[][..], &["--type", "ai"][..], &["--process", "python"][..]] {
+        let paged = run(bin(&store_path).arg("show").args(sel)).stdout;
+        let memory = run(bin(&store_path).arg("show").arg("-i").arg(&dump).args(sel)).stdout;
+        assert!(!paged.is_empty());
+        assert!(
+            paged == memory,
+            "{sel:?}: store and JSON Lines timelines differ"
+        );
+        let full: Vec<String> = String::from_utf8(paged)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        for n in ["1", "40", "700"] {
+            let got = stdout_lines(&run(bin(&store_path).args(["show", "-n", n]).args(sel)));
+            assert!(full.ends_with(&got), "{sel:?} -n {n}");
+            let entries = got.iter().filter(|l| !l.starts_with(' ')).count();
+            assert_eq!(entries.to_string(), n, "{sel:?} -n {n}");
+        }
+    }
+}

@@ -24,7 +24,7 @@ mod write;
 pub use facts::{contains_ci, searchable_text, text_contains, Facts};
 pub use open::{is_sqlite_file, Store};
 pub use path::default_path;
-pub use query::{Query, StoredEvent};
+pub use query::{PageKey, Query, StoredEvent};
 pub use retention::{Retention, RetentionRun};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use sink::StoreSink;

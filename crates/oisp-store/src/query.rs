@@ -38,6 +38,13 @@ pub struct StoredEvent {
     pub json: String,
 }
 
+/// The position of an event in time order (timestamp, then row id), for paging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PageKey {
+    pub ts_ns: Option<i64>,
+    pub id: i64,
+}
+
 impl StoredEvent {
     /// Parses the stored JSON.
     pub fn event(&self) -> Result<oisp_event::Event, StoreError> {
@@ -158,6 +165,59 @@ impl Store {
             ),
         };
         self.rows(&sql, args)
+    }
+
+    /// One page of the events matching `q` in time order: up to `limit` events after `after`
+    /// (from the start when `None`), each with its position. Reading a large selection page by
+    /// page keeps memory bounded.
+    pub fn events_page(
+        &self,
+        q: &Query,
+        after: Option<PageKey>,
+        limit: usize,
+    ) -> Result<Vec<(PageKey, StoredEvent)>, StoreError> {
+        let (cond, mut args) = q.sql();
+        let key = match after {
+            None => "1".to_string(),
+            Some(PageKey { ts_ns: None, id }) => {
+                args.push(Value::Integer(id));
+                format!(
+                    "((ts_ns IS NULL AND id > ?{}) OR ts_ns IS NOT NULL)",
+                    args.len()
+                )
+            }
+            Some(PageKey { ts_ns: Some(t), id }) => {
+                args.push(Value::Integer(t));
+                args.push(Value::Integer(id));
+                let (a, b) = (args.len() - 1, args.len());
+                format!("(ts_ns > ?{a} OR (ts_ns = ?{a} AND id > ?{b}))")
+            }
+        };
+        args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let sql = format!(
+            "SELECT e.id, e.ts_ns, j.json FROM (SELECT id, ts_ns FROM events WHERE {cond} AND \
+             {key} ORDER BY ts_ns, id LIMIT ?{}) e JOIN event_json j ON j.id = e.id \
+             ORDER BY e.ts_ns, e.id",
+            args.len()
+        );
+        let run = || -> Result<Vec<(PageKey, StoredEvent)>, rusqlite::Error> {
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                let id = r.get(0)?;
+                Ok((
+                    PageKey {
+                        ts_ns: r.get(1)?,
+                        id,
+                    },
+                    StoredEvent {
+                        id,
+                        json: r.get(2)?,
+                    },
+                ))
+            })?;
+            rows.collect()
+        };
+        run().map_err(|e| self.locate(e.into()))
     }
 
     /// Events matching `q` in insertion order (row id): what `--follow` prints as rows arrive.

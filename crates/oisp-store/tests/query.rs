@@ -175,3 +175,35 @@ fn follow_reads_rows_after_a_snapshot() {
         .unwrap();
     assert!(pair.len() >= 3, "{}", pair.len());
 }
+
+#[test]
+fn pages_cover_the_selection_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("p.db")).unwrap();
+    // several events per timestamp, so pages split inside equal timestamps
+    let mut events = synth(1000, 1_700_000_000_000_000_000, 0);
+    for (i, e) in events.iter_mut().enumerate() {
+        e.ts = oisp_event::format_ts(1_700_000_000_000_000_000 + (i as u64 / 7) * 1000);
+    }
+    store.insert_batch(&items(&events)).unwrap();
+    for q in [
+        Query::default(),
+        Query {
+            types: vec!["ai".into()],
+            ..Query::default()
+        },
+    ] {
+        let whole = store.events(&q, None).unwrap();
+        let mut paged = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.events_page(&q, after, 64).unwrap();
+            if page.is_empty() {
+                break;
+            }
+            after = Some(page.last().unwrap().0);
+            paged.extend(page.into_iter().map(|(_, e)| e));
+        }
+        assert_eq!(paged, whole);
+    }
+}

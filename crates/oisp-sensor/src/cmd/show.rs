@@ -8,8 +8,8 @@ use crate::style::Style;
 use crate::timeline;
 use anyhow::Result;
 use oisp_event::{Event, EventData};
-use oisp_store::{Query, Store, StoredEvent};
-use std::collections::HashSet;
+use oisp_store::{PageKey, Query, Store, StoredEvent};
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
@@ -126,11 +126,14 @@ fn show_store(
         }
         out.flush()?;
     } else {
-        let events = match args.limit {
-            None => parse(&store.events(&query, None)?)?,
-            Some(n) => recent_window(store, &query, n)?,
-        };
-        print_initial(args, source, &events, &style)?;
+        match args.limit {
+            None => {
+                if stream_timeline(store, &query, &style)? == 0 && !args.follow {
+                    eprintln!("oisp-sensor: no matching events in {}", source.describe());
+                }
+            }
+            Some(n) => print_initial(args, source, &recent_window(store, &query, n)?, &style)?,
+        }
     }
     if args.follow {
         let mut last = snapshot;
@@ -159,6 +162,103 @@ fn show_store(
         }
     }
     Ok(exit::OK)
+}
+
+/// Events read per page by [`stream_timeline`].
+const PAGE: usize = 2000;
+
+/// Prints the whole selection as a timeline page by page (memory bounded by a page, first lines
+/// out at once), with the same entries as [`timeline::items`] over the whole selection: a
+/// request shows the last response with its id anywhere in the selection, and a response is
+/// shown on its own only when no request with its id comes before it. Returns the entries
+/// printed.
+fn stream_timeline(store: &Store, query: &Query, style: &Style) -> Result<usize> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut after: Option<PageKey> = None;
+    let mut printed = 0;
+    loop {
+        let page = store.events_page(query, after, PAGE)?;
+        let Some((last, _)) = page.last() else {
+            break;
+        };
+        after = Some(*last);
+        let events: Vec<(PageKey, Event)> = page
+            .iter()
+            .map(|(k, r)| Ok((*k, r.event()?)))
+            .collect::<Result<_>>()?;
+        let mut ids: Vec<String> = events
+            .iter()
+            .filter_map(|(_, e)| request_id(e))
+            .map(str::to_string)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        // Every event of the selection sharing a request id with this page, wherever it is.
+        let mut last_response: HashMap<String, (PageKey, Event)> = HashMap::new();
+        let mut first_request: HashMap<String, PageKey> = HashMap::new();
+        for row in store.events_with_request_ids(query, &ids)? {
+            let ev = row.event()?;
+            let key = PageKey {
+                ts_ns: oisp_store::Facts::of(&ev).ts_ns,
+                id: row.id,
+            };
+            let Some(id) = request_id(&ev).map(str::to_string) else {
+                continue;
+            };
+            match &ev.data {
+                EventData::AiRequest(_) => {
+                    let k = first_request.entry(id).or_insert(key);
+                    *k = (*k).min(key);
+                }
+                EventData::AiResponse(_) => {
+                    if last_response.get(&id).is_none_or(|(k, _)| *k < key) {
+                        last_response.insert(id, (key, ev));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (key, ev) in &events {
+            let item = match &ev.data {
+                EventData::AiRequest(r) => timeline::Item::Call {
+                    request: ev,
+                    response: r
+                        .request_id
+                        .as_deref()
+                        .and_then(|id| last_response.get(id))
+                        .map(|(_, e)| e),
+                },
+                EventData::AiResponse(r) => {
+                    let paired = r
+                        .request_id
+                        .as_deref()
+                        .and_then(|id| first_request.get(id))
+                        .is_some_and(|k| k < key);
+                    if paired {
+                        continue;
+                    }
+                    timeline::Item::Orphan(ev)
+                }
+                _ => timeline::Item::Single(ev),
+            };
+            writeln!(out, "{}", timeline::render(&item, style))?;
+            printed += 1;
+        }
+        out.flush()?;
+        if page.len() < PAGE {
+            break;
+        }
+    }
+    Ok(printed)
+}
+
+fn request_id(ev: &Event) -> Option<&str> {
+    match &ev.data {
+        EventData::AiRequest(r) => r.request_id.as_deref(),
+        EventData::AiResponse(r) => r.request_id.as_deref(),
+        _ => None,
+    }
 }
 
 fn parse(rows: &[StoredEvent]) -> Result<Vec<Event>> {
