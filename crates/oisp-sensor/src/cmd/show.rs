@@ -211,10 +211,10 @@ fn stream_timeline(store: &Store, query: &Query, style: &Style) -> Result<usize>
                     let k = first_request.entry(id).or_insert(key);
                     *k = (*k).min(key);
                 }
-                EventData::AiResponse(_) => {
-                    if last_response.get(&id).is_none_or(|(k, _)| *k < key) {
-                        last_response.insert(id, (key, ev));
-                    }
+                EventData::AiResponse(_)
+                    if last_response.get(&id).is_none_or(|(k, _)| *k < key) =>
+                {
+                    last_response.insert(id, (key, ev));
                 }
                 _ => {}
             }
