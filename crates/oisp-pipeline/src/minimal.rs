@@ -1,6 +1,6 @@
 //! The `minimal` redaction profile: metadata only. Every piece of content (prompts, responses,
-//! tool arguments and results, reasoning) is replaced by its length and hash, so calls stay
-//! countable and correlatable but nothing said is kept.
+//! tool arguments and results, reasoning, command-line arguments, exec environments) is replaced
+//! by its length and hash, so calls stay countable and correlatable but nothing said is kept.
 
 use oisp_event::{
     AiRequest, AiResponse, Content, Event, EventData, Message, RedactedContent, ToolArguments,
@@ -60,17 +60,80 @@ fn response(r: &mut AiResponse) {
     }
 }
 
+/// A command line keeps its program; the arguments (which can hold a prompt, e.g. `curl -d`)
+/// become their length and hash.
+fn command_line(s: &mut String) -> bool {
+    let trimmed = s.trim_start();
+    let Some((program, rest)) = trimmed.split_once(char::is_whitespace) else {
+        return false;
+    };
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return false;
+    }
+    *s = format!(
+        "{program} [arguments: {} chars {}]",
+        rest.chars().count(),
+        hash(rest.as_bytes())
+    );
+    true
+}
+
+fn arg_list(args: &mut Vec<String>) -> bool {
+    if args.len() <= 1 {
+        return false;
+    }
+    let rest = args[1..].join(" ");
+    args.truncate(1);
+    args.push(format!(
+        "[arguments: {} chars {}]",
+        rest.chars().count(),
+        hash(rest.as_bytes())
+    ));
+    true
+}
+
+/// Command lines and environments of the event's process (and its parent, and a process.exec).
+fn process(ev: &mut Event) -> bool {
+    let mut changed = false;
+    if let Some(p) = ev.process.as_mut() {
+        if let Some(c) = p.cmdline.as_mut() {
+            changed |= command_line(c);
+        }
+        if let Some(a) = p.cmdline_args.as_mut() {
+            changed |= arg_list(a);
+        }
+        if let Some(c) = p.parent.as_mut().and_then(|pp| pp.cmdline.as_mut()) {
+            changed |= command_line(c);
+        }
+    }
+    if let EventData::ProcessExec(x) = &mut ev.data {
+        if let Some(a) = x.args.as_mut() {
+            changed |= arg_list(a);
+        }
+        changed |= x.env.take().is_some();
+    }
+    changed
+}
+
 /// Strips content from `ev` in place. Returns whether anything was removed.
 pub fn apply(ev: &mut Event) -> bool {
-    let mut changed = true;
+    let mut changed = process(ev);
     match &mut ev.data {
-        EventData::AiRequest(r) => request(r),
-        EventData::AiResponse(r) => response(r),
+        EventData::AiRequest(r) => {
+            request(r);
+            changed = true;
+        }
+        EventData::AiResponse(r) => {
+            response(r);
+            changed = true;
+        }
         EventData::AgentToolCall(c) => {
             if let Some(args) = c.arguments.take() {
                 let text = serde_json::Value::Object(args).to_string();
                 c.arguments_hash
                     .get_or_insert_with(|| hash(text.as_bytes()));
+                changed = true;
             }
         }
         EventData::AgentToolResult(r) => {
@@ -78,12 +141,51 @@ pub fn apply(ev: &mut Event) -> bool {
                 let text = serde_json::to_string(&v).unwrap_or_default();
                 r.result_hash.get_or_insert_with(|| hash(text.as_bytes()));
                 r.result_size_bytes.get_or_insert(text.len() as u64);
+                changed = true;
             }
         }
-        _ => changed = false,
+        _ => {}
     }
     if let Some(attrs) = ev.attrs.as_mut() {
         changed |= attrs.remove("reasoning").is_some();
     }
     changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_keep_the_program_only() {
+        let mut ev: Event = serde_json::from_str(include_str!(
+            "../../../vendor/oisp-spec/examples/process-exec.json"
+        ))
+        .unwrap();
+        let p = ev.process.get_or_insert_with(Default::default);
+        p.cmdline = Some("curl -d {\"prompt\":\"my secret plan\"} https://api.openai.com".into());
+        p.cmdline_args = Some(vec!["curl".into(), "-d".into(), "my secret plan".into()]);
+        if let EventData::ProcessExec(x) = &mut ev.data {
+            x.args = Some(vec![
+                "python3".into(),
+                "agent.py".into(),
+                "my secret plan".into(),
+            ]);
+        }
+        assert!(apply(&mut ev));
+        let text = serde_json::to_string(&ev).unwrap();
+        assert!(!text.contains("secret plan"), "{text}");
+        let p = ev.process.as_ref().unwrap();
+        assert!(p
+            .cmdline
+            .as_deref()
+            .unwrap()
+            .starts_with("curl [arguments: "));
+        assert_eq!(p.cmdline_args.as_ref().unwrap()[0], "curl");
+        let EventData::ProcessExec(x) = &ev.data else {
+            panic!()
+        };
+        assert_eq!(x.args.as_ref().unwrap().len(), 2);
+        assert!(x.env.is_none());
+    }
 }

@@ -221,6 +221,26 @@ mod tests {
     }
 
     #[test]
+    fn rotates_by_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.jsonl");
+        let mut s = JsonlSink::new(&JsonlConfig {
+            path: path.clone(),
+            rotate_interval: Some("1s".into()),
+            keep: 3,
+            ..Default::default()
+        })
+        .unwrap();
+        s.deliver(&items(2)).unwrap();
+        std::thread::sleep(Duration::from_millis(1100));
+        s.deliver(&items(3)).unwrap();
+        s.flush().unwrap();
+        let lines = |p: &Path| std::fs::read_to_string(p).unwrap().lines().count();
+        assert_eq!(lines(&numbered(&path, 1)), 2);
+        assert_eq!(lines(&path), 3);
+    }
+
+    #[test]
     fn bad_interval_is_an_error() {
         let e = JsonlSink::new(&JsonlConfig {
             path: "/tmp/x".into(),
