@@ -35,8 +35,7 @@ pub fn build(cfg: &Config) -> Result<SinkSet> {
         set.add_local("jsonl", Box::new(sink), None);
     }
     if let Some(ws) = &cfg.websocket {
-        let sink =
-            oisp_websocket::WebSocketSink::new(ws).map_err(|e| anyhow!("websocket: {e}"))?;
+        let sink = oisp_websocket::WebSocketSink::new(ws).map_err(|e| anyhow!("websocket: {e}"))?;
         set.add_local("websocket", Box::new(sink), ws.filter.as_ref());
     }
     let q = &cfg.queue;

@@ -74,7 +74,11 @@ fn sighup_swaps_sinks_and_a_bad_file_keeps_the_running_config() {
     }
     let tmp = std::env::temp_dir().join(format!("oisp-reload-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
-    let (a, b, cfg) = (tmp.join("a.jsonl"), tmp.join("b.jsonl"), tmp.join("config.toml"));
+    let (a, b, cfg) = (
+        tmp.join("a.jsonl"),
+        tmp.join("b.jsonl"),
+        tmp.join("config.toml"),
+    );
     write_config(&cfg, &a);
 
     let mut rec = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"))
@@ -103,7 +107,10 @@ fn sighup_swaps_sinks_and_a_bad_file_keeps_the_running_config() {
         let line = wait_for_line(&rx, "configuration reloaded");
         assert!(line.contains("jsonl"), "{line}");
         exec_marker_until_seen(&b, "reload-marker-two");
-        assert!(!contains(&a, "reload-marker-two"), "old sink got new events");
+        assert!(
+            !contains(&a, "reload-marker-two"),
+            "old sink got new events"
+        );
 
         std::fs::write(&cfg, "[jsonl]\npath = 3\n").unwrap();
         Command::new("kill").args(["-HUP", &pid]).status().unwrap();
