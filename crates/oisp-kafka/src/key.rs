@@ -6,9 +6,9 @@
 //!   (`data.conversation_id`, `data.session_id`, `data.agent.session_id`, `actor.session_id`),
 //!   else `HOST:PID` of the process (`HOST` alone when the event has no process).
 //!
-//! The partition is Kafka's default for keyed records (the Java client's and librdkafka's
-//! `murmur2` partitioner): `(murmur2(key) & 0x7fffffff) % partitions`, so consumers and other
-//! producers agree on where a key lives.
+//! The partition is `(murmur2(key) & 0x7fffffff) % partitions`, the Java client's default for
+//! keyed records (librdkafka's `murmur2_random`), so consumers and other producers agree on where
+//! a key lives.
 
 use oisp_event::Event;
 use oisp_sinks::config::KafkaKey;
@@ -94,8 +94,8 @@ pub fn local_hostname() -> String {
     }
 }
 
-/// Kafka's murmur2 hash (32-bit MurmurHash2, seed `0x9747b28c`), as used by the default
-/// partitioner of the Java client and librdkafka's `murmur2` partitioner.
+/// Kafka's murmur2 hash (32-bit MurmurHash2, seed `0x9747b28c`), as used by the Java client's
+/// default partitioner and librdkafka's `murmur2_random`.
 pub fn murmur2(data: &[u8]) -> u32 {
     const SEED: u32 = 0x9747_b28c;
     const M: u32 = 0x5bd1_e995;

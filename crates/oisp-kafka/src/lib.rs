@@ -5,7 +5,7 @@
 //! [`oisp_sinks::config::KafkaConfig`] (`[kafka]` in `config.toml`):
 //!
 //! - one message per event, keyed by host or by AI conversation/session ([`key`]), partitioned
-//!   with Kafka's murmur2 default so every key stays in order on one partition;
+//!   with murmur2 like the Java client so every key stays in order on one partition;
 //! - value: the event's JSON, or an `oisp.v1.Event` protobuf compiled at build time from the
 //!   vendored OISP protos ([`proto`]);
 //! - headers `oisp-event-type`, `oisp-event-id`, `oisp-version`, `content-type` ([`encode`]);
