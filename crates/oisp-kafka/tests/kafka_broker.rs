@@ -11,7 +11,9 @@ use oisp_sinks::{DeliveryError, Item, Sink};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use support::{consume, fixture_items, hostname, protoc_decode, Broker, Consumed};
+use support::{
+    consume, fixture_items, hostname, produce_keys_with_librdkafka, protoc_decode, Broker, Consumed,
+};
 
 const PARTITIONS: u32 = 3;
 
@@ -136,6 +138,38 @@ fn json_round_trips_with_every_codec_keyed_by_session() {
             &items,
             &|it| session_key(&it.json, &host),
             &json_value_equal,
+        );
+        if codec == KafkaCompression::None {
+            same_partitions_as_librdkafka(&broker, &topic, &got);
+        }
+    }
+}
+
+/// librdkafka's murmur2 partitioner puts every key of `ours` on the partition we chose.
+fn same_partitions_as_librdkafka(broker: &Broker, topic: &str, ours: &[Consumed]) {
+    let mut chosen: BTreeMap<Vec<u8>, i32> = BTreeMap::new();
+    for m in ours {
+        chosen.insert(m.key.clone().unwrap(), m.partition);
+    }
+    let keys: Vec<String> = chosen
+        .keys()
+        .map(|k| String::from_utf8(k.clone()).unwrap())
+        .collect();
+    assert!(keys.len() > 3, "too few keys to compare: {keys:?}");
+    produce_keys_with_librdkafka(&broker.addr(), topic, &keys);
+    let all = consume(&broker.addr(), topic, ours.len() + keys.len());
+    let theirs: Vec<&Consumed> = all
+        .iter()
+        .filter(|m| m.value == b"librdkafka-murmur2")
+        .collect();
+    assert_eq!(theirs.len(), keys.len());
+    for m in theirs {
+        let key = m.key.clone().unwrap();
+        assert_eq!(
+            m.partition,
+            chosen[&key],
+            "key {}",
+            String::from_utf8_lossy(&key)
         );
     }
 }

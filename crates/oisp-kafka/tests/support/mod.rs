@@ -183,6 +183,32 @@ pub fn consume(broker: &str, topic: &str, expected: usize) -> Vec<Consumed> {
     parse_framed(&out)
 }
 
+/// Produces one message per key with librdkafka's murmur2 partitioner
+/// (tools/kafka/produce_keys.py).
+pub fn produce_keys_with_librdkafka(broker: &str, topic: &str, keys: &[String]) {
+    use std::io::Write;
+    let mut child = Command::new(consumer_python())
+        .arg(root().join("tools/kafka/produce_keys.py"))
+        .args([broker, topic])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tools/kafka/produce_keys.py");
+    let input = keys.join("\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "produce_keys.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Parses consume.py's framing: `P O KEYLEN VALUELEN\n KEY VALUE \n HEADERS-JSON\n`.
 fn parse_framed(mut buf: &[u8]) -> Vec<Consumed> {
     let mut out = Vec::new();
