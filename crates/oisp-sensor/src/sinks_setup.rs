@@ -28,7 +28,7 @@ pub fn build(cfg: &Config) -> Result<SinkSet> {
     let mut set = SinkSet::new();
     if cfg.store.enabled {
         let sink = oisp_store::StoreSink::new(&cfg.store).map_err(|e| anyhow!("store: {e}"))?;
-        set.add_local("store", Box::new(sink), None);
+        set.add_threaded("store", Box::new(sink), None);
     }
     if let Some(j) = &cfg.jsonl {
         let sink = JsonlSink::new(j).map_err(|e| anyhow!("jsonl: {e}"))?;

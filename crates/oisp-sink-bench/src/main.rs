@@ -93,7 +93,7 @@ fn main() {
                 path: Some(tmp.join("events.db")),
                 ..Default::default()
             };
-            set.add_local(
+            set.add_threaded(
                 "store",
                 Box::new(oisp_store::StoreSink::new(&cfg).unwrap()),
                 None,

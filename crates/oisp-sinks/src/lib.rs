@@ -3,7 +3,8 @@
 //! Data flows one way: the pipeline hands each (already redacted) event to a [`SinkSet`], which
 //! serialises it once into an [`Item`] and gives it to every configured sink.
 //!
-//! - Local sinks (JSONL file, the SQLite store) are written on the pipeline thread at each flush.
+//! - Local sinks: the SQLite store is written from its own thread ([`ThreadedSink`]: the pipeline
+//!   only buffers); JSONL and the WebSocket stream are written on the pipeline thread at each flush.
 //! - Network sinks (OTLP, Kafka, webhook) each sit behind a bounded, disk-backed [`DiskQueue`]
 //!   served by a worker thread: a sink that is down for minutes loses nothing, catches up when it
 //!   returns, and a full queue drops oldest-first with a counter.
@@ -20,12 +21,14 @@ pub mod jsonl;
 pub mod queue;
 mod set;
 mod sink;
+mod threaded;
 mod worker;
 
 pub use health::{SinkHealth, SinkState};
 pub use item::Item;
 pub use set::{SinkSet, LOCAL_BUFFER_LIMIT};
 pub use sink::{DeliveryError, Sink};
+pub use threaded::{ThreadedSink, THREADED_BUFFER};
 
 pub use queue::{DiskQueue, QueueError, QueueLimits};
 pub use worker::{RetryPolicy, SinkWorker, PENDING_LIMIT};

@@ -2,6 +2,7 @@
 
 use crate::config::FilterConfig;
 use crate::filter::EventMatcher;
+use crate::threaded::ThreadedSink;
 use crate::{DeliveryError, DiskQueue, Item, RetryPolicy, Sink, SinkHealth, SinkState, SinkWorker};
 use oisp_event::Event;
 use std::collections::VecDeque;
@@ -28,10 +29,17 @@ struct Queued {
     matcher: Option<EventMatcher>,
 }
 
+struct Threaded {
+    name: String,
+    sink: ThreadedSink,
+    matcher: Option<EventMatcher>,
+}
+
 /// Every configured sink. See the crate documentation for local vs queued sinks.
 #[derive(Default)]
 pub struct SinkSet {
     local: Vec<Local>,
+    threaded: Vec<Threaded>,
     queued: Vec<Queued>,
     sent: u64,
     unserialisable: u64,
@@ -60,6 +68,15 @@ impl SinkSet {
         });
     }
 
+    /// Adds a local sink written from its own thread (the store): the pipeline only buffers.
+    pub fn add_threaded(&mut self, name: &str, sink: Box<dyn Sink>, filter: Option<&FilterConfig>) {
+        self.threaded.push(Threaded {
+            name: name.to_string(),
+            sink: ThreadedSink::spawn(name, sink),
+            matcher: matcher(filter),
+        });
+    }
+
     /// Adds a network sink behind its disk queue (a [`SinkWorker`] starts now).
     pub fn add_queued(
         &mut self,
@@ -77,7 +94,7 @@ impl SinkSet {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.local.is_empty() && self.queued.is_empty()
+        self.local.is_empty() && self.threaded.is_empty() && self.queued.is_empty()
     }
 
     /// Names of the configured sinks, in the order they were added (local first).
@@ -93,11 +110,13 @@ impl SinkSet {
     pub fn send(&mut self, ev: Event) {
         let wanted = |m: &Option<EventMatcher>| m.as_ref().is_none_or(|m| m.matches(&ev));
         let any = self.local.iter().any(|l| wanted(&l.matcher))
+            || self.threaded.iter().any(|t| wanted(&t.matcher))
             || self.queued.iter().any(|q| wanted(&q.matcher));
         if !any {
             return;
         }
         let local_wants: Vec<bool> = self.local.iter().map(|l| wanted(&l.matcher)).collect();
+        let threaded_wants: Vec<bool> = self.threaded.iter().map(|t| wanted(&t.matcher)).collect();
         let queued_wants: Vec<bool> = self.queued.iter().map(|q| wanted(&q.matcher)).collect();
         let item = match Item::new(ev) {
             Ok(i) => i,
@@ -118,11 +137,22 @@ impl SinkSet {
         for (q, _) in self.queued.iter().zip(&queued_wants).filter(|(_, w)| **w) {
             q.worker.send(&item);
         }
+        for (t, _) in self
+            .threaded
+            .iter()
+            .zip(&threaded_wants)
+            .filter(|(_, w)| **w)
+        {
+            t.sink.send(item.clone());
+        }
     }
 
     /// Writes what local sinks hold and flushes them. A failing local sink keeps its items for
     /// the next flush (up to [`LOCAL_BUFFER_LIMIT`]); the error shows in its health.
     pub fn flush(&mut self) {
+        for t in &self.threaded {
+            t.sink.request_flush();
+        }
         for l in &mut self.local {
             if !l.buf.is_empty() {
                 let batch: Vec<Item> = l.buf.iter().cloned().collect();
@@ -159,7 +189,12 @@ impl SinkSet {
     /// Each sink's name and health.
     pub fn health(&self) -> Vec<(String, SinkHealth)> {
         let local = self.local.iter().map(|l| (l.name.clone(), local_health(l)));
+        let threaded = self
+            .threaded
+            .iter()
+            .map(|t| (t.name.clone(), t.sink.health()));
         local
+            .chain(threaded)
             .chain(
                 self.queued
                     .iter()
@@ -172,10 +207,13 @@ impl SinkSet {
     pub fn drain(&mut self, timeout: Duration) -> bool {
         self.flush();
         let end = std::time::Instant::now() + timeout;
-        self.queued.iter().all(|q| {
-            q.worker
-                .flush(end.saturating_duration_since(std::time::Instant::now()))
-        })
+        let left = || end.saturating_duration_since(std::time::Instant::now());
+        let threaded_ok = self.threaded.iter().all(|t| t.sink.flush(left()));
+        threaded_ok
+            && self.queued.iter().all(|q| {
+                q.worker
+                    .flush(end.saturating_duration_since(std::time::Instant::now()))
+            })
     }
 
     /// Flushes local sinks and stops the workers, giving them up to `timeout` (shared) to
@@ -192,6 +230,10 @@ impl SinkSet {
                 (l.name.clone(), h)
             })
             .collect();
+        for t in self.threaded.drain(..) {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            out.push((t.name, t.sink.shutdown(left)));
+        }
         for q in self.queued.drain(..) {
             let left = end.saturating_duration_since(std::time::Instant::now());
             out.push((q.name, q.worker.shutdown(left)));
