@@ -1,5 +1,6 @@
 //! The configuration of every sink: the `[store]`, `[jsonl]`, `[otlp]`, `[kafka]`, `[webhook]`,
-//! `[websocket]` and `[queue]` sections of `config.toml`.
+//! `[websocket]` and `[queue]` sections of `config.toml` (the binary's `Config` holds them, next
+//! to `[record]`, `[redaction]` and `[filter]`).
 //!
 //! Each section deserialises with `deny_unknown_fields`, so a typo in the file is an error with a
 //! line number, never a silently ignored key. Command-line flags override these values (the
@@ -10,19 +11,6 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// All sink sections.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct SinksConfig {
-    pub store: StoreConfig,
-    pub jsonl: Option<JsonlConfig>,
-    pub otlp: Option<OtlpConfig>,
-    pub kafka: Option<KafkaConfig>,
-    pub webhook: Option<WebhookConfig>,
-    pub websocket: Option<WebSocketConfig>,
-    pub queue: QueueConfig,
-}
 
 /// `[store]`: the embedded SQLite store `show` and `analyze` read by default.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
