@@ -6,7 +6,11 @@
 //! - TLS plaintext: uprobes/uretprobes on OpenSSL's `SSL_write`, `SSL_read`, `SSL_write_ex`,
 //!   `SSL_read_ex` (plus `SSL_set_fd`, `SSL_free`, `SSL_ctrl` for the SNI host name and
 //!   `SSL_get0_alpn_selected` for the negotiated ALPN) in every `libssl.so*` and every executable
-//!   that exports them (Node.js);
+//!   that exports them (Node.js); on kernels 6.13+ the data functions of shared libssl use
+//!   session uprobes, whose return probe is skipped for calls of no interest;
+//! - sessions whose plaintext is not wanted are skipped in the kernel before any copy: server
+//!   sessions, and client connections the decoder found to carry no AI traffic
+//!   ([`EbpfCapture::ignore_connection`]);
 //! - processes (`sched_process_exec/exit/fork`), files (`openat`, writes to regular files,
 //!   `rename*`, `unlinkat`) and `connect` via tracepoints (no kprobes).
 //!
