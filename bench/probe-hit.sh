@@ -8,6 +8,9 @@
 #   the same with uprobe/uretprobe pairs (OISP_NO_UPROBE_SESSION=1). The difference is the price
 #   of the trap itself (int3, and the single-step of the displaced first instruction, which the
 #   kernel cannot emulate for `sub $imm,%rsp` / `test %rdi,%rdi`), paid by the probed process.
+#   Then, without the sensor, a plain tracefs uprobe on SSL_write_ex at its first instruction and
+#   at the `call` that follows it (emulated by the kernel: no single-step) shows what the
+#   single-step costs (both include writing the trace event).
 #
 # Usage: sudo bench/probe-hit.sh [CALLS]   (default 300000; needs gcc and libssl.so.3; builds
 # the release binary unless OISP_SENSOR points at one).
@@ -29,6 +32,12 @@ TMP=$(mktemp -d /tmp/oisp-probe-hit.XXXXXX)
 REC_PID=""
 cleanup() {
     [ -n "$REC_PID" ] && kill -TERM "$REC_PID" 2>/dev/null && wait "$REC_PID" 2>/dev/null || true
+    for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+        if [ -d "$t/events/oisp_probe_hit" ]; then
+            echo 0 >"$t/events/oisp_probe_hit/hit/enable" 2>/dev/null || true
+            echo "-:oisp_probe_hit/hit" >>"$t/uprobe_events" 2>/dev/null || true
+        fi
+    done
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -44,6 +53,7 @@ const SSL_METHOD *TLS_client_method(void);
 SSL_CTX *SSL_CTX_new(const SSL_METHOD *m);
 SSL *SSL_new(SSL_CTX *c);
 int SSL_write(SSL *s, const void *b, int n);
+int SSL_write_ex(SSL *s, const void *b, size_t n, size_t *w);
 void SSL_free(SSL *s);
 void ERR_clear_error(void);
 
@@ -68,8 +78,14 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++)
 		SSL_free(NULL);
 	double t2 = now_ns();
-	printf("SSL_write %7.2f µs/call   SSL_free(NULL) %7.2f µs/call\n", (t1 - t0) / n / 1e3,
-	       (t2 - t1) / n / 1e3);
+	size_t w;
+	for (long i = 0; i < n; i++) {
+		SSL_write_ex(s, b, 1, &w);
+		ERR_clear_error();
+	}
+	double t3 = now_ns();
+	printf("SSL_write %6.2f µs/call  SSL_free(NULL) %6.2f µs/call  SSL_write_ex %6.2f µs/call\n",
+	       (t1 - t0) / n / 1e3, (t2 - t1) / n / 1e3, (t3 - t2) / n / 1e3);
 	return 0;
 }
 CEOF
@@ -96,3 +112,27 @@ printf '%-34s %s\n' "without sensor" "$("$TMP/hit" "$N")"
 phase "record, session uprobes"
 phase "record, uprobe/uretprobe pairs" OISP_NO_UPROBE_SESSION=1
 printf '%-34s %s\n' "without sensor (again)" "$("$TMP/hit" "$N")"
+
+# The same trap without BPF: a tracefs uprobe on SSL_write_ex, at its first instruction
+# (`sub $imm,%rsp`, single-stepped) and at the `call` right after it (which the kernel emulates).
+LIBSSL=$(ldd "$TMP/hit" | awk '/libssl.so.3/ {print $3}')
+ADDR=$(readelf -Ws --dyn-syms "$LIBSSL" | awk '$8 ~ /^SSL_write_ex@@/ {print $2; exit}')
+CODE=$(objdump -d "$LIBSSL" --start-address=0x"$ADDR" --stop-address=$(printf '0x%x' $((0x$ADDR + 16))) |
+    grep -E '^ +[0-9a-f]+:' | head -2 | cut -f1,3)
+CALL=$(awk -F'\t' 'NR == 2 && $2 ~ /^call/ {sub(":", "", $1); gsub(" ", "", $1); print $1}' <<<"$CODE")
+TRACEFS=/sys/kernel/tracing
+[ -d "$TRACEFS/events" ] || TRACEFS=/sys/kernel/debug/tracing
+if [ -z "$CALL" ]; then
+    echo "(tracefs comparison skipped: $LIBSSL's SSL_write_ex does not start with one instruction and a call: $CODE)"
+    exit 0
+fi
+trace_phase() { # LABEL OFFSET
+    echo "p:oisp_probe_hit/hit $LIBSSL:0x$2" >>"$TRACEFS/uprobe_events"
+    echo 1 >"$TRACEFS/events/oisp_probe_hit/hit/enable"
+    printf '%-34s %s\n' "$1" "$("$TMP/hit" "$N")"
+    echo 0 >"$TRACEFS/events/oisp_probe_hit/hit/enable"
+    echo "-:oisp_probe_hit/hit" >>"$TRACEFS/uprobe_events"
+}
+echo "tracefs uprobe on SSL_write_ex only (no sensor, no BPF):"
+trace_phase "  at its first instruction" "$ADDR"
+trace_phase "  at the call (0x$CALL, emulated)" "$CALL"
