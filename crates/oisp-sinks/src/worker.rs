@@ -297,10 +297,21 @@ fn delivery_loop(s: &Shared, mut sink: Box<dyn Sink>, retry: RetryPolicy) {
     let mut failures_in_row = 0u32;
     let mut next_attempt = Instant::now();
     let mut last_flush = Instant::now();
+    // On shutdown a failing sink gets one immediate last attempt, not backoff until the deadline:
+    // what it cannot take stays on disk for the next run.
+    let mut stop_seen = false;
+    let mut failed_since_stop = false;
     loop {
         let stopping = s.stop.load(Ordering::SeqCst);
         let deadline = *lock(&s.deadline);
         if stopping && deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        if stopping && !stop_seen {
+            stop_seen = true;
+            next_attempt = Instant::now();
+        }
+        if failed_since_stop {
             break;
         }
         let now = Instant::now();
@@ -379,6 +390,7 @@ fn delivery_loop(s: &Shared, mut sink: Box<dyn Sink>, retry: RetryPolicy) {
                 }
             }
             Err(DeliveryError::Retryable(e)) => {
+                failed_since_stop = stopping;
                 failures_in_row += 1;
                 next_attempt = Instant::now() + retry.delay(failures_in_row);
                 let mut st = lock(&s.status);
@@ -510,6 +522,40 @@ mod tests {
         let got = got.lock().unwrap();
         let want: Vec<String> = (0..500).map(|n| format!("ev{n:05}")).collect();
         assert_eq!(*got, want);
+    }
+
+    #[test]
+    fn shutdown_of_a_failing_sink_makes_one_last_attempt_and_returns() {
+        let dir = tempfile::tempdir().unwrap();
+        let down = Arc::new(AtomicBool::new(true));
+        let w = SinkWorker::spawn(
+            "t",
+            Box::new(Flaky {
+                got: Arc::new(Mutex::new(Vec::new())),
+                down: Arc::clone(&down),
+            }),
+            DiskQueue::open(
+                &dir.path().join("q.db"),
+                QueueLimits {
+                    max_events: 100,
+                    max_bytes: 1 << 30,
+                },
+            )
+            .unwrap(),
+            RetryPolicy {
+                initial: Duration::from_secs(5),
+                max: Duration::from_secs(30),
+            },
+        );
+        for n in 0..10 {
+            w.send(&item(n));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let start = Instant::now();
+        let h = w.shutdown(Duration::from_secs(20));
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        assert_eq!(h.queued, 10);
+        assert!(h.failures >= 2, "the last attempt was made");
     }
 
     #[test]
