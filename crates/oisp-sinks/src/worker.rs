@@ -553,7 +553,11 @@ mod tests {
         std::thread::sleep(Duration::from_millis(200));
         let start = Instant::now();
         let h = w.shutdown(Duration::from_secs(20));
-        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
         assert_eq!(h.queued, 10);
         assert!(h.failures >= 2, "the last attempt was made");
     }
