@@ -27,8 +27,7 @@ fn fixture_events() -> Vec<Event> {
     let mut out = Vec::new();
     for p in names {
         let bytes = std::fs::read(&p).unwrap();
-        let (records, _) = oisp_capture::read_all(&bytes);
-        out.extend(oisp_decode::decode_records(&records).0);
+        out.extend(oisp_decode::decode_capture(&bytes).0);
     }
     out.retain(|e| serde_json::to_vec(e).is_ok_and(|j| j.len() < 64 * 1024));
     out

@@ -363,6 +363,22 @@ pub fn decode_records<'a>(
     decode_records_with(DecoderConfig::default(), records)
 }
 
+/// Decodes a whole `.oraw` capture held in memory the way `replay` does: process, file and
+/// network records are treated as the capture's header says they were observed. On a damaged
+/// capture the records before the damage are decoded and the read error is returned with them.
+pub fn decode_capture(bytes: &[u8]) -> (Vec<Event>, DecodeStats, Option<oisp_capture::RawError>) {
+    let meta = oisp_capture::RawReader::new(bytes)
+        .map(|r| r.meta().to_string())
+        .unwrap_or_default();
+    let (records, err) = oisp_capture::read_all(bytes);
+    let cfg = DecoderConfig {
+        system_records: SystemRecordOrigin::from_capture_meta(&meta),
+        ..Default::default()
+    };
+    let (events, stats) = decode_records_with(cfg, &records);
+    (events, stats, err)
+}
+
 /// [`decode_records`] with a configuration.
 pub fn decode_records_with<'a>(
     cfg: DecoderConfig,

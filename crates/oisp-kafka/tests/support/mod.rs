@@ -3,7 +3,6 @@
 
 #![allow(dead_code)]
 
-use oisp_decode::{decode_records_with, DecoderConfig, SystemRecordOrigin};
 use oisp_sinks::Item;
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
@@ -21,17 +20,8 @@ pub fn fixture_items(name: &str) -> Vec<Item> {
         .join("fixtures/captures")
         .join(format!("{name}.oraw"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (records, err) = oisp_capture::read_all(&bytes);
+    let (events, _, err) = oisp_decode::decode_capture(&bytes);
     assert!(err.is_none(), "{name}: {err:?}");
-    let meta = oisp_capture::RawReader::new(&bytes[..])
-        .unwrap()
-        .meta()
-        .to_string();
-    let cfg = DecoderConfig {
-        system_records: SystemRecordOrigin::from_capture_meta(&meta),
-        ..Default::default()
-    };
-    let events = decode_records_with(cfg, &records).0;
     assert!(!events.is_empty(), "{name}: no events");
     events
         .into_iter()

@@ -7,7 +7,6 @@ mod check;
 #[allow(unused_imports)]
 pub use check::check_export;
 
-use oisp_decode::{decode_records_with, DecoderConfig, SystemRecordOrigin};
 use oisp_event::Event;
 use oisp_sinks::Item;
 use serde_json::Value;
@@ -27,17 +26,9 @@ pub fn fixture_events(name: &str) -> Vec<Event> {
         .join("fixtures/captures")
         .join(format!("{name}.oraw"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (records, err) = oisp_capture::read_all(&bytes);
+    let (events, _, err) = oisp_decode::decode_capture(&bytes);
     assert!(err.is_none(), "{name}: {err:?}");
-    let meta = oisp_capture::RawReader::new(&bytes[..])
-        .expect("capture header")
-        .meta()
-        .to_string();
-    let cfg = DecoderConfig {
-        system_records: SystemRecordOrigin::from_capture_meta(&meta),
-        ..Default::default()
-    };
-    decode_records_with(cfg, &records).0
+    events
 }
 
 pub fn items(events: &[Event]) -> Vec<Item> {

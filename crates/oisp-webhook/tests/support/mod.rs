@@ -2,7 +2,6 @@
 //! and a stream of real events decoded from the recorded captures.
 #![allow(dead_code)]
 
-use oisp_decode::{decode_records_with, DecoderConfig, SystemRecordOrigin};
 use oisp_sinks::Item;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -28,17 +27,9 @@ pub fn fixture_events() -> Vec<oisp_event::Event> {
     let mut out = Vec::new();
     for path in paths {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let (records, err) = oisp_capture::read_all(&bytes);
+        let (events, _, err) = oisp_decode::decode_capture(&bytes);
         assert!(err.is_none(), "{}: {err:?}", path.display());
-        let meta = oisp_capture::RawReader::new(&bytes[..])
-            .unwrap()
-            .meta()
-            .to_string();
-        let cfg = DecoderConfig {
-            system_records: SystemRecordOrigin::from_capture_meta(&meta),
-            ..Default::default()
-        };
-        for ev in decode_records_with(cfg, &records).0 {
+        for ev in events {
             if serde_json::to_vec(&ev).unwrap().len() <= 64 * 1024 {
                 out.push(ev);
             }
