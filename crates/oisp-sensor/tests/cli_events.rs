@@ -4,13 +4,17 @@
 use std::path::Path;
 use std::process::Command;
 
-/// The binary with its default store in a per-test-process temp dir and no config file.
-fn bin() -> Command {
+/// The binary with its default store in a temp dir of its own for each test (`test` names it)
+/// and no config file.
+fn bin(test: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"));
-    let store = std::env::temp_dir().join(format!("oisp-cli-store-{}", std::process::id()));
-    c.env("OISP_STORE", store.join("events.db"))
+    c.env("OISP_STORE", store_dir(test).join("events.db"))
         .env("OISP_CONFIG", "");
     c
+}
+
+fn store_dir(test: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("oisp-cli-store-{test}-{}", std::process::id()))
 }
 
 fn validate_file(path: &Path) -> usize {
@@ -31,7 +35,7 @@ fn demo_output_validates_and_holds_no_secrets() {
     let dir = std::env::temp_dir().join(format!("oisp-cli-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("demo.jsonl");
-    let status = bin().args(["demo", "-o"]).arg(&out).status().unwrap();
+    let status = bin("demo").args(["demo", "-o"]).arg(&out).status().unwrap();
     assert!(status.success());
     let n = validate_file(&out);
     assert!(n > 200, "only {n} events");
@@ -41,6 +45,7 @@ fn demo_output_validates_and_holds_no_secrets() {
     }
     assert!(text.contains("\"redaction_applied\":true"));
     std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(store_dir("demo")).ok();
 }
 
 #[test]
@@ -55,7 +60,7 @@ fn replay_of_every_fixture_validates() {
             continue;
         }
         let out = dir.join(path.file_name().unwrap()).with_extension("jsonl");
-        let status = bin()
+        let status = bin("replay")
             .arg("replay")
             .arg(&path)
             .arg("-o")
@@ -68,4 +73,5 @@ fn replay_of_every_fixture_validates() {
     }
     assert!(files >= 10, "{files} fixtures");
     std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(store_dir("replay")).ok();
 }

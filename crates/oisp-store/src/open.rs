@@ -79,7 +79,7 @@ impl Store {
         let store = Store::connect(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         store.setup(|conn| {
             schema::init_fresh(conn)?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
+            switch_to_wal(conn)?;
             conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
             conn.pragma_update(None, "synchronous", "NORMAL")?;
             conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
@@ -175,6 +175,40 @@ impl Store {
             .map(|n| n as u64)
             .map_err(|e| self.locate(e.into()))
     }
+}
+
+/// Puts the database in WAL mode (persistent: done once per file). Switching needs an exclusive
+/// lock, and SQLite answers `database is locked` at once instead of calling the busy handler
+/// when another connection — a second sensor opening the same new store — holds any lock; so
+/// this checks the mode first (reading it needs no exclusive lock) and retries the switch until
+/// [`BUSY_TIMEOUT`].
+fn switch_to_wal(conn: &Connection) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if mode.eq_ignore_ascii_case("wal") {
+            return Ok(());
+        }
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => return Err(no_wal(&mode)),
+            Err(e) => {
+                let err = StoreError::from(e);
+                if !err.is_transient() || std::time::Instant::now() >= deadline {
+                    return Err(err);
+                }
+            }
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+fn no_wal(mode: &str) -> StoreError {
+    StoreError::Invalid(format!(
+        "the store's file system does not allow WAL journaling (journal mode stays {mode})"
+    ))
 }
 
 fn not_sqlite(path: &Path) -> StoreError {

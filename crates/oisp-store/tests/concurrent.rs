@@ -149,3 +149,74 @@ fn a_second_process_reads_while_this_one_writes() {
     assert!(stdout.contains("CHILD-READER-OK"), "{stdout}");
     assert!(!stdout.contains("locked") && !stderr.contains("locked"));
 }
+
+/// Two sensors started together (`demo` beside `record`, or parallel tests) open the same new
+/// store at the same instant: every one of them must get it, none may see `database is locked`.
+/// Separate processes, not threads: SQLite's locks between processes are what went wrong (the
+/// switch to WAL does not wait on a busy database). Each child is this test binary re-run with
+/// `OISP_RACE_STORE` set.
+#[test]
+fn processes_creating_one_store_at_once_all_succeed() {
+    const PER_CHILD: usize = 20;
+    const BATCH: usize = 5;
+    if let Ok(path) = std::env::var("OISP_RACE_STORE") {
+        // Child 0 keeps one connection and writes small batches (as `record` does); the others
+        // open, write one batch and close, again and again, so that opens meet another
+        // process's writes and commits as well as the file's creation.
+        let k: usize = std::env::var("OISP_RACE_CHILD").unwrap().parse().unwrap();
+        let path = std::path::Path::new(&path);
+        let open = |again: usize| {
+            Store::open(path).unwrap_or_else(|e| panic!("opener {k}, open {again}: {e}"))
+        };
+        let batch = |again: usize| {
+            let mut events = synth(BATCH, now_ns(), 1_000);
+            for ev in &mut events {
+                ev.event_id.push_str(&format!("-{k}-{again}"));
+            }
+            items(&events)
+        };
+        let mut kept = (k == 0).then(|| open(0));
+        for again in 0..PER_CHILD {
+            match kept.as_mut() {
+                Some(store) => store.insert_batch(&batch(again)).unwrap(),
+                None => open(again).insert_batch(&batch(again)).unwrap(),
+            };
+        }
+        return;
+    }
+    let me = std::env::current_exe().unwrap();
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("race-{round}.db"));
+        let children: Vec<_> = (0..6)
+            .map(|k| {
+                std::process::Command::new(&me)
+                    .args([
+                        "--exact",
+                        "processes_creating_one_store_at_once_all_succeed",
+                        "--nocapture",
+                    ])
+                    .env("OISP_RACE_STORE", &path)
+                    .env("OISP_RACE_CHILD", k.to_string())
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let store = Store::open_existing(&path).unwrap();
+        assert_eq!(
+            store.count().unwrap(),
+            (6 * PER_CHILD * BATCH) as u64,
+            "round {round}"
+        );
+    }
+}
