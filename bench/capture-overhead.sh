@@ -9,8 +9,13 @@
 #      `record -p oisp-nomatch` (every process traps, every call is filtered out in the BPF
 #      program: the floor cost of the probes themselves), then without again.
 #      Prints req/s, the throughput loss, the sensor's CPU% (from /proc/PID/stat over the loaded
-#      phase), the kernel time of the BPF programs (bpf_stats) and the records lost.
-#   2. AI calls: wrk POSTs an OpenAI chat completion request to nginx, which returns a canned
+#      phase), the kernel time of the BPF programs and the records lost. Throughput is measured
+#      with the kernel's BPF statistics off (they add two clock reads to every program run); the
+#      BPF time comes from a second, shorter load window of the same phase with them on.
+#   2. Syscalls: `dd bs=1` copies /dev/zero to /dev/null one byte per read(2)/write(2), without
+#      the sensor and with `record` (default, --no-ssl, --no-ssl --no-file): the time each
+#      syscall of any process pays for the sensor's tracepoints.
+#   3. AI calls: wrk POSTs an OpenAI chat completion request to nginx, which returns a canned
 #      OpenAI JSON body, throttled to about 1,000 calls/s and then unthrottled; counts the
 #      ai.request/ai.response events the sensor wrote against the calls wrk completed, and the
 #      records lost.
@@ -22,12 +27,13 @@
 # Usage: sudo bench/capture-overhead.sh [SECONDS_PER_PHASE]   (default 15; installs nginx and
 # wrk with apt-get when missing; builds the release binary unless OISP_SENSOR points at one).
 # Environment: CONNS (wrk connections, default 16), AI_CONNS (default 8), AI_DELAY_MS (per
-# connection pause between calls in the throttled phase, default 7), SKIP_AI=1 (HTTPS phases
+# connection pause between calls in the throttled phase, default 7), SKIP_AI=1 (HTTPS and syscall phases
 # only), OISP_NO_UPROBE_SESSION=1 (record uses uprobe/uretprobe pairs even on 6.13+ kernels).
 set -euo pipefail
 trap 'echo "capture-overhead.sh: command failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 DUR=${1:-15}
+DD_COUNT=${DD_COUNT:-3000000}
 CONNS=${CONNS:-16}
 AI_CONNS=${AI_CONNS:-8}
 AI_DELAY_MS=${AI_DELAY_MS:-7}
@@ -170,7 +176,9 @@ lost_of() { # stop line → "TLS SYS"
 }
 
 BPF_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null 2>&1 || true
+bpf_stats() { sysctl -q -w kernel.bpf_stats_enabled="$1" >/dev/null 2>&1 || true; }
+bpf_stats 0
+STATS_DUR=$((DUR < 5 ? DUR : 5))
 
 # warm up (TLS session setup, page cache)
 wrk -t1 -c"$CONNS" -d2s "$URL/1k" >/dev/null
@@ -180,24 +188,31 @@ sensor_phase() { # RECORD_ARGS...
     rm -f "$TMP/events.jsonl"
     start_record "$@"
     sleep 1
-    local t0 c0 b0 r0 t1 c1 b1 r1 res line
-    read -r b0 r0 < <(bpf_ns)
+    local t0 c0 b0 r0 t1 c1 b1 r1 s0 s1 res line
     c0=$(cpu_ticks "$REC_PID")
     t0=$(date +%s.%N)
     res=$(wrk_run -t1 -c"$CONNS" -d"${DUR}s" "$URL/1k")
     t1=$(date +%s.%N)
     c1=$(cpu_ticks "$REC_PID")
+    # BPF time per second of load, with the statistics on (not part of the throughput figure)
+    bpf_stats 1
+    read -r b0 r0 < <(bpf_ns)
+    s0=$(date +%s.%N)
+    wrk -t1 -c"$CONNS" -d"${STATS_DUR}s" "$URL/1k" >/dev/null
+    s1=$(date +%s.%N)
     read -r b1 r1 < <(bpf_ns)
+    bpf_stats 0
     line=$(stop_record)
     sed -E 's/.*truncated; //' <<<"$line" >"$TMP/skip.last"
     local events
     events=$(wc -l <"$TMP/events.jsonl" 2>/dev/null || echo 0)
-    python3 - "$res" "$t0" "$t1" "$c0" "$c1" "$TICKS" "$b0" "$b1" "$r0" "$r1" "$events" "$(lost_of "$line")" <<'EOF'
+    python3 - "$res" "$t0" "$t1" "$c0" "$c1" "$TICKS" "$b0" "$b1" "$r0" "$r1" "$events" "$(lost_of "$line")" "$s0" "$s1" <<'EOF'
 import sys
 rps = float(sys.argv[1].split()[0]); t0, t1 = float(sys.argv[2]), float(sys.argv[3])
 cpu = (int(sys.argv[5]) - int(sys.argv[4])) / int(sys.argv[6]) / (t1 - t0) * 100
-bpf_ms = (int(sys.argv[8]) - int(sys.argv[7])) / 1e6 / (t1 - t0)
-runs = (int(sys.argv[10]) - int(sys.argv[9])) / (t1 - t0)
+s0, s1 = float(sys.argv[13]), float(sys.argv[14])
+bpf_ms = (int(sys.argv[8]) - int(sys.argv[7])) / 1e6 / (s1 - s0)
+runs = (int(sys.argv[10]) - int(sys.argv[9])) / (s1 - s0)
 lost = sys.argv[12].split()
 print(f"{rps:.0f} {cpu:.1f} {bpf_ms:.1f} {runs:.0f} {lost[0]} {lost[1]} {sys.argv[11]}")
 EOF
@@ -237,6 +252,36 @@ row "record -p wrk (client side only)" "$WRK_RPS" "$WRK_CPU" "$WRK_BPF" "$WRK_RU
 row "record -p oisp-nomatch (probe floor)" "$NOM_RPS" "$NOM_CPU" "$NOM_BPF" "$NOM_RUNS" "$NOM_LT" "$NOM_LS"
 echo "(record, all processes: $ALL_SKIP)"
 echo "(loss relative to the mean of the two runs without the sensor: $(printf '%.0f' "$BASE") req/s; record wrote $ALL_EV events in the all-processes phase)"
+
+echo
+echo "== syscalls: dd bs=1 count=$DD_COUNT (as many read(2) + write(2) calls, /dev/zero → /dev/null) =="
+# The sensor's syscall tracepoints run on every process, AI or not: this is their cost per call.
+dd_secs() { # → wall seconds of the dd run
+    local t0 t1
+    t0=$(date +%s.%N)
+    dd if=/dev/zero of=/dev/null bs=1 count="$DD_COUNT" status=none
+    t1=$(date +%s.%N)
+    python3 -c "print($t1 - $t0)"
+}
+DD0=$(dd_secs)
+dd_row() { # LABEL SECONDS
+    python3 - "$1" "$2" "$DD0" "$DD_COUNT" <<'EOF'
+import sys
+label, secs, base, n = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+extra = (secs - base) / (2 * n) * 1e9
+print(f"{label:<34} {secs:6.2f} s  " + (f"+{extra:4.0f} ns per syscall" if label != "without sensor" else ""))
+EOF
+}
+dd_row "without sensor" "$DD0"
+for args in "" "--no-ssl" "--no-ssl --no-file"; do
+    rm -f "$TMP/events.jsonl"
+    # shellcheck disable=SC2086
+    start_record $args
+    sleep 1
+    DD1=$(dd_secs)
+    stop_record >/dev/null
+    dd_row "record ${args:-(default)}" "$DD1"
+done
 
 echo
 echo "== AI calls: POST /v1/chat/completions, canned OpenAI JSON =="

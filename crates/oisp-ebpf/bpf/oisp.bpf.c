@@ -19,6 +19,11 @@ const volatile char targ_comm[OISP_COMM_LEN] = {};
 const volatile __u8 filter_comm = 0;
 /* The sensor's own process: never traced (its output writes would feed back). */
 const volatile __u32 self_tgid = 0;
+/* What the one write(2) program does (set from --no-ssl / --no-file): tie TLS sessions to their
+ * socket, report writes to regular files. One program for both because each program run on a
+ * syscall costs about 100 ns on every write of every process, whatever it then does. */
+const volatile __u8 write_notes_tls = 1;
+const volatile __u8 write_reports_files = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -80,6 +85,12 @@ struct {
 	__type(value, struct ssl_call);
 } ssl_calls SEC(".maps");
 
+/* Entries in `ssl_calls` (SSL calls in flight). While it is 0 — a machine with no TLS traffic of
+ * interest, or only muted/ignored sessions — the socket syscalls skip their `ssl_calls` lookup.
+ * An entry left behind by a thread that died inside SSL_* keeps it above 0: only the shortcut is
+ * lost, never a record. */
+__s64 ssl_calls_open = 0;
+
 struct seq_key {
 	__u64 ssl;
 	__u32 tgid;
@@ -128,6 +139,10 @@ struct {
 	__type(key, __u64);
 	__type(value, __u64);
 } fd_wanted SEC(".maps");
+
+/* Set once anything has been put in `fd_wanted` (only memory-BIO programs such as Node do): until
+ * then the socket syscalls skip that lookup. */
+__u8 fd_wanted_used = 0;
 
 /* Syscall arguments stashed at sys_enter for sys_exit, keyed by pid_tgid. */
 struct sys_args {
@@ -206,17 +221,20 @@ static __always_inline void fill_hdr(struct oisp_hdr *h, __u32 kind)
 	h->ts_ns = bpf_ktime_get_ns();
 }
 
+/* The current task's file for `fd`, or 0. The task -> files -> fdtable chain is read with direct
+ * (BTF, fault-guarded) loads rather than a probe-read helper call per step: this runs on every
+ * write(2) of every process, and the helper calls were most of its cost (measured: about 100 ns
+ * of 170 per call). The fd array slot has a variable index, which needs the helper. */
 static __always_inline struct file *fd_file(int fd)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	struct files_struct *files = BPF_CORE_READ(t, files);
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
-	if (!fdt || fd < 0)
+	struct files_struct *files = t->files;
+	if (!files || fd < 0)
 		return 0;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned int)fd >= max)
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || (unsigned int)fd >= fdt->max_fds)
 		return 0;
-	struct file **fda = BPF_CORE_READ(fdt, fd);
+	struct file **fda = fdt->fd;
 	struct file *f = 0;
 	bpf_probe_read_kernel(&f, sizeof(f), &fda[fd]);
 	return f;
@@ -228,6 +246,8 @@ static __always_inline __u32 fd_mode(int fd)
 	struct file *f = fd_file(fd);
 	if (!f)
 		return 0;
+	if (bpf_ksym_exists(bpf_rdonly_cast)) /* 6.2+: direct loads from here on too */
+		return bpf_core_cast(f, struct file)->f_inode->i_mode;
 	return BPF_CORE_READ(f, f_inode, i_mode);
 }
 
@@ -307,7 +327,10 @@ static __always_inline int ssl_enter(__u64 ssl, __u64 buf, __u64 out_len, __u32 
 	if (filtered_out())
 		return 1;
 	struct ssl_call c = { .ssl = ssl, .buf = buf, .out_len = out_len, .kind = kind, .fd = -1 };
-	bpf_map_update_elem(&ssl_calls, &id, &c, BPF_ANY);
+	if (bpf_map_update_elem(&ssl_calls, &id, &c, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&ssl_calls_open, 1);
+	else
+		bpf_map_update_elem(&ssl_calls, &id, &c, BPF_ANY); /* nested call: replaces */
 	return 0;
 }
 
@@ -365,7 +388,8 @@ static __always_inline int ssl_exit(struct pt_regs *ctx, __u8 is_write)
 	if (!c)
 		return 0;
 	struct ssl_call call = *c;
-	bpf_map_delete_elem(&ssl_calls, &id);
+	if (bpf_map_delete_elem(&ssl_calls, &id) == 0)
+		__sync_fetch_and_add(&ssl_calls_open, -1);
 
 	int ret = (int)PT_REGS_RC(ctx);
 	__u64 n = 0;
@@ -418,6 +442,7 @@ static __always_inline int ssl_exit(struct pt_regs *ctx, __u8 is_write)
 	if (is_write && call.fd < 0) {
 		/* Memory BIO (Node): the ciphertext goes out with this thread's next socket write. */
 		bpf_map_update_elem(&fd_wanted, &id, &call.ssl, BPF_ANY);
+		fd_wanted_used = 1;
 	}
 	return 0;
 }
@@ -656,13 +681,13 @@ int BPF_UPROBE(ssl_free_enter, void *ssl)
 static __always_inline void note_socket_io(int fd, bool is_write)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct ssl_call *c = bpf_map_lookup_elem(&ssl_calls, &id);
+	struct ssl_call *c = ssl_calls_open > 0 ? bpf_map_lookup_elem(&ssl_calls, &id) : 0;
 	if (c) {
 		if (c->fd < 0 && (fd_mode(fd) & S_IFMT_) == S_IFSOCK_)
 			c->fd = fd;
 		return;
 	}
-	if (!is_write)
+	if (!is_write || !fd_wanted_used)
 		return;
 	__u64 *ssl = bpf_map_lookup_elem(&fd_wanted, &id);
 	if (!ssl)
@@ -704,13 +729,6 @@ int tls_sys_recvmsg(struct trace_event_raw_sys_enter *ctx)
 
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int tls_sys_sendto(struct trace_event_raw_sys_enter *ctx)
-{
-	note_socket_io(ctx->args[0], true);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_write")
-int tls_sys_write(struct trace_event_raw_sys_enter *ctx)
 {
 	note_socket_io(ctx->args[0], true);
 	return 0;
@@ -876,11 +894,15 @@ int file_openat_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* write(2): ties a TLS session to its socket (as the other socket syscalls above do) and reports
+ * writes to regular files, as `write_notes_tls` / `write_reports_files` say. */
 SEC("tracepoint/syscalls/sys_enter_write")
-int file_write_enter(struct trace_event_raw_sys_enter *ctx)
+int sys_write_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	int fd = ctx->args[0];
-	if (filtered_out())
+	if (write_notes_tls)
+		note_socket_io(fd, true);
+	if (!write_reports_files || filtered_out())
 		return 0;
 	if ((fd_mode(fd) & S_IFMT_) != S_IFREG_)
 		return 0;

@@ -134,6 +134,8 @@ fn load(opts: &CaptureOptions, session: bool) -> Result<OispSkel<'static>, Captu
     if let Some(ro) = open.maps.rodata_data.as_deref_mut() {
         ro.self_tgid = std::process::id();
         ro.targ_tgid = opts.pid.unwrap_or(0);
+        ro.write_notes_tls = opts.ssl as u8;
+        ro.write_reports_files = opts.file as u8;
         if let Some(c) = &opts.comm {
             ro.filter_comm = 1;
             for (i, b) in c.bytes().take(15).enumerate() {
@@ -154,7 +156,6 @@ fn load(opts: &CaptureOptions, session: bool) -> Result<OispSkel<'static>, Captu
         &mut p.tls_sys_readv,
         &mut p.tls_sys_recvmsg,
         &mut p.tls_sys_sendto,
-        &mut p.tls_sys_write,
         &mut p.tls_sys_writev,
         &mut p.tls_sys_sendmsg,
     ] {
@@ -162,8 +163,8 @@ fn load(opts: &CaptureOptions, session: bool) -> Result<OispSkel<'static>, Captu
     }
     p.file_openat_enter.set_autoload(tls || opts.file);
     p.file_openat_exit.set_autoload(tls || opts.file);
+    p.sys_write_enter.set_autoload(tls || opts.file);
     for prog in [
-        &mut p.file_write_enter,
         &mut p.file_renameat2_enter,
         &mut p.file_renameat2_exit,
         &mut p.file_renameat_enter,

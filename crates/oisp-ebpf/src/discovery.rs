@@ -43,7 +43,7 @@ const SSL_PROBES: &[(&str, &str, bool)] = &[
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Group {
     Tls,
-    /// Needed by TLS (library discovery) or files.
+    /// Needed by TLS (library discovery, socket of a session) or files.
     Open,
     File,
     Net,
@@ -56,12 +56,11 @@ const TRACEPOINTS: &[(Group, &str, &str)] = &[
     (Group::Tls, "syscalls", "sys_enter_readv"),
     (Group::Tls, "syscalls", "sys_enter_recvmsg"),
     (Group::Tls, "syscalls", "sys_enter_sendto"),
-    (Group::Tls, "syscalls", "sys_enter_write"),
     (Group::Tls, "syscalls", "sys_enter_writev"),
     (Group::Tls, "syscalls", "sys_enter_sendmsg"),
     (Group::Open, "syscalls", "sys_enter_openat"),
     (Group::Open, "syscalls", "sys_exit_openat"),
-    (Group::File, "syscalls", "sys_enter_write"),
+    (Group::Open, "syscalls", "sys_enter_write"),
     (Group::File, "syscalls", "sys_enter_renameat2"),
     (Group::File, "syscalls", "sys_exit_renameat2"),
     (Group::File, "syscalls", "sys_enter_renameat"),
@@ -114,12 +113,11 @@ impl EbpfCapture {
             &p.tls_sys_readv,
             &p.tls_sys_recvmsg,
             &p.tls_sys_sendto,
-            &p.tls_sys_write,
             &p.tls_sys_writev,
             &p.tls_sys_sendmsg,
             &p.file_openat_enter,
             &p.file_openat_exit,
-            &p.file_write_enter,
+            &p.sys_write_enter,
             &p.file_renameat2_enter,
             &p.file_renameat2_exit,
             &p.file_renameat_enter,
