@@ -5,7 +5,9 @@
 #   object (it fails at once: ~0.3 µs per call) and SSL_free(NULL) (returns at once), N times
 #   each, and times them without the sensor, with `record -p oisp-nomatch` (the probes fire in
 #   every process and the BPF programs return at their first check) using session uprobes, and
-#   the same with uprobe/uretprobe pairs (OISP_NO_UPROBE_SESSION=1). The difference is the price
+#   the same with uprobe/uretprobe pairs (OISP_NO_UPROBE_SESSION=1), each with the data probes
+#   inside libssl (the default, see crates/oisp-ebpf/src/inner.rs) and on the exported entries
+#   (OISP_NO_INNER_PROBES=1). The difference is the price
 #   of the trap itself (int3, and the single-step of the displaced first instruction, which the
 #   kernel cannot emulate for `sub $imm,%rsp` / `test %rdi,%rdi`), paid by the probed process.
 #   Then, without the sensor, a plain tracefs uprobe on SSL_write_ex at its first instruction and
@@ -110,7 +112,9 @@ phase() { # LABEL [ENV=VALUE ...]
 echo "$(uname -r), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), $N calls each"
 printf '%-34s %s\n' "without sensor" "$("$TMP/hit" "$N")"
 phase "record, session uprobes"
-phase "record, uprobe/uretprobe pairs" OISP_NO_UPROBE_SESSION=1
+phase "record, pairs" OISP_NO_UPROBE_SESSION=1
+phase "record, session, exported entries" OISP_NO_INNER_PROBES=1
+phase "record, pairs, exported entries" OISP_NO_UPROBE_SESSION=1 OISP_NO_INNER_PROBES=1
 printf '%-34s %s\n' "without sensor (again)" "$("$TMP/hit" "$N")"
 
 # The same trap without BPF: a tracefs uprobe on SSL_write_ex, at its first instruction
@@ -120,6 +124,7 @@ ADDR=$(readelf -Ws --dyn-syms "$LIBSSL" | awk '$8 ~ /^SSL_write_ex@@/ {print $2;
 CODE=$(objdump -d "$LIBSSL" --start-address=0x"$ADDR" --stop-address=$(printf '0x%x' $((0x$ADDR + 16))) |
     grep -E '^ +[0-9a-f]+:' | head -2 | cut -f1,3)
 CALL=$(awk -F'\t' 'NR == 2 && $2 ~ /^call/ {sub(":", "", $1); gsub(" ", "", $1); print $1}' <<<"$CODE")
+INNER=$(awk -F'\t' 'NR == 2 && $2 ~ /^call/ {split($2, w, " +"); print w[2]}' <<<"$CODE")
 TRACEFS=/sys/kernel/tracing
 [ -d "$TRACEFS/events" ] || TRACEFS=/sys/kernel/debug/tracing
 if [ -z "$CALL" ]; then
@@ -136,3 +141,4 @@ trace_phase() { # LABEL OFFSET
 echo "tracefs uprobe on SSL_write_ex only (no sensor, no BPF):"
 trace_phase "  at its first instruction" "$ADDR"
 trace_phase "  at the call (0x$CALL, emulated)" "$CALL"
+trace_phase "  at its target (0x$INNER: push, emulated)" "$INNER"

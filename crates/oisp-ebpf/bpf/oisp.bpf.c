@@ -398,7 +398,7 @@ static __always_inline int ssl_exit(struct pt_regs *ctx, __u8 is_write)
 			return 0;
 		n = ret;
 	} else {
-		if (ret != 1 || !call.out_len)
+		if (ret <= 0 || !call.out_len) /* 1 from SSL_*_ex; >0 from the internals */
 			return 0;
 		__u64 got = 0;
 		bpf_probe_read_user(&got, sizeof(got), (void *)call.out_len);

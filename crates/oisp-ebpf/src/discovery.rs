@@ -2,6 +2,7 @@
 //! libssl, executables with OpenSSL linked in, and the libraries running processes map or open.
 
 use crate::capture::EbpfCapture;
+use crate::inner::{self, InnerProbes};
 use crate::options::{Attachment, CaptureError, ProcNeeds};
 use crate::{elf, procfs};
 use libbpf_rs::{UprobeMultiOpts, UprobeOpts};
@@ -185,6 +186,32 @@ impl EbpfCapture {
         let mut attached = Vec::new();
         let mut any_data = false;
         let pid_filter = self.opts.pid.map(|p| p as i32).unwrap_or(-1);
+        let inner = if is_static {
+            InnerProbes::default()
+        } else {
+            elf::Elf::open(path)
+                .map(|mut e| inner::find(&mut e))
+                .unwrap_or_default()
+        };
+        let mut inner_done = (false, false); // (write, read) attached inside
+        for (is_write, offset) in [(true, inner.write), (false, inner.read)] {
+            let Some(offset) = offset else { continue };
+            let links = self.attach_inner(path, offset, is_write, pid_filter);
+            if links.is_empty() {
+                continue;
+            }
+            let (name, covers) = if is_write {
+                inner_done.0 = true;
+                ("ssl_write_internal", "SSL_write, SSL_write_ex")
+            } else {
+                inner_done.1 = true;
+                ("ssl_read_internal", "SSL_read, SSL_read_ex")
+            };
+            for (link, probe) in links {
+                attached.push((link, format!("{name}@0x{offset:x} ({covers})"), probe));
+            }
+            any_data = true;
+        }
         let p = &self.skel.progs;
         let progs = [
             &p.ssl_write_enter,
@@ -203,6 +230,11 @@ impl EbpfCapture {
         ];
         for (prog, (_, sym, ret)) in progs.into_iter().zip(SSL_PROBES) {
             let data = sym.starts_with("SSL_read") || sym.starts_with("SSL_write");
+            if (inner_done.0 && sym.starts_with("SSL_write"))
+                || (inner_done.1 && sym.starts_with("SSL_read"))
+            {
+                continue; // probed inside, where both forms meet
+            }
             if self.session && data && !is_static {
                 // One session uprobe per data function replaces its uprobe/uretprobe pair. By
                 // name pattern: libbpf-rs 0.27's symbol list fails to resolve (ENOENT), and a
@@ -222,7 +254,7 @@ impl EbpfCapture {
                     ..Default::default()
                 };
                 if let Ok(link) = sess.attach_uprobe_multi_with_opts(pid_filter, path, *sym, opts) {
-                    attached.push((link, *sym, "uprobe.session"));
+                    attached.push((link, sym.to_string(), "uprobe.session"));
                     any_data = true;
                 }
                 continue;
@@ -236,7 +268,11 @@ impl EbpfCapture {
             // Symbols a given OpenSSL lacks (the _ex forms before 1.1.1) are skipped.
             // With --pid the breakpoints go into that process only: others never trap.
             if let Ok(link) = prog.attach_uprobe_with_opts(pid_filter, path, 0, opts) {
-                attached.push((link, *sym, if *ret { "uretprobe" } else { "uprobe" }));
+                attached.push((
+                    link,
+                    sym.to_string(),
+                    if *ret { "uretprobe" } else { "uprobe" },
+                ));
                 any_data |= data;
             }
         }
@@ -248,11 +284,56 @@ impl EbpfCapture {
             self.attachments.push(Attachment {
                 probe,
                 path: shown.clone(),
-                symbol: sym.to_string(),
+                symbol: sym,
             });
         }
         self.stats.attachments = self.attachments.len();
         true
+    }
+
+    /// Attaches the `_ex` data programs at `offset` (an internal function with the `_ex`
+    /// signature, see `inner`): one session uprobe, or an entry + return pair. Returns the
+    /// links made (none when attaching failed: the caller then probes the exported functions).
+    fn attach_inner(
+        &self,
+        path: &Path,
+        offset: u64,
+        is_write: bool,
+        pid_filter: i32,
+    ) -> Vec<(libbpf_rs::Link, &'static str)> {
+        let p = &self.skel.progs;
+        if self.session {
+            let prog = if is_write {
+                &p.ssl_write_ex_sess
+            } else {
+                &p.ssl_read_ex_sess
+            };
+            let opts = UprobeMultiOpts {
+                offsets: vec![offset as usize],
+                session: true,
+                ..Default::default()
+            };
+            return prog
+                .attach_uprobe_multi_with_opts(pid_filter, path, "", opts)
+                .map(|l| vec![(l, "uprobe.session")])
+                .unwrap_or_default();
+        }
+        let (enter, exit) = if is_write {
+            (&p.ssl_write_ex_enter, &p.ssl_write_ex_exit)
+        } else {
+            (&p.ssl_read_ex_enter, &p.ssl_read_ex_exit)
+        };
+        let pair = |prog: &libbpf_rs::ProgramMut, retprobe: bool| {
+            let opts = UprobeOpts {
+                retprobe,
+                ..Default::default()
+            };
+            prog.attach_uprobe_with_opts(pid_filter, path, offset as usize, opts)
+        };
+        match (pair(enter, false), pair(exit, true)) {
+            (Ok(a), Ok(b)) => vec![(a, "uprobe"), (b, "uretprobe")],
+            _ => Vec::new(),
+        }
     }
 
     pub(crate) fn discover_at_start(&mut self) {

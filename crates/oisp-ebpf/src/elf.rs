@@ -1,5 +1,6 @@
-//! Just enough ELF64 reading to tell whether an executable exports a symbol (OpenSSL linked
-//! statically, as in Node.js) without loading the whole file.
+//! Just enough ELF64 (little-endian) reading for the probes: whether a file exports a symbol
+//! (OpenSSL linked statically, as in Node.js), where exported functions are, and their first
+//! bytes — without loading the whole file.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -22,81 +23,166 @@ fn u64le(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
 }
 
-/// True when the ELF64 little-endian file at `path` defines `symbol` in its dynamic symbol
-/// table.
-pub fn exports_symbol(path: &Path, symbol: &str) -> bool {
-    exports(path, symbol).unwrap_or(false)
+/// An open ELF64 little-endian file: its loadable segments and dynamic symbol table.
+pub struct Elf {
+    file: File,
+    /// (vaddr, file offset, file size) of each PT_LOAD segment
+    loads: Vec<(u64, u64, u64)>,
+    /// (symbol table bytes, entry size, string table bytes) of SHT_DYNSYM, when present
+    dynsym: Option<(Vec<u8>, usize, Vec<u8>)>,
 }
 
-fn exports(path: &Path, symbol: &str) -> Option<bool> {
-    let mut f = File::open(path).ok()?;
-    let eh = read_at(&mut f, 0, 64)?;
-    if &eh[0..4] != b"\x7fELF" || eh[4] != 2 || eh[5] != 1 {
-        return Some(false);
-    }
-    let shoff = u64le(&eh, 0x28);
-    let shentsize = u16le(&eh, 0x3a) as usize;
-    let shnum = u16le(&eh, 0x3c) as usize;
-    if shoff == 0 || shentsize < 64 || shnum == 0 || shnum > 4096 {
-        return Some(false);
-    }
-    let sh = read_at(&mut f, shoff, shentsize * shnum)?;
-    let sec = |i: usize| &sh[i * shentsize..i * shentsize + 64];
-    for i in 0..shnum {
-        let s = sec(i);
-        if u32le(s, 4) != 11 {
-            continue; // SHT_DYNSYM
+/// A defined dynamic symbol: its virtual address and size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Symbol {
+    pub vaddr: u64,
+    pub size: u64,
+}
+
+impl Elf {
+    /// Opens `path`; `None` when it cannot be read or is not a sane ELF64 LE file.
+    pub fn open(path: &Path) -> Option<Elf> {
+        let mut f = File::open(path).ok()?;
+        let eh = read_at(&mut f, 0, 64)?;
+        if &eh[0..4] != b"\x7fELF" || eh[4] != 2 || eh[5] != 1 {
+            return None;
         }
+        let (phoff, phentsize, phnum) = (
+            u64le(&eh, 0x20),
+            u16le(&eh, 0x36) as usize,
+            u16le(&eh, 0x38) as usize,
+        );
+        let mut loads = Vec::new();
+        if phoff != 0 && phentsize >= 56 && phnum <= 4096 {
+            let ph = read_at(&mut f, phoff, phentsize * phnum)?;
+            for p in ph.chunks_exact(phentsize) {
+                if u32le(p, 0) == 1 {
+                    // PT_LOAD: p_offset, p_vaddr, p_filesz
+                    loads.push((u64le(p, 0x10), u64le(p, 0x08), u64le(p, 0x20)));
+                }
+            }
+        }
+        let dynsym = Self::read_dynsym(&mut f, &eh);
+        Some(Elf {
+            file: f,
+            loads,
+            dynsym,
+        })
+    }
+
+    fn read_dynsym(f: &mut File, eh: &[u8]) -> Option<(Vec<u8>, usize, Vec<u8>)> {
+        let shoff = u64le(eh, 0x28);
+        let shentsize = u16le(eh, 0x3a) as usize;
+        let shnum = u16le(eh, 0x3c) as usize;
+        if shoff == 0 || shentsize < 64 || shnum == 0 || shnum > 4096 {
+            return None;
+        }
+        let sh = read_at(f, shoff, shentsize * shnum)?;
+        let sec = |i: usize| &sh[i * shentsize..i * shentsize + 64];
+        let s = (0..shnum).map(sec).find(|s| u32le(s, 4) == 11)?; // SHT_DYNSYM
         let (off, size, link, entsize) = (
             u64le(s, 0x18),
             u64le(s, 0x20),
-            u32le(s, 0x28),
-            u64le(s, 0x38),
+            u32le(s, 0x28) as usize,
+            u64le(s, 0x38) as usize,
         );
-        if link as usize >= shnum || entsize < 24 || size > 256 << 20 {
-            return Some(false);
+        if link >= shnum || entsize < 24 || size > 256 << 20 {
+            return None;
         }
-        let st = sec(link as usize);
+        let st = sec(link);
         let (stroff, strsize) = (u64le(st, 0x18), u64le(st, 0x20));
         if strsize > 256 << 20 {
-            return Some(false);
+            return None;
         }
-        let syms = read_at(&mut f, off, size as usize)?;
-        let strs = read_at(&mut f, stroff, strsize as usize)?;
-        let want = symbol.as_bytes();
-        for e in syms.chunks_exact(entsize as usize) {
-            let name = u32le(e, 0) as usize;
-            let shndx = u16le(e, 6);
-            if shndx == 0 || name >= strs.len() {
-                continue; // undefined: imported, not exported
-            }
-            let rest = &strs[name..];
-            if rest.len() > want.len() && &rest[..want.len()] == want && rest[want.len()] == 0 {
-                return Some(true);
-            }
-        }
-        return Some(false);
+        let syms = read_at(f, off, size as usize)?;
+        let strs = read_at(f, stroff, strsize as usize)?;
+        Some((syms, entsize, strs))
     }
-    Some(false)
+
+    /// The defined (exported) dynamic symbol `name`, if any.
+    pub fn symbol(&self, name: &str) -> Option<Symbol> {
+        let (syms, entsize, strs) = self.dynsym.as_ref()?;
+        let want = name.as_bytes();
+        syms.chunks_exact(*entsize).find_map(|e| {
+            let at = u32le(e, 0) as usize;
+            if u16le(e, 6) == 0 || at >= strs.len() {
+                return None; // undefined: imported, not exported
+            }
+            let rest = &strs[at..];
+            (rest.len() > want.len() && &rest[..want.len()] == want && rest[want.len()] == 0).then(
+                || Symbol {
+                    vaddr: u64le(e, 8),
+                    size: u64le(e, 16),
+                },
+            )
+        })
+    }
+
+    /// The file offset of virtual address `vaddr` (what uprobes attach to), when a loadable
+    /// segment holds it.
+    pub fn offset_of(&self, vaddr: u64) -> Option<u64> {
+        self.loads
+            .iter()
+            .find(|(_, va, size)| vaddr >= *va && vaddr < va + size)
+            .map(|(off, va, _)| vaddr - va + off)
+    }
+
+    /// `len` bytes of the file from virtual address `vaddr` (fewer at the end of a segment).
+    pub fn bytes_at(&mut self, vaddr: u64, len: usize) -> Option<Vec<u8>> {
+        let (off, va, size) = *self
+            .loads
+            .iter()
+            .find(|(_, va, size)| vaddr >= *va && vaddr < va + size)?;
+        let len = len.min((va + size - vaddr) as usize);
+        read_at(&mut self.file, vaddr - va + off, len)
+    }
+}
+
+/// True when the ELF64 little-endian file at `path` defines `symbol` in its dynamic symbol
+/// table.
+pub fn exports_symbol(path: &Path, symbol: &str) -> bool {
+    Elf::open(path).is_some_and(|e| e.symbol(symbol).is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn libc_exports_malloc_not_ssl() {
-        let libc = [
+    fn libc() -> Option<&'static Path> {
+        [
             "/lib/x86_64-linux-gnu/libc.so.6",
             "/usr/lib/x86_64-linux-gnu/libc.so.6",
         ]
         .into_iter()
         .map(Path::new)
-        .find(|p| p.exists());
-        if let Some(p) = libc {
-            assert!(exports_symbol(p, "malloc"));
-            assert!(!exports_symbol(p, "SSL_write"));
-        }
+        .find(|p| p.exists())
+    }
+
+    #[test]
+    fn libc_exports_malloc_not_ssl() {
+        let Some(p) = libc() else {
+            eprintln!("skipped: no x86-64 libc.so.6 on this machine");
+            return;
+        };
+        assert!(exports_symbol(p, "malloc"));
+        assert!(!exports_symbol(p, "SSL_write"));
         assert!(!exports_symbol(Path::new("/nonexistent"), "x"));
+    }
+
+    #[test]
+    fn symbol_addresses_map_to_file_bytes() {
+        let Some(p) = libc() else {
+            eprintln!("skipped: no x86-64 libc.so.6 on this machine");
+            return;
+        };
+        let mut elf = Elf::open(p).unwrap();
+        let malloc = elf.symbol("malloc").unwrap();
+        assert!(malloc.size > 0);
+        let off = elf.offset_of(malloc.vaddr).unwrap();
+        let via_vaddr = elf.bytes_at(malloc.vaddr, 16).unwrap();
+        let via_file = read_at(&mut File::open(p).unwrap(), off, 16).unwrap();
+        assert_eq!(via_vaddr, via_file);
+        assert!(elf.symbol("malloc_but_not_really").is_none());
+        assert!(Elf::open(Path::new("/etc/hostname")).is_none());
     }
 }

@@ -20,6 +20,7 @@ mod assemble;
 mod capture;
 mod discovery;
 mod elf;
+mod inner;
 mod options;
 mod procfs;
 mod sessions;

@@ -24,7 +24,7 @@ fn build_info() -> BuildInfo {
             ("demo", "bundled captures recorded from real SDK clients"),
             (
                 "ebpf",
-                "oisp-sensor record: session uprobes (kernel 6.13+; uprobes+uretprobes before) SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
+                "oisp-sensor record: session uprobes (kernel 6.13+; uprobes+uretprobes before) SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, or where both forms meet inside libssl (ssl_write_internal/ssl_read_internal, found from the code bytes), uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
             ),
         ],
         protocols: vec![
