@@ -57,6 +57,8 @@ if [ -z "${OISP_SENSOR:-}" ]; then
 fi
 
 TMP=$(mktemp -d /tmp/oisp-overhead.XXXXXX)
+# record keeps its default store on (as users run it), in the temp dir rather than /var/lib
+export OISP_STORE="$TMP/store/events.db"
 NGINX_PID=""
 REC_PID=""
 cleanup() {
@@ -298,17 +300,22 @@ ai_phase() { # LABEL DELAY_MS
     c1=$(cpu_ticks "$REC_PID")
     sleep 1
     line=$(stop_record)
-    local reqs resps
+    local reqs resps calls dropped
     reqs=$(grep -ac '"event_type":"ai.request"' "$TMP/events.jsonl" || true)
     resps=$(grep -ac '"event_type":"ai.response"' "$TMP/events.jsonl" || true)
-    python3 - "$label" "$res" "$reqs" "$resps" "$(lost_of "$line")" "$t0" "$t1" "$c0" "$c1" "$TICKS" <<'EOF'
+    # what the decoder made of it, and what the JSONL sink had to drop when it fell behind
+    calls=$(sed -nE 's/.*\(([0-9]+) AI calls\).*/\1/p' <<<"$line")
+    dropped=$(sed -nE 's/.*jsonl → .*: [0-9]+ delivered, ([0-9]+) dropped.*/\1/p' "$TMP/record.err")
+    python3 - "$label" "$res" "$reqs" "$resps" "$(lost_of "$line")" "$t0" "$t1" "$c0" "$c1" "$TICKS" "${calls:-?}" "${dropped:-0}" <<'EOF'
 import sys
 label, res, reqs, resps, lost = sys.argv[1], sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5].split()
+decoded, dropped = sys.argv[11], sys.argv[12]
 t0, t1 = float(sys.argv[6]), float(sys.argv[7])
 cpu = (int(sys.argv[9]) - int(sys.argv[8])) / int(sys.argv[10]) / (t1 - t0) * 100
 rps, total = float(res[0]), int(res[1])
 print(f"{label:<22} {rps:7.0f} calls/s  wrk completed {total}  ai.request {reqs}  ai.response {resps}  "
-      f"missing {max(0, total - resps)}  sensor CPU {cpu:5.1f}%  lost {lost[0]} TLS + {lost[1]} system records")
+      f"missing {max(0, total - resps)}  sensor CPU {cpu:5.1f}%  lost {lost[0]} TLS + {lost[1]} system records  "
+      f"(decoded {decoded} AI calls; JSONL sink dropped {dropped} events)")
 EOF
 }
 if [ "${SKIP_AI:-0}" = 1 ]; then

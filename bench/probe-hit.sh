@@ -11,7 +11,8 @@
 #   of the trap itself (int3, and the single-step of the displaced first instruction, which the
 #   kernel cannot emulate for `sub $imm,%rsp` / `test %rdi,%rdi`), paid by the probed process.
 #   Then, without the sensor, a plain tracefs uprobe on SSL_write_ex at its first instruction and
-#   at the `call` that follows it (emulated by the kernel: no single-step) shows what the
+#   at the `call` that follows it (emulated by the kernel: no single-step), and at that call's
+#   target (ssl_write_internal, starting with an emulated `push`) shows what the
 #   single-step costs (both include writing the trace event).
 #
 # Usage: sudo bench/probe-hit.sh [CALLS]   (default 300000; needs gcc and libssl.so.3; builds
@@ -120,9 +121,9 @@ printf '%-34s %s\n' "without sensor (again)" "$("$TMP/hit" "$N")"
 # The same trap without BPF: a tracefs uprobe on SSL_write_ex, at its first instruction
 # (`sub $imm,%rsp`, single-stepped) and at the `call` right after it (which the kernel emulates).
 LIBSSL=$(ldd "$TMP/hit" | awk '/libssl.so.3/ {print $3}')
-ADDR=$(readelf -Ws --dyn-syms "$LIBSSL" | awk '$8 ~ /^SSL_write_ex@@/ {print $2; exit}')
+ADDR=$(readelf -Ws --dyn-syms "$LIBSSL" | awk '$8 ~ /^SSL_write_ex@@/ && !seen {print $2; seen = 1}')
 CODE=$(objdump -d "$LIBSSL" --start-address=0x"$ADDR" --stop-address=$(printf '0x%x' $((0x$ADDR + 16))) |
-    grep -E '^ +[0-9a-f]+:' | head -2 | cut -f1,3)
+    grep -E '^ +[0-9a-f]+:' | sed -n 1,2p | cut -f1,3)
 CALL=$(awk -F'\t' 'NR == 2 && $2 ~ /^call/ {sub(":", "", $1); gsub(" ", "", $1); print $1}' <<<"$CODE")
 INNER=$(awk -F'\t' 'NR == 2 && $2 ~ /^call/ {split($2, w, " +"); print w[2]}' <<<"$CODE")
 TRACEFS=/sys/kernel/tracing
@@ -141,4 +142,4 @@ trace_phase() { # LABEL OFFSET
 echo "tracefs uprobe on SSL_write_ex only (no sensor, no BPF):"
 trace_phase "  at its first instruction" "$ADDR"
 trace_phase "  at the call (0x$CALL, emulated)" "$CALL"
-trace_phase "  at its target (0x$INNER: push, emulated)" "$INNER"
+trace_phase "  at its target (0x$INNER, push)" "$INNER"
