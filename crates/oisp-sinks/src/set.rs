@@ -11,6 +11,11 @@ use std::time::Duration;
 /// Items a local sink may hold while it fails (e.g. disk full) before the oldest are dropped.
 pub const LOCAL_BUFFER_LIMIT: usize = 100_000;
 
+/// A healthy local sink is written as soon as it holds this many items, without waiting for
+/// [`SinkSet::flush`]: a burst between two flushes (a full ring drained at once) must not reach
+/// [`LOCAL_BUFFER_LIMIT`], which is for sinks that fail.
+pub const LOCAL_WRITE_BATCH: usize = 4096;
+
 /// A sink written on the pipeline thread at each [`SinkSet::flush`] (store, JSONL, WebSocket).
 struct Local {
     name: String,
@@ -133,6 +138,9 @@ impl SinkSet {
                 l.dropped += 1;
             }
             l.buf.push_back(item.clone());
+            if l.buf.len() >= LOCAL_WRITE_BATCH && l.last_error.is_none() {
+                write_out(l, false);
+            }
         }
         for (q, _) in self.queued.iter().zip(&queued_wants).filter(|(_, w)| **w) {
             q.worker.send(&item);
@@ -155,25 +163,7 @@ impl SinkSet {
         }
         for l in &mut self.local {
             if !l.buf.is_empty() {
-                let batch: Vec<Item> = l.buf.iter().cloned().collect();
-                let r = l.sink.deliver(&batch).and_then(|()| l.sink.flush());
-                match r {
-                    Ok(()) => {
-                        l.delivered += batch.len() as u64;
-                        l.buf.clear();
-                        l.last_error = None;
-                    }
-                    Err(DeliveryError::Rejected(e)) => {
-                        l.dropped += batch.len() as u64;
-                        l.buf.clear();
-                        l.failures += 1;
-                        report(l, format!("rejected: {e}"));
-                    }
-                    Err(DeliveryError::Retryable(e)) => {
-                        l.failures += 1;
-                        report(l, e);
-                    }
-                }
+                write_out(l, true);
             } else if let Err(e) = l.sink.flush() {
                 l.failures += 1;
                 report(l, e.to_string());
@@ -239,6 +229,33 @@ impl SinkSet {
             out.push((q.name, q.worker.shutdown(left)));
         }
         out
+    }
+}
+
+/// Delivers what local sink `l` holds (and flushes it when `flush`). On a retryable error the
+/// items stay for the next attempt; a rejected batch is dropped and counted.
+fn write_out(l: &mut Local, flush: bool) {
+    let batch: Vec<Item> = l.buf.iter().cloned().collect();
+    let r = l
+        .sink
+        .deliver(&batch)
+        .and_then(|()| if flush { l.sink.flush() } else { Ok(()) });
+    match r {
+        Ok(()) => {
+            l.delivered += batch.len() as u64;
+            l.buf.clear();
+            l.last_error = None;
+        }
+        Err(DeliveryError::Rejected(e)) => {
+            l.dropped += batch.len() as u64;
+            l.buf.clear();
+            l.failures += 1;
+            report(l, format!("rejected: {e}"));
+        }
+        Err(DeliveryError::Retryable(e)) => {
+            l.failures += 1;
+            report(l, e);
+        }
     }
 }
 
@@ -310,5 +327,35 @@ mod tests {
         assert_eq!(health[1].1.delivered, 2);
         assert_eq!(std::fs::read_to_string(&all).unwrap().lines().count(), 3);
         assert_eq!(std::fs::read_to_string(&ai).unwrap().lines().count(), 2);
+    }
+
+    /// A burst far larger than the failing-sink buffer, sent without a flush in between (as
+    /// `record` does when it drains a full ring), reaches a healthy local sink whole.
+    #[test]
+    fn a_burst_between_flushes_is_written_not_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("burst.jsonl");
+        let mut set = SinkSet::new();
+        let sink = JsonlSink::new(&JsonlConfig {
+            path: out.clone(),
+            ..Default::default()
+        })
+        .unwrap();
+        set.add_local("jsonl", Box::new(sink), None);
+        let path = format!(
+            "{}/../../vendor/oisp-spec/examples/process-exec.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let ev: Event = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let n = LOCAL_BUFFER_LIMIT + 2 * LOCAL_WRITE_BATCH + 7;
+        for i in 0..n {
+            let mut e = ev.clone();
+            e.event_id = format!("burst-{i}");
+            set.send(e);
+        }
+        let health = set.shutdown(Duration::from_secs(1));
+        assert_eq!(health[0].1.dropped, 0);
+        assert_eq!(health[0].1.delivered, n as u64);
+        assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), n);
     }
 }
