@@ -6,13 +6,16 @@ secret is given, and appends every event it accepts to a JSON Lines file, one ev
 exactly as received (no deduplication, so at-least-once redelivery shows as duplicates).
 
     receiver.py --out events.jsonl [--secret S] [--port 0] [--requests requests.jsonl]
-                [--fail-status 503 --fail-count 3] [--max-body BYTES] [--reply-delay-ms MS]
+                [--fail-status 503 --fail-count 3 [--retry-after VALUE]] [--max-body BYTES]
+                [--reply-delay-ms MS]
                 [--tls-cert C --tls-key K]
 
 On start it prints one line `listening on http[s]://127.0.0.1:PORT/` to standard output.
 Answers: 200 stored; 413 body larger than --max-body; 400 body is not a JSON array of objects with an `event_id`; 401 signature
 missing, malformed, wrong, or timestamp outside --max-skew; --fail-status for the first
---fail-count requests (-1: every request), before anything is checked or stored.
+--fail-count requests (-1: every request), before anything is checked or stored, with a
+`Retry-After: VALUE` header when --retry-after is given. Each request is logged (--requests)
+with its arrival time `t` (Unix seconds).
 
 Signature scheme (see docs/webhook.md): X-OISP-Signature: sha256=HEX where HEX is
 HMAC-SHA256(secret, X-OISP-Timestamp + "." + raw body).
@@ -64,6 +67,7 @@ class State:
         if self.req_log is None:
             return
         rec = {
+            "t": time.time(),
             "status": status,
             "count": count,
             "reason": reason,
@@ -80,12 +84,14 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet: the request log is the record
         pass
 
-    def reply(self, status, text, count=0):
+    def reply(self, status, text, count=0, extra_headers=()):
         state = self.server.state
         with state.lock:
             state.log_request(status, self.headers, count, text)
         body = (text + "\n").encode()
         self.send_response(status)
+        for name, value in extra_headers:
+            self.send_header(name, value)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -102,7 +108,8 @@ class Handler(BaseHTTPRequestHandler):
             state.requests_seen += 1
             n = state.requests_seen
         if args.fail_status and (args.fail_count < 0 or n <= args.fail_count):
-            return self.reply(args.fail_status, f"configured failure {n}")
+            extra = [("Retry-After", args.retry_after)] if args.retry_after else []
+            return self.reply(args.fail_status, f"configured failure {n}", extra_headers=extra)
         if args.max_body and len(body) > args.max_body:
             return self.reply(413, f"body of {len(body)} bytes exceeds {args.max_body}")
         if state.secret is not None:
@@ -141,6 +148,7 @@ def main():
     p.add_argument("--max-skew", type=int, default=300, help="seconds (default 300)")
     p.add_argument("--fail-status", type=int, default=0)
     p.add_argument("--fail-count", type=int, default=0, help="-1: every request")
+    p.add_argument("--retry-after", help="Retry-After header value sent with the configured failures")
     p.add_argument("--reply-delay-ms", type=int, default=0,
                    help="wait this long between storing a batch and answering 200")
     p.add_argument("--max-body", type=int, default=0, help="bytes; 0: no limit")

@@ -31,4 +31,4 @@ pub use sink::{DeliveryError, Sink};
 pub use threaded::{ThreadedSink, THREADED_BUFFER};
 
 pub use queue::{DiskQueue, QueueError, QueueLimits};
-pub use worker::{RetryPolicy, SinkWorker, PENDING_LIMIT};
+pub use worker::{RetryPolicy, SinkWorker, MAX_RETRY_AFTER, PENDING_LIMIT};

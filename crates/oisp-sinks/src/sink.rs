@@ -43,4 +43,12 @@ pub trait Sink: Send {
     fn max_batch(&self) -> usize {
         512
     }
+
+    /// After `deliver` returned `Retryable`: how long the destination asked to be left alone
+    /// (an HTTP `Retry-After`), if it said. The worker waits at least that long, up to
+    /// [`MAX_RETRY_AFTER`](crate::MAX_RETRY_AFTER), before the next attempt. Asked once after
+    /// each retryable failure; the answer is not repeated.
+    fn retry_after(&mut self) -> Option<std::time::Duration> {
+        None
+    }
 }

@@ -32,6 +32,9 @@ pub struct RetryPolicy {
     pub max: Duration,
 }
 
+/// The longest a destination's `Retry-After` is honoured (a bigger value is taken as this).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -389,10 +392,18 @@ fn delivery_loop(s: &Shared, mut sink: Box<dyn Sink>, retry: RetryPolicy) {
                     report_queue_error(s, &e);
                 }
             }
-            Err(DeliveryError::Retryable(e)) => {
+            Err(DeliveryError::Retryable(mut e)) => {
                 failed_since_stop = stopping;
                 failures_in_row += 1;
-                next_attempt = Instant::now() + retry.delay(failures_in_row);
+                let asked = sink.retry_after().map(|d| d.min(MAX_RETRY_AFTER));
+                if let Some(d) = asked {
+                    e.push_str(&format!(
+                        " (asked to retry after {} s)",
+                        d.as_secs_f64().ceil()
+                    ));
+                }
+                next_attempt =
+                    Instant::now() + retry.delay(failures_in_row).max(asked.unwrap_or_default());
                 let mut st = lock(&s.status);
                 if st.state != SinkState::Retrying {
                     eprintln!(

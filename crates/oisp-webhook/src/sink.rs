@@ -5,6 +5,7 @@ use crate::signature::{batch_id, signature, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::url::WebhookUrl;
 use oisp_sinks::config::{parse_duration, WebhookConfig};
 use oisp_sinks::{DeliveryError, Item, Sink};
+use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ureq::http::{HeaderName, HeaderValue};
 use ureq::tls::{RootCerts, TlsConfig};
@@ -53,6 +54,8 @@ pub struct WebhookSink {
     secret: Option<Vec<u8>>,
     headers: Vec<(HeaderName, HeaderValue)>,
     batch_size: usize,
+    /// `Retry-After` of the last retryable failure, until the worker asks for it.
+    retry_after: Cell<Option<Duration>>,
 }
 
 impl WebhookSink {
@@ -118,6 +121,7 @@ impl WebhookSink {
             secret,
             headers,
             batch_size,
+            retry_after: Cell::new(None),
         })
     }
 
@@ -176,6 +180,7 @@ impl WebhookSink {
             Err(Failure {
                 error: DeliveryError::Rejected(_),
                 status: Some(413),
+                ..
             }) if chunk.len() > 1 => {
                 let (a, b) = chunk.split_at(chunk.len() / 2);
                 self.post_splitting(a, rejected)?;
@@ -189,7 +194,12 @@ impl WebhookSink {
                 rejected.first.get_or_insert(m);
                 Ok(())
             }
-            Err(Failure { error, .. }) => Err(error),
+            Err(Failure {
+                error, retry_after, ..
+            }) => {
+                self.retry_after.set(retry_after);
+                Err(error)
+            }
         }
     }
 }
@@ -263,6 +273,10 @@ impl Sink for WebhookSink {
 
     fn max_batch(&self) -> usize {
         self.batch_size
+    }
+
+    fn retry_after(&mut self) -> Option<Duration> {
+        self.retry_after.take()
     }
 }
 

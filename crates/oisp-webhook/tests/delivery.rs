@@ -195,6 +195,47 @@ fn a_503_then_200_delivers_everything_once() {
     assert!(statuses[3..].iter().all(|&s| s == 200));
 }
 
+/// A 429 or 503 with `Retry-After` holds the next attempt back at least that long (the worker's
+/// own backoff here is 50–200 ms); the wait shows in the error `status` reports.
+#[test]
+fn retry_after_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let rx = Receiver::start(
+        dir.path(),
+        ReceiverOpts {
+            fail_status: Some(429),
+            fail_count: 1,
+            retry_after: Some("2".into()),
+            ..Default::default()
+        },
+    );
+    let w = worker(
+        dir.path(),
+        WebhookSink::new(&config(&rx.url, None)).unwrap(),
+    );
+    for item in &items(10) {
+        w.send(item);
+    }
+    let mut saw_wait = false;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rx.received_ids().len() < 10 && Instant::now() < deadline {
+        let h = w.health();
+        saw_wait |= h
+            .last_error
+            .is_some_and(|e| e.contains("HTTP 429") && e.contains("asked to retry after 2 s"));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let h = w.shutdown(Duration::from_secs(1));
+    assert_eq!((h.delivered, h.failures), (10, 1), "{h:?}");
+    assert!(saw_wait, "status never showed the requested wait");
+    let reqs = rx.requests();
+    let t = |i: usize| reqs[i]["t"].as_f64().unwrap();
+    assert_eq!(reqs[0]["status"], 429);
+    assert_eq!(reqs[1]["status"], 200);
+    let gap = t(1) - t(0);
+    assert!(gap >= 1.9, "retried after {gap:.2} s, Retry-After said 2");
+}
+
 #[test]
 fn throttling_and_request_timeouts_are_retryable() {
     for status in [429u16, 408, 500] {

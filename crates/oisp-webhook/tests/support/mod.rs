@@ -57,6 +57,8 @@ pub struct ReceiverOpts {
     pub fail_status: Option<u16>,
     /// -1: every request.
     pub fail_count: i64,
+    /// `Retry-After` value sent with the configured failures.
+    pub retry_after: Option<String>,
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Bodies larger than this many bytes are answered 413.
     pub max_body: Option<usize>,
@@ -108,6 +110,9 @@ impl Receiver {
         if let Some(st) = self.opts.fail_status {
             cmd.args(["--fail-status", &st.to_string()]);
             cmd.args(["--fail-count", &self.opts.fail_count.to_string()]);
+            if let Some(v) = &self.opts.retry_after {
+                cmd.args(["--retry-after", v]);
+            }
         }
         if let Some(ms) = self.opts.reply_delay_ms {
             cmd.args(["--reply-delay-ms", &ms.to_string()]);
