@@ -14,6 +14,7 @@ Once listening it prints `READY grpc=PORT http=PORT` on stdout.
 --fail unavailable   answer every export with gRPC UNAVAILABLE / HTTP 503 (nothing recorded)
 --fail invalid       answer with gRPC INVALID_ARGUMENT / HTTP 400 (nothing recorded)
 --fail-while PATH    answer gRPC UNAVAILABLE / HTTP 503 while the file PATH exists (outages)
+--retry-after V      send `Retry-After: V` with the HTTP 503 answers of --fail / --fail-while
 --partial N          accept, but report N rejected items in partial_success
 --tls-cert F --tls-key K   serve both ports over TLS with this PEM certificate chain and key
 """
@@ -49,6 +50,7 @@ class Recorder:
         self._fail = fail
         self.fail_while = fail_while
         self.partial = partial
+        self.retry_after = None
 
     @property
     def fail(self):
@@ -117,6 +119,8 @@ def http_handler_class(recorder):
 
         def answer(self, status, body, ctype="application/x-protobuf"):
             self.send_response(status)
+            if status == 503 and recorder.retry_after:
+                self.send_header("Retry-After", recorder.retry_after)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -154,6 +158,7 @@ def main():
     ap.add_argument("--fail", choices=["unavailable", "invalid"], help="answer every export with this failure")
     ap.add_argument("--fail-while", help="answer UNAVAILABLE/503 while this file exists")
     ap.add_argument("--partial", type=int, default=0, help="report this many rejected items")
+    ap.add_argument("--retry-after", help="Retry-After value of the HTTP 503 answers")
     ap.add_argument("--tls-cert", help="PEM certificate chain: serve TLS on both ports")
     ap.add_argument("--tls-key", help="PEM private key of --tls-cert")
     args = ap.parse_args()
@@ -161,6 +166,7 @@ def main():
         ap.error("--tls-cert and --tls-key go together")
 
     recorder = Recorder(args.out, args.fail, args.fail_while, args.partial)
+    recorder.retry_after = args.retry_after
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsServicer(recorder), server)
     trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceServicer(recorder), server)

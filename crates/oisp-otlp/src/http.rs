@@ -96,12 +96,7 @@ impl HttpClient {
 
     /// POSTs `body` as `application/x-protobuf` (gzip-encoded when `gzip`, already compressed
     /// by the caller) and returns the status and the whole answer body.
-    pub async fn post(
-        &self,
-        url: &str,
-        body: Vec<u8>,
-        gzip: bool,
-    ) -> Result<(u16, Bytes), PostError> {
+    pub async fn post(&self, url: &str, body: Vec<u8>, gzip: bool) -> Result<Answer, PostError> {
         let uri: Uri = url
             .parse()
             .map_err(|e| PostError::Failed(format!("bad URL: {e}")))?;
@@ -123,19 +118,35 @@ impl HttpClient {
                 .await
                 .map_err(|e| PostError::Failed(error_chain(&e)))?;
             let status = resp.status().as_u16();
-            let bytes = resp
+            let retry_after = resp
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| oisp_sinks::parse_retry_after(v, std::time::SystemTime::now()));
+            let body = resp
                 .into_body()
                 .collect()
                 .await
                 .map_err(|e| PostError::Failed(format!("reading the answer: {e}")))?
                 .to_bytes();
-            Ok((status, bytes))
+            Ok(Answer {
+                status,
+                retry_after,
+                body,
+            })
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(r) => r,
             Err(_) => Err(PostError::Timeout),
         }
     }
+}
+
+/// A response: its status, the wait it asked for (`Retry-After`), its body.
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<std::time::Duration>,
+    pub body: Bytes,
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

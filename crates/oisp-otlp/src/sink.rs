@@ -306,6 +306,10 @@ impl Sink for OtlpSink {
         let wait = self.cfg.unfinished_after;
         self.flush_pending(wait).map(|_| ())
     }
+
+    fn retry_after(&mut self) -> Option<Duration> {
+        self.exporter.take_retry_after()
+    }
 }
 
 impl Drop for OtlpSink {

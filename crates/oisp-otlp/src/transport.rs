@@ -50,6 +50,8 @@ pub struct HttpExporter {
     logs_url: String,
     traces_url: String,
     gzip: bool,
+    /// `Retry-After` of the last retryable answer, until taken.
+    retry_after: Option<Duration>,
 }
 
 /// The configured transport.
@@ -123,8 +125,19 @@ impl Exporter {
                     logs_url: r.logs_endpoint.clone(),
                     traces_url: r.traces_endpoint.clone(),
                     gzip: r.gzip,
+                    retry_after: None,
                 })))
             }
+        }
+    }
+
+    /// The wait the receiver asked for in its last retryable answer (OTLP/HTTP `Retry-After`,
+    /// as the OTLP specification says a client should honour), once. gRPC answers carry no
+    /// such header here: `None`.
+    pub fn take_retry_after(&mut self) -> Option<Duration> {
+        match self {
+            Exporter::Grpc(_) => None,
+            Exporter::Http(h) => h.retry_after.take(),
         }
     }
 
@@ -144,7 +157,7 @@ impl Exporter {
                 Ok(logs_outcome(resp))
             }
             Exporter::Http(h) => {
-                let body = http_export(&h.client, &h.logs_url, req.encode_to_vec(), h.gzip).await?;
+                let body = http_export(h, Signal::Logs, req.encode_to_vec()).await?;
                 let resp = ExportLogsServiceResponse::decode(&body[..]).unwrap_or_default();
                 Ok(logs_outcome(resp))
             }
@@ -167,8 +180,7 @@ impl Exporter {
                 Ok(traces_outcome(resp))
             }
             Exporter::Http(h) => {
-                let body =
-                    http_export(&h.client, &h.traces_url, req.encode_to_vec(), h.gzip).await?;
+                let body = http_export(h, Signal::Traces, req.encode_to_vec()).await?;
                 let resp = ExportTraceServiceResponse::decode(&body[..]).unwrap_or_default();
                 Ok(traces_outcome(resp))
             }
@@ -231,13 +243,25 @@ pub fn classify_http(status: u16) -> Option<bool> {
     }
 }
 
+/// Which OTLP/HTTP path a request goes to.
+#[derive(Clone, Copy)]
+enum Signal {
+    Logs,
+    Traces,
+}
+
+/// POSTs one request to `h`'s URL for `signal`; a retryable answer's `Retry-After` is kept in
+/// `h` for [`Exporter::take_retry_after`].
 async fn http_export(
-    client: &HttpClient,
-    url: &str,
+    h: &mut HttpExporter,
+    signal: Signal,
     body: Vec<u8>,
-    gzip: bool,
 ) -> Result<Vec<u8>, DeliveryError> {
-    let body = if gzip {
+    let url = match signal {
+        Signal::Logs => &h.logs_url,
+        Signal::Traces => &h.traces_url,
+    };
+    let body = if h.gzip {
         let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(&body)
             .and_then(|_| enc.finish())
@@ -245,12 +269,13 @@ async fn http_export(
     } else {
         body
     };
-    let (status, bytes) = client.post(url, body, gzip).await.map_err(|e| {
+    let answer = h.client.post(url, body, h.gzip).await.map_err(|e| {
         DeliveryError::Retryable(match e {
             PostError::Timeout => format!("OTLP POST {url} timed out"),
             PostError::Failed(m) => format!("OTLP POST {url} failed: {m}"),
         })
     })?;
+    let (status, bytes) = (answer.status, answer.body);
     match classify_http(status) {
         None => Ok(bytes.to_vec()),
         Some(retry) => {
@@ -260,6 +285,7 @@ async fn http_export(
                 .collect::<String>();
             let msg = format!("OTLP POST {url}: HTTP {status} {text}");
             Err(if retry {
+                h.retry_after = answer.retry_after;
                 DeliveryError::Retryable(msg)
             } else {
                 DeliveryError::Rejected(msg)

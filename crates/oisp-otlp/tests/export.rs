@@ -197,6 +197,36 @@ fn unavailable_receivers_are_retryable_and_bad_requests_rejected() {
     assert!(plain.received().is_empty());
 }
 
+/// OTLP/HTTP: a 503 with `Retry-After` hands the wait to the worker (which holds the next
+/// attempt back, see oisp-webhook's `retry_after_is_honoured`), once per failure; gRPC answers
+/// carry none.
+#[test]
+fn http_retry_after_reaches_the_worker() {
+    let rx = Receiver::start(&["--fail", "unavailable", "--retry-after", "7"]);
+    let batch = items(&events_of(&["openai-python"]));
+    for (protocol, url, want) in [
+        (
+            OtlpProtocol::HttpProtobuf,
+            rx.http_url(),
+            Some(Duration::from_secs(7)),
+        ),
+        (OtlpProtocol::Grpc, rx.grpc_url(), None),
+    ] {
+        let cfg = OtlpConfig {
+            endpoint: Some(url),
+            protocol: Some(protocol),
+            ..OtlpConfig::default()
+        };
+        let mut sink = OtlpSink::with_env(&cfg, &HashMap::new()).unwrap();
+        assert!(matches!(
+            sink.deliver(&batch),
+            Err(DeliveryError::Retryable(_))
+        ));
+        assert_eq!(sink.retry_after(), want, "{protocol:?}");
+        assert_eq!(sink.retry_after(), None, "asked once per failure");
+    }
+}
+
 #[test]
 fn a_batch_retried_after_an_outage_is_exported_once_with_the_same_pairing() {
     // The worker retries the same batch after `Retryable`: the sink must not have consumed the

@@ -19,6 +19,7 @@ mod health;
 mod item;
 pub mod jsonl;
 pub mod queue;
+mod retry_after;
 mod set;
 mod sink;
 mod threaded;
@@ -31,4 +32,5 @@ pub use sink::{DeliveryError, Sink};
 pub use threaded::{ThreadedSink, THREADED_BUFFER};
 
 pub use queue::{DiskQueue, QueueError, QueueLimits};
+pub use retry_after::parse_retry_after;
 pub use worker::{RetryPolicy, SinkWorker, MAX_RETRY_AFTER, PENDING_LIMIT};
