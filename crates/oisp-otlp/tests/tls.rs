@@ -7,85 +7,13 @@ use oisp_otlp::OtlpSink;
 use oisp_sinks::config::{OtlpConfig, OtlpProtocol};
 use oisp_sinks::{DeliveryError, Sink};
 use std::collections::HashMap;
-use std::path::Path;
-use std::process::Command;
 use support::*;
-
-/// A CA and a server certificate for localhost / 127.0.0.1, made with the openssl CLI.
-fn make_certs(dir: &Path) {
-    let run = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap_or_else(|e| panic!("the TLS test needs the openssl command: {e}"));
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509"];
-    ca.extend(ec);
-    ca.extend([
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=oisp-test-ca",
-    ]);
-    run(&ca);
-    let mut csr = vec!["req"];
-    csr.extend(ec);
-    csr.extend([
-        "-keyout",
-        "srv.key",
-        "-out",
-        "srv.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    run(&csr);
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
-         keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "srv.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "srv.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf",
-    ]);
-}
 
 #[test]
 fn https_endpoints_with_a_private_ca() {
     let dir = tempfile::tempdir().unwrap();
-    make_certs(dir.path());
-    let (cert, key) = (dir.path().join("srv.pem"), dir.path().join("srv.key"));
+    let certs = oisp_testkit::make_server_certs(dir.path());
+    let (cert, key) = (certs.cert, certs.key);
     let rx = Receiver::start(&[
         "--tls-cert",
         cert.to_str().unwrap(),
@@ -94,7 +22,7 @@ fn https_endpoints_with_a_private_ca() {
     ]);
     let events = fixture_events("curl-h1");
     let batch = items(&events);
-    let ca = dir.path().join("ca.pem");
+    let ca = certs.ca;
     for (protocol, port) in [
         (OtlpProtocol::Grpc, rx.grpc_port),
         (OtlpProtocol::HttpProtobuf, rx.http_port),

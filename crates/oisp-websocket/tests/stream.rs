@@ -43,13 +43,7 @@ fn items(n: usize) -> Vec<Item> {
     .iter()
     .map(|f| serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap())
     .collect();
-    (0..n)
-        .map(|i| {
-            let mut ev = base[i % base.len()].clone();
-            ev.event_id = ulid::Ulid::new().to_string();
-            Item::new(ev).unwrap()
-        })
-        .collect()
+    oisp_testkit::fresh_items(&base, n)
 }
 
 fn sink(limits: Limits) -> WebSocketSink {

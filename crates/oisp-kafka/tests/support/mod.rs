@@ -6,27 +6,17 @@
 use oisp_sinks::Item;
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use oisp_testkit::repo_root as root;
 
 /// The events of `fixtures/captures/NAME.oraw`, decoded as the sensor does, as sink items.
 pub fn fixture_items(name: &str) -> Vec<Item> {
-    let path = root()
-        .join("fixtures/captures")
-        .join(format!("{name}.oraw"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (events, _, err) = oisp_decode::decode_capture(&bytes);
-    assert!(err.is_none(), "{name}: {err:?}");
+    let events = oisp_testkit::capture_events(name);
     assert!(!events.is_empty(), "{name}: no events");
-    events
-        .into_iter()
-        .map(|e| Item::new(e).expect("event serialises"))
-        .collect()
+    oisp_testkit::items(&events)
 }
 
 /// Runs a program; panics with its stderr when it cannot start or fails.

@@ -7,36 +7,14 @@ mod check;
 #[allow(unused_imports)]
 pub use check::check_export;
 
-use oisp_event::Event;
-use oisp_sinks::Item;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Events decoded from `fixtures/captures/NAME.oraw`.
-pub fn fixture_events(name: &str) -> Vec<Event> {
-    let path = root()
-        .join("fixtures/captures")
-        .join(format!("{name}.oraw"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (events, _, err) = oisp_decode::decode_capture(&bytes);
-    assert!(err.is_none(), "{name}: {err:?}");
-    events
-}
-
-pub fn items(events: &[Event]) -> Vec<Item> {
-    events
-        .iter()
-        .map(|e| Item::new(e.clone()).expect("event serialises"))
-        .collect()
-}
+pub use oisp_testkit::{capture_events as fixture_events, items, repo_root as root};
 
 /// Creates the receiver's venv once per test process; a failure fails the test with the reason.
 fn venv_python() -> PathBuf {

@@ -9,9 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+pub use oisp_testkit::repo_root as root;
 
 /// Events decoded from every `fixtures/captures/*.oraw` whose JSON is at most 64 KiB (the
 /// 1 MiB prompt would turn thousands of events into gigabytes).
@@ -26,10 +24,7 @@ pub fn fixture_events() -> Vec<oisp_event::Event> {
     assert!(!paths.is_empty(), "no captures in {}", dir.display());
     let mut out = Vec::new();
     for path in paths {
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let (events, _, err) = oisp_decode::decode_capture(&bytes);
-        assert!(err.is_none(), "{}: {err:?}", path.display());
-        for ev in events {
+        for ev in oisp_testkit::decode_capture_file(&path) {
             if serde_json::to_vec(&ev).unwrap().len() <= 64 * 1024 {
                 out.push(ev);
             }
@@ -40,14 +35,7 @@ pub fn fixture_events() -> Vec<oisp_event::Event> {
 
 /// `n` items: the fixture events repeated, each copy with a fresh ULID event id.
 pub fn items(n: usize) -> Vec<Item> {
-    let base = fixture_events();
-    (0..n)
-        .map(|i| {
-            let mut ev = base[i % base.len()].clone();
-            ev.event_id = ulid::Ulid::new().to_string();
-            Item::new(ev).unwrap()
-        })
-        .collect()
+    oisp_testkit::fresh_items(&fixture_events(), n)
 }
 
 /// Options of one receiver run.
