@@ -4,22 +4,13 @@
 //! Needs root and BPF (it runs a real `record`). When not root the test fails, unless
 //! OISP_SKIP_ROOT_TESTS=1 says to skip it.
 
+mod root;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
-        })
-        .unwrap_or(false)
-}
 
 fn write_config(path: &Path, jsonl: &Path) {
     let text = format!(
@@ -65,12 +56,8 @@ fn wait_for_line(rx: &mpsc::Receiver<String>, needle: &str) -> String {
 
 #[test]
 fn sighup_swaps_sinks_and_a_bad_file_keeps_the_running_config() {
-    if !is_root() {
-        if std::env::var("OISP_SKIP_ROOT_TESTS").as_deref() == Ok("1") {
-            eprintln!("record_reload: skipped: not root and OISP_SKIP_ROOT_TESTS=1 (eBPF capture needs root)");
-            return;
-        }
-        panic!("record_reload needs root for eBPF capture: run as root, or set OISP_SKIP_ROOT_TESTS=1 to skip it explicitly");
+    if !root::root_or_skip("record_reload") {
+        return;
     }
     let tmp = std::env::temp_dir().join(format!("oisp-reload-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
