@@ -1,5 +1,7 @@
 //! Compiles the BPF programs under `bpf/` with clang (CO-RE) and generates the libbpf-rs
-//! skeleton.
+//! skeleton. `bpf/oisp.bpf.c` is the one translation unit: it includes each program family's
+//! file, so every family shares one set of maps and one skeleton. The build reruns when anything
+//! under `bpf/` changes.
 //!
 //! `vmlinux.h` is generated here, at build time, from the build machine's kernel BTF with
 //! `bpftool btf dump file /sys/kernel/btf/vmlinux format c` (override the BTF file with
@@ -18,8 +20,8 @@ fn main() {
     let btf =
         std::env::var("OISP_VMLINUX_BTF").unwrap_or_else(|_| "/sys/kernel/btf/vmlinux".into());
     println!("cargo:rerun-if-env-changed=OISP_VMLINUX_BTF");
-    println!("cargo:rerun-if-changed=bpf/oisp.bpf.c");
-    println!("cargo:rerun-if-changed=bpf/oisp.h");
+    // A directory: cargo rescans every file under it.
+    println!("cargo:rerun-if-changed=bpf");
 
     let vmlinux = out.join("vmlinux.h");
     let dump = Command::new("bpftool")

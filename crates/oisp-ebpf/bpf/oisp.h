@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The one header shared by every BPF program of oisp-sensor: the layout of every record the
- * kernel side writes into the ring buffers. crates/oisp-ebpf/src/wire.rs mirrors these structs
- * field for field (#[repr(C)]); a unit test there checks the sizes against the constants below.
+ * kernel side writes into the ring buffers. crates/oisp-ebpf/src/wire.rs reads them by offset;
+ * layout.bpf.h puts every struct and enum here into the object's BTF, the skeleton turns them
+ * into Rust types, and wire.rs checks its offsets, sizes and constants against those at compile
+ * time: a change here that wire.rs does not follow fails the build.
  *
  * Every record starts with struct oisp_hdr. All integers are host order (little-endian).
  */
@@ -22,36 +24,44 @@
 /* Longest SNI host name / ALPN protocol id kept (DNS names are at most 253 bytes). */
 #define OISP_NAME_LEN 256
 
-/* Record kinds (oisp_hdr.kind). */
-#define OISP_EV_TLS_DATA 1
-#define OISP_EV_TLS_FD 2
-#define OISP_EV_TLS_FREE 3
-#define OISP_EV_EXEC 4
-#define OISP_EV_EXIT 5
-#define OISP_EV_FORK 6
-#define OISP_EV_FILE_OPEN 7
-#define OISP_EV_FILE_WRITE 8
-#define OISP_EV_FILE_RENAME 9
-#define OISP_EV_FILE_UNLINK 10
-#define OISP_EV_CONNECT 11
-#define OISP_EV_TLS_SNI 12
-#define OISP_EV_TLS_ALPN 13
+/* Record kinds (oisp_hdr.kind). Enums rather than #defines so that they reach the BTF. */
+enum oisp_ev_kind {
+	OISP_EV_TLS_DATA = 1,
+	OISP_EV_TLS_FD = 2,
+	OISP_EV_TLS_FREE = 3,
+	OISP_EV_EXEC = 4,
+	OISP_EV_EXIT = 5,
+	OISP_EV_FORK = 6,
+	OISP_EV_FILE_OPEN = 7,
+	OISP_EV_FILE_WRITE = 8,
+	OISP_EV_FILE_RENAME = 9,
+	OISP_EV_FILE_UNLINK = 10,
+	OISP_EV_CONNECT = 11,
+	OISP_EV_TLS_SNI = 12,
+	OISP_EV_TLS_ALPN = 13,
+};
 
 /* Directions (oisp_tls_data.dir). */
-#define OISP_DIR_EGRESS 0
-#define OISP_DIR_INGRESS 1
+enum oisp_dir {
+	OISP_DIR_EGRESS = 0,
+	OISP_DIR_INGRESS = 1,
+};
 
 /* Indexes of the lost-record counters (map `lost`). */
-#define OISP_LOST_TLS 0
-#define OISP_LOST_SYS 1
-#define OISP_LOST_TRUNCATED_BYTES 2
-#define OISP_LOST_SLOTS 3
+enum oisp_lost_slot {
+	OISP_LOST_TLS = 0,
+	OISP_LOST_SYS = 1,
+	OISP_LOST_TRUNCATED_BYTES = 2,
+	OISP_LOST_SLOTS = 3,
+};
 
-/* Indexes of the per-CPU counters of SSL_read/SSL_write calls skipped without a copy (map
- * `skips`), and values of map `muted`: why a session is no longer copied. */
-#define OISP_SKIP_SERVER 0  /* a server-side session (the process accepted the connection) */
-#define OISP_SKIP_IGNORED 1 /* a client session the decoder found to carry no AI traffic */
-#define OISP_SKIP_SLOTS 2
+/* Indexes of the per-CPU counters of TLS data calls skipped without a copy (map `skips`), and
+ * values of map `muted`: why a session is no longer copied. */
+enum oisp_skip {
+	OISP_SKIP_SERVER = 0,  /* a server-side session (the process accepted the connection) */
+	OISP_SKIP_IGNORED = 1, /* a client session the decoder found to carry no AI traffic */
+	OISP_SKIP_SLOTS = 2,
+};
 
 struct oisp_hdr {
 	__u32 kind;
@@ -61,26 +71,26 @@ struct oisp_hdr {
 	__u64 ts_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
 };
 
-/* One chunk of plaintext of one SSL_read/SSL_write call. */
+/* One chunk of plaintext of one data call (SSL_read/SSL_write or a TLS stack's equivalent). */
 struct oisp_tls_data {
 	struct oisp_hdr h;
-	__u64 ssl;      /* SSL* of the session, in the process's address space */
+	__u64 session;  /* the TLS stack's session key (OpenSSL: the SSL*, in the process's memory) */
 	__u64 seq;      /* byte offset of data[0] in this session+direction's stream */
 	__u32 len;      /* bytes in data[] */
 	__u32 truncated; /* bytes of the call cut off after this chunk (last chunk only) */
 	__s32 fd;       /* socket fd used during the call, -1 if none was seen */
 	__u8 dir;       /* OISP_DIR_* */
-	__u8 is_static; /* 1: OpenSSL linked into the executable (attach cookie) */
+	__u8 origin;    /* the probe's attach cookie: which TLS stack, shared or linked in (src/tls) */
 	__u8 _pad[2];
 	__u8 data[OISP_CHUNK];
 };
 
-/* An SSL* was tied to a socket fd (SSL_set_fd, the first socket I/O inside an SSL_read/
+/* A session was tied to a socket fd (SSL_set_fd, the first socket I/O inside an SSL_read/
  * SSL_write, or the first socket write after SSL_write on a memory BIO), with the socket's
  * addresses read from the kernel at that moment (family 0: not a connected inet socket). */
 struct oisp_tls_fd {
 	struct oisp_hdr h;
-	__u64 ssl;
+	__u64 session;
 	__s32 fd;
 	__u16 family; /* AF_INET 2, AF_INET6 10, or 0 */
 	__u16 lport;  /* host order */
@@ -90,17 +100,17 @@ struct oisp_tls_fd {
 	__u8 raddr[16];
 };
 
-/* SSL_free: the session ends. */
+/* The session ends (SSL_free). */
 struct oisp_tls_free {
 	struct oisp_hdr h;
-	__u64 ssl;
+	__u64 session;
 };
 
 /* A name of a session: the SNI host name the client set (SSL_ctrl SSL_CTRL_SET_TLSEXT_HOSTNAME)
  * for OISP_EV_TLS_SNI, the negotiated protocol (SSL_get0_alpn_selected) for OISP_EV_TLS_ALPN. */
 struct oisp_tls_name {
 	struct oisp_hdr h;
-	__u64 ssl;
+	__u64 session;
 	__u32 len; /* bytes in name[] */
 	__u32 _pad;
 	char name[OISP_NAME_LEN];

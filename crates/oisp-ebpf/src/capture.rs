@@ -1,285 +1,74 @@
-//! Loading and attaching, and the capture loop: [`EbpfCapture`] start, poll and finish.
+//! [`EbpfCapture`]: start, poll and finish, and where each kernel record goes. The capture owns
+//! its parts — the loaded object ([`Kernel`]), the probes ([`Probes`]), TLS sessions
+//! ([`Sessions`]), the process scope ([`Scope`]), fd paths ([`FilePaths`]) — and routes records
+//! between them; none of them knows the others.
 
-use crate::assemble::ProcInfo;
-use crate::options::{Attachment, CaptureError, CaptureOptions, CaptureStats, ProcNeeds};
-use crate::sessions::{Conn, SessionNames};
-use crate::skel::{OispSkel, OispSkelBuilder};
-use crate::wire;
-use libbpf_rs::skel::{OpenSkel, SkelBuilder};
-use libbpf_rs::{Link, MapCore, MapFlags, OpenObject, RingBuffer, RingBufferBuilder};
-use oisp_capture::{Lost, RawRecord};
-use std::cell::RefCell;
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::mem::MaybeUninit;
-use std::path::Path;
-use std::rc::Rc;
+use crate::assemble::{self, Clock, FileFields, FilePaths};
+use crate::discovery::Discovery;
+use crate::kernel::{Kernel, KernelCounters};
+use crate::load;
+use crate::options::{Attachment, CaptureError, CaptureOptions, CaptureStats};
+use crate::probes::Probes;
+use crate::scope::Scope;
+use crate::sessions::{SessionId, Sessions};
+use crate::tls::Origin;
+use crate::wire::{self, Ev};
+use oisp_capture::{ConnRole, Lost, RawRecord};
 use std::time::{Duration, Instant};
 
 /// A running capture. Dropping it detaches every probe.
 pub struct EbpfCapture {
-    pub(crate) opts: CaptureOptions,
-    pub(crate) skel: OispSkel<'static>,
-    pub(crate) rings: RingBuffer<'static>,
-    pub(crate) queue: Rc<RefCell<VecDeque<Vec<u8>>>>,
-    pub(crate) links: Vec<Link>,
-    pub(crate) attachments: Vec<Attachment>,
-    pub(crate) probed_files: HashSet<(u64, u64)>,
-    pub(crate) wall_offset: i128,
-    pub(crate) conns: HashMap<(u32, u64), Conn>,
-    pub(crate) names: HashMap<(u32, u64), SessionNames>,
-    pub(crate) next_conn: u64,
-    pub(crate) fd_paths: HashMap<(u32, i32), String>,
-    pub(crate) procs: HashMap<u32, ProcInfo>,
-    pub(crate) in_scope: HashSet<u32>,
-    pub(crate) stats: CaptureStats,
-    pub(crate) lost_seen: [u64; 3],
-    pub(crate) last_lost_check: Instant,
-    pub(crate) out: Vec<RawRecord>,
-    /// SSL_read/SSL_write(_ex) are probed with session uprobes (entry + return in one program,
-    /// the return skipped for calls of no interest) rather than uprobe/uretprobe pairs.
-    pub(crate) session: bool,
-}
-
-/// Whether the running kernel has session uprobes (6.13+), unless `OISP_NO_UPROBE_SESSION=1`
-/// asks for the uprobe/uretprobe pairs (for comparisons).
-fn want_session_uprobes() -> bool {
-    if std::env::var("OISP_NO_UPROBE_SESSION").as_deref() == Ok("1") {
-        return false;
-    }
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    kernel_at_least(&release, (6, 13))
-}
-
-/// `release` (`uname -r`, e.g. "6.18.44-fc") is at least `min` (major, minor).
-fn kernel_at_least(release: &str, min: (u32, u32)) -> bool {
-    let mut parts = release.trim().split(['.', '-']);
-    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
-    let minor = parts.next().and_then(|p| p.parse::<u32>().ok());
-    match (major, minor) {
-        (Some(a), Some(b)) => (a, b) >= min,
-        _ => false,
-    }
-}
-
-/// What this process lacks for eBPF capture, from the `CapEff` line of /proc/self/status:
-/// `None` when it has CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON.
-fn missing_capabilities(status: &str) -> Option<String> {
-    const CAP_SYS_ADMIN: u32 = 21;
-    const CAP_PERFMON: u32 = 38;
-    const CAP_BPF: u32 = 39;
-    let eff = status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .unwrap_or(0);
-    let has = |c: u32| eff & (1u64 << c) != 0;
-    if has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON)) {
-        return None;
-    }
-    let missing: Vec<&str> = [(CAP_BPF, "CAP_BPF"), (CAP_PERFMON, "CAP_PERFMON")]
-        .iter()
-        .filter(|(c, _)| !has(*c))
-        .map(|(_, n)| *n)
-        .collect();
-    Some(missing.join(" + "))
-}
-
-fn clock_ns(clock: libc::clockid_t) -> i128 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
-}
-
-fn ensure_tracefs() -> Result<(), CaptureError> {
-    if Path::new("/sys/kernel/tracing/events").is_dir()
-        || Path::new("/sys/kernel/debug/tracing/events").is_dir()
-    {
-        return Ok(());
-    }
-    let target = c"/sys/kernel/tracing";
-    let fstype = c"tracefs";
-    let src = c"nodev";
-    // SAFETY: valid NUL-terminated strings; a plain mount without data.
-    let rc = unsafe {
-        libc::mount(
-            src.as_ptr(),
-            target.as_ptr(),
-            fstype.as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    };
-    if rc != 0 {
-        return Err(CaptureError::NoTracefs(
-            std::io::Error::last_os_error().to_string(),
-        ));
-    }
-    Ok(())
-}
-
-/// Opens and loads the BPF object for `opts`: the data probes as session uprobes (`session`) or
-/// as uprobe/uretprobe pairs.
-fn load(opts: &CaptureOptions, session: bool) -> Result<OispSkel<'static>, CaptureError> {
-    // The skeleton borrows its object storage for its whole life; a capture lives until the
-    // process ends, so the storage is leaked (once per capture).
-    let storage: &'static mut MaybeUninit<OpenObject> = Box::leak(Box::new(MaybeUninit::uninit()));
-    let builder = OispSkelBuilder::default();
-    let mut open = builder
-        .open(storage)
-        .map_err(|e| CaptureError::Load(e.to_string()))?;
-    if let Some(ro) = open.maps.rodata_data.as_deref_mut() {
-        ro.self_tgid = std::process::id();
-        ro.targ_tgid = opts.pid.unwrap_or(0);
-        ro.write_notes_tls = opts.ssl as u8;
-        ro.write_reports_files = opts.file as u8;
-        if let Some(c) = &opts.comm {
-            ro.filter_comm = 1;
-            for (i, b) in c.bytes().take(15).enumerate() {
-                ro.targ_comm[i] = b as _;
-            }
-        }
-    }
-    let tls = opts.ssl;
-    let p = &mut open.progs;
-    for prog in [
-        &mut p.ssl_set_fd_enter,
-        &mut p.ssl_free_enter,
-        &mut p.ssl_ctrl_enter,
-        &mut p.ssl_alpn_enter,
-        &mut p.ssl_alpn_exit,
-        &mut p.tls_sys_read,
-        &mut p.tls_sys_recvfrom,
-        &mut p.tls_sys_readv,
-        &mut p.tls_sys_recvmsg,
-        &mut p.tls_sys_sendto,
-        &mut p.tls_sys_writev,
-        &mut p.tls_sys_sendmsg,
-    ] {
-        prog.set_autoload(tls);
-    }
-    p.file_openat_enter.set_autoload(tls || opts.file);
-    p.file_openat_exit.set_autoload(tls || opts.file);
-    p.sys_write_enter.set_autoload(tls || opts.file);
-    for prog in [
-        &mut p.file_renameat2_enter,
-        &mut p.file_renameat2_exit,
-        &mut p.file_renameat_enter,
-        &mut p.file_renameat_exit,
-        &mut p.file_rename_enter,
-        &mut p.file_rename_exit,
-        &mut p.file_unlinkat_enter,
-        &mut p.file_unlinkat_exit,
-    ] {
-        prog.set_autoload(opts.file);
-    }
-    p.net_connect_enter.set_autoload(opts.network);
-    p.net_connect_exit.set_autoload(opts.network);
-    for prog in [
-        &mut p.ssl_write_enter,
-        &mut p.ssl_write_exit,
-        &mut p.ssl_read_enter,
-        &mut p.ssl_read_exit,
-        &mut p.ssl_write_ex_enter,
-        &mut p.ssl_write_ex_exit,
-        &mut p.ssl_read_ex_enter,
-        &mut p.ssl_read_ex_exit,
-    ] {
-        // Also with session uprobes: executables with OpenSSL linked in keep the pairs.
-        prog.set_autoload(tls);
-    }
-    for prog in [
-        &mut p.ssl_write_sess,
-        &mut p.ssl_read_sess,
-        &mut p.ssl_write_ex_sess,
-        &mut p.ssl_read_ex_sess,
-    ] {
-        prog.set_autoload(tls && session);
-    }
-    let need = ProcNeeds::of(opts);
-    p.proc_exec.set_autoload(need.exec);
-    p.proc_exit.set_autoload(need.exit);
-    p.proc_fork.set_autoload(need.fork);
-    open.load()
-        .map_err(|e| CaptureError::Load(format!("{e:#}")))
+    opts: CaptureOptions,
+    kernel: Kernel,
+    probes: Probes,
+    sessions: Sessions,
+    scope: Scope,
+    files: FilePaths,
+    clock: Clock,
+    stats: CaptureStats,
+    /// The kernel's counters when last read (new losses become `Lost` records).
+    counters: KernelCounters,
+    last_counters: Instant,
+    out: Vec<RawRecord>,
 }
 
 impl EbpfCapture {
-    /// Loads the programs, attaches every probe and scans running processes for OpenSSL.
+    /// Loads the programs, attaches every probe and scans running processes for TLS stacks.
     pub fn start(opts: &CaptureOptions) -> Result<EbpfCapture, CaptureError> {
-        if let Some(missing) =
-            missing_capabilities(&std::fs::read_to_string("/proc/self/status").unwrap_or_default())
-        {
-            return Err(CaptureError::NotRoot(missing));
-        }
-        if !Path::new("/sys/kernel/btf/vmlinux").exists() {
-            return Err(CaptureError::NoBtf);
-        }
-        ensure_tracefs()?;
-        // libbpf's own messages would interleave with our output; errors come back as values.
-        libbpf_rs::set_print(None);
-
-        let mut session = opts.ssl && want_session_uprobes();
-        let skel = match load(opts, session) {
-            Ok(s) => s,
-            // A kernel that reports 6.13+ but lacks session uprobes (backports, configs): the
-            // uprobe/uretprobe pairs work everywhere.
-            Err(_) if session => {
-                session = false;
-                load(opts, false)?
-            }
-            Err(e) => return Err(e),
-        };
-
-        let queue: Rc<RefCell<VecDeque<Vec<u8>>>> = Rc::default();
-        let mut rb = RingBufferBuilder::new();
-        for map in [&skel.maps.tls_ring, &skel.maps.sys_ring] {
-            let q = Rc::clone(&queue);
-            rb.add(map, move |data: &[u8]| {
-                q.borrow_mut().push_back(data.to_vec());
-                0
-            })
-            .map_err(|e| CaptureError::Load(e.to_string()))?;
-        }
-        let rings = rb.build().map_err(|e| CaptureError::Load(e.to_string()))?;
-
-        let wall_offset = clock_ns(libc::CLOCK_REALTIME) - clock_ns(libc::CLOCK_MONOTONIC);
-        let mut cap = EbpfCapture {
-            opts: opts.clone(),
-            skel,
-            rings,
-            queue,
-            links: Vec::new(),
-            attachments: Vec::new(),
-            probed_files: HashSet::new(),
-            wall_offset,
-            conns: HashMap::new(),
-            names: HashMap::new(),
-            next_conn: 1,
-            fd_paths: HashMap::new(),
-            procs: HashMap::new(),
-            in_scope: HashSet::new(),
-            stats: CaptureStats::default(),
-            lost_seen: [0; 3],
-            last_lost_check: Instant::now(),
-            out: Vec::new(),
-            session,
-        };
-        cap.attach_tracepoints()?;
+        load::preflight()?;
+        let kernel = Kernel::load(opts)?;
+        let mut probes = Probes::new(opts, kernel.session());
+        probes.attach_tracepoints(kernel.object(), opts)?;
         if opts.ssl {
-            cap.discover_at_start();
+            Discovery {
+                probes: &mut probes,
+                obj: kernel.object(),
+            }
+            .at_start();
         }
-        cap.stats.attachments = cap.attachments.len();
-        cap.stats.session_uprobes = cap.session;
-        Ok(cap)
+        let stats = CaptureStats {
+            attachments: probes.attachments().len(),
+            session_uprobes: probes.session(),
+            ..Default::default()
+        };
+        Ok(EbpfCapture {
+            opts: opts.clone(),
+            kernel,
+            probes,
+            sessions: Sessions::new(),
+            scope: Scope::new(opts),
+            files: FilePaths::default(),
+            clock: Clock::now(),
+            stats,
+            counters: KernelCounters::default(),
+            last_counters: Instant::now(),
+            out: Vec::new(),
+        })
     }
 
     /// Every probe attached so far.
     pub fn attachments(&self) -> &[Attachment] {
-        &self.attachments
+        self.probes.attachments()
     }
 
     pub fn stats(&self) -> CaptureStats {
@@ -292,31 +81,15 @@ impl EbpfCapture {
         timeout: Duration,
         sink: &mut dyn FnMut(RawRecord),
     ) -> Result<(), CaptureError> {
-        if let Err(e) = self.rings.poll(timeout) {
-            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
-                return Err(CaptureError::Poll(e.to_string()));
-            }
-        }
-        // TLS records do not wake us one by one (see WAKE_BYTES in the BPF code): drain both
-        // rings after every wakeup or timeout.
-        if let Err(e) = self.rings.consume() {
-            if e.kind() != libbpf_rs::ErrorKind::Interrupted {
-                return Err(CaptureError::Poll(e.to_string()));
-            }
-        }
-        // The two rings are read one after the other: restore the kernel's order by timestamp
-        // (an exec must precede the TLS records of the process it started).
-        let mut batch: Vec<Vec<u8>> = self.queue.borrow_mut().drain(..).collect();
-        batch.sort_by_key(|r| wire::ts_of(r));
-        for raw in batch {
+        for raw in self.kernel.read(Some(timeout))? {
             if let Some(ev) = wire::parse(&raw) {
                 self.handle(ev);
             }
             self.drain(sink);
         }
         self.flush_waiting(false);
-        if self.last_lost_check.elapsed() >= Duration::from_millis(500) {
-            self.check_lost();
+        if self.last_counters.elapsed() >= Duration::from_millis(500) {
+            self.check_counters();
         }
         self.drain(sink);
         Ok(())
@@ -325,17 +98,31 @@ impl EbpfCapture {
     /// Ends the capture: reports sessions still waiting for their socket and the final loss
     /// counters. Call once after the last [`poll`](Self::poll).
     pub fn finish(&mut self, sink: &mut dyn FnMut(RawRecord)) {
-        let _ = self.rings.consume();
-        let mut batch: Vec<Vec<u8>> = self.queue.borrow_mut().drain(..).collect();
-        batch.sort_by_key(|r| wire::ts_of(r));
-        for raw in batch {
+        for raw in self.kernel.read(None).unwrap_or_default() {
             if let Some(ev) = wire::parse(&raw) {
                 self.handle(ev);
             }
         }
         self.flush_waiting(true);
-        self.check_lost();
+        self.check_counters();
         self.drain(sink);
+    }
+
+    /// Stops the copying of a client connection's plaintext in the kernel, from its next data
+    /// call on, until the session ends or its session object is given a new socket. For
+    /// connections the decoder found to carry no AI traffic
+    /// (`oisp_decode::Decoder::drain_ignorable`); what was captured before stays in the output,
+    /// records already in the ring still arrive. Returns false when `conn_id` is not an open
+    /// client connection of this capture (closed meanwhile, or never a client).
+    pub fn ignore_connection(&mut self, conn_id: u64) -> bool {
+        let Some((pid, key)) = self.sessions.open_client(conn_id) else {
+            return false;
+        };
+        if !self.kernel.mute(pid, key, wire::SKIP_IGNORED) {
+            return false;
+        }
+        self.stats.ignored_sessions += 1;
+        true
     }
 
     fn drain(&mut self, sink: &mut dyn FnMut(RawRecord)) {
@@ -345,82 +132,206 @@ impl EbpfCapture {
         }
     }
 
-    fn check_lost(&mut self) {
-        self.last_lost_check = Instant::now();
-        let mut vals = [0u64; 3];
-        for (slot, v) in vals.iter_mut().enumerate() {
-            let key = (slot as u32).to_ne_bytes();
-            if let Ok(Some(bytes)) = self.skel.maps.lost.lookup(&key, MapFlags::ANY) {
-                if bytes.len() >= 8 {
-                    *v = u64::from_ne_bytes(bytes[..8].try_into().unwrap_or([0; 8]));
+    fn flush_waiting(&mut self, all: bool) {
+        let EbpfCapture {
+            sessions,
+            scope,
+            kernel,
+            out,
+            ..
+        } = self;
+        sessions.flush_waiting(all, out, &mut |s, role, out| {
+            on_reported(scope, kernel, s, role, out)
+        });
+    }
+
+    /// Routes one kernel record to the part it concerns.
+    fn handle(&mut self, ev: Ev<'_>) {
+        let EbpfCapture {
+            opts,
+            kernel,
+            probes,
+            sessions,
+            scope,
+            files,
+            clock,
+            stats,
+            out,
+            ..
+        } = self;
+        let mut reported = |s: SessionId, role: ConnRole, out: &mut Vec<RawRecord>| {
+            on_reported(scope, kernel, s, role, out)
+        };
+        match ev {
+            Ev::TlsData {
+                h,
+                session,
+                seq,
+                truncated,
+                fd,
+                egress,
+                origin,
+                data,
+            } => {
+                let ts = clock.ts(h.ts_ns);
+                let source = Origin(origin).data_source();
+                let s = (h.pid, session);
+                let id = sessions.data_conn(s, h.tid, ts, fd, egress, source);
+                let chunk = assemble::data_chunk(&h, ts, id, seq, egress, source, truncated, data);
+                sessions.data(s, chunk, out, &mut reported);
+            }
+            Ev::TlsFd {
+                h,
+                session,
+                fd,
+                addrs,
+            } => {
+                let ts = clock.ts(h.ts_ns);
+                sessions.socket(
+                    (h.pid, session),
+                    (h.tid, ts),
+                    (fd, addrs),
+                    out,
+                    &mut reported,
+                );
+            }
+            Ev::TlsFree { h, session } => {
+                let ts = clock.ts(h.ts_ns);
+                sessions.free((h.pid, session), ts, out, &mut reported);
+            }
+            Ev::TlsSni { h, session, name } => sessions.sni((h.pid, session), name),
+            Ev::TlsAlpn { h, session, name } => sessions.alpn((h.pid, session), name),
+            Ev::Exec {
+                h,
+                ppid,
+                uid,
+                gid,
+                comm,
+                filename,
+                args,
+            } => {
+                let ts = clock.ts(h.ts_ns);
+                let rec = assemble::process_exec(&h, ts, ppid, uid, gid, comm, filename, args);
+                scope.exec(rec, out);
+                if opts.ssl {
+                    Discovery {
+                        probes,
+                        obj: kernel.object(),
+                    }
+                    .exe(h.pid);
+                    stats.attachments = probes.attachments().len();
+                }
+            }
+            Ev::Exit { h, exit_code } => {
+                let ts = clock.ts(h.ts_ns);
+                sessions.process_exit(h.pid, ts, out, &mut reported);
+                scope.exit(assemble::process_exit(&h, ts, exit_code), out);
+                files.process_exit(h.pid);
+            }
+            Ev::Fork { h, parent, child } => {
+                scope.fork(clock.ts(h.ts_ns), parent, child, out);
+            }
+            Ev::File {
+                h,
+                result,
+                bytes,
+                fd,
+                flags,
+                dirfd,
+                dirfd2,
+                path,
+                path2,
+            } => {
+                let ts = clock.ts(h.ts_ns);
+                let mut open_path = None;
+                if h.kind == wire::EV_FILE_OPEN {
+                    let full = FilePaths::resolve(h.pid, dirfd, &path);
+                    if opts.ssl && result >= 0 {
+                        Discovery {
+                            probes,
+                            obj: kernel.object(),
+                        }
+                        .library_opened(h.pid, &full);
+                        stats.attachments = probes.attachments().len();
+                    }
+                    open_path = Some(full);
+                }
+                if !opts.file {
+                    return;
+                }
+                let fields = FileFields {
+                    result,
+                    bytes,
+                    fd,
+                    flags,
+                    dirfd,
+                    dirfd2,
+                    path,
+                    path2,
+                };
+                if let Some(op) = files.file_op(&h, ts, fields, open_path) {
+                    if scope.contains(h.pid) {
+                        out.push(RawRecord::File(op));
+                    }
+                }
+            }
+            Ev::Connect {
+                h,
+                result,
+                fd,
+                sock_type,
+                addr,
+                ..
+            } => {
+                let ts = clock.ts(h.ts_ns);
+                if let Some(rec) = assemble::net_connect(&h, ts, result, fd, sock_type, &addr) {
+                    scope.connect(rec, out);
                 }
             }
         }
-        let now = clock_ns(libc::CLOCK_MONOTONIC).max(0) as u64;
-        for (slot, origin) in [(wire::LOST_TLS, "tls_ring"), (wire::LOST_SYS, "sys_ring")] {
-            let i = slot as usize;
-            if vals[i] > self.lost_seen[i] {
-                let count = vals[i] - self.lost_seen[i];
+    }
+
+    /// Reads the kernel's counters: new losses become `Lost` records, the rest goes to stats.
+    fn check_counters(&mut self) {
+        self.last_counters = Instant::now();
+        let now = self.kernel.counters();
+        let ts = self.clock.now_ts();
+        for (new, old, origin) in [
+            (now.lost_tls, self.counters.lost_tls, "tls_ring"),
+            (now.lost_sys, self.counters.lost_sys, "sys_ring"),
+        ] {
+            if new > old {
                 self.out.push(RawRecord::Lost(Lost {
-                    ts: self.ts(now),
+                    ts,
                     origin: origin.to_string(),
-                    count,
+                    count: new - old,
                 }));
             }
         }
-        self.lost_seen = vals;
-        self.stats.lost_tls = vals[wire::LOST_TLS as usize];
-        self.stats.lost_sys = vals[wire::LOST_SYS as usize];
-        self.stats.truncated_bytes = vals[wire::LOST_TRUNCATED_BYTES as usize];
-        let skipped = |slot: u32| -> u64 {
-            match self
-                .skel
-                .maps
-                .skips
-                .lookup_percpu(&slot.to_ne_bytes(), MapFlags::ANY)
-            {
-                Ok(Some(cpus)) => cpus
-                    .iter()
-                    .filter_map(|b| b.get(..8).and_then(|b| b.try_into().ok()))
-                    .map(u64::from_ne_bytes)
-                    .sum(),
-                _ => 0,
-            }
-        };
-        self.stats.skipped_server_calls = skipped(wire::SKIP_SERVER);
-        self.stats.skipped_ignored_calls = skipped(wire::SKIP_IGNORED);
+        self.counters = now;
+        self.stats.lost_tls = now.lost_tls;
+        self.stats.lost_sys = now.lost_sys;
+        self.stats.truncated_bytes = now.truncated_bytes;
+        self.stats.skipped_server_calls = now.skipped_server_calls;
+        self.stats.skipped_ignored_calls = now.skipped_ignored_calls;
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kernel_versions() {
-        assert!(kernel_at_least("6.18.44-fc-v669\n", (6, 13)));
-        assert!(kernel_at_least("6.13", (6, 13)));
-        assert!(kernel_at_least("7.0.1", (6, 13)));
-        assert!(!kernel_at_least("6.12.9-amd64", (6, 13)));
-        assert!(!kernel_at_least("5.15.0-91-generic", (6, 13)));
-        assert!(!kernel_at_least("garbage", (6, 13)));
-    }
-
-    #[test]
-    fn capabilities() {
-        let st = |eff: &str| format!("Name:\tx\nCapInh:\t0\nCapEff:\t{eff}\n");
-        assert_eq!(missing_capabilities(&st("000001ffffffffff")), None);
-        // CAP_SYS_ADMIN alone
-        assert_eq!(missing_capabilities(&st("0000000000200000")), None);
-        // CAP_BPF + CAP_PERFMON
-        assert_eq!(missing_capabilities(&st("000000c000000000")), None);
-        assert_eq!(
-            missing_capabilities(&st("0000004000000000")).as_deref(),
-            Some("CAP_BPF")
-        );
-        assert_eq!(
-            missing_capabilities(&st("0000000000000000")).as_deref(),
-            Some("CAP_BPF + CAP_PERFMON")
-        );
+/// A session is reported with `role`: a client's process enters scope (what was held back about
+/// it comes first), a server session stops being copied in the kernel (the decoder drops a local
+/// server's view anyway, and for a busy TLS server the copies are most of the capture's cost).
+fn on_reported(
+    scope: &mut Scope,
+    kernel: &Kernel,
+    (pid, key): SessionId,
+    role: ConnRole,
+    out: &mut Vec<RawRecord>,
+) {
+    match role {
+        ConnRole::Client => scope.enter(pid, out),
+        ConnRole::Server => {
+            kernel.mute(pid, key, wire::SKIP_SERVER);
+        }
+        _ => {}
     }
 }

@@ -1,13 +1,13 @@
 //! Live capture with eBPF.
 //!
-//! BPF programs (C, `bpf/`, one shared record header `bpf/oisp.h`) are compiled by `build.rs`
-//! with clang against the kernel's BTF (CO-RE) and loaded through a libbpf-rs skeleton, with
-//! libbpf linked statically. They capture:
-//! - TLS plaintext: uprobes/uretprobes on OpenSSL's `SSL_write`, `SSL_read`, `SSL_write_ex`,
-//!   `SSL_read_ex` (plus `SSL_set_fd`, `SSL_free`, `SSL_ctrl` for the SNI host name and
-//!   `SSL_get0_alpn_selected` for the negotiated ALPN) in every `libssl.so*` and every executable
-//!   that exports them (Node.js); on kernels 6.13+ the data functions of shared libssl use
-//!   session uprobes, whose return probe is skipped for calls of no interest;
+//! BPF programs (C, `bpf/`: one file per probe family, one shared record header `bpf/oisp.h`)
+//! are compiled by `build.rs` as one object with clang against the kernel's BTF (CO-RE) and
+//! loaded through a libbpf-rs skeleton, with libbpf linked statically. They capture:
+//! - TLS plaintext through uprobes on each TLS stack of [`tls`]'s list — today OpenSSL's
+//!   `SSL_read`/`SSL_write` (or the internal functions both forms meet in), `SSL_set_fd`,
+//!   `SSL_free`, `SSL_ctrl` (SNI) and `SSL_get0_alpn_selected` (ALPN), in every `libssl.so*` and
+//!   every executable that exports them (Node.js); on kernels 6.13+ the data functions of shared
+//!   libraries use session uprobes, whose return probe is skipped for calls of no interest;
 //! - sessions whose plaintext is not wanted are skipped in the kernel before any copy: server
 //!   sessions, and client connections the decoder found to carry no AI traffic
 //!   ([`EbpfCapture::ignore_connection`]);
@@ -20,10 +20,14 @@ mod assemble;
 mod capture;
 mod discovery;
 mod elf;
-mod inner;
+mod kernel;
+mod load;
 mod options;
+mod probes;
 mod procfs;
+mod scope;
 mod sessions;
+mod tls;
 mod wire;
 
 #[allow(clippy::all, clippy::pedantic, missing_docs, dead_code, unused_imports)]
@@ -32,5 +36,4 @@ mod skel {
 }
 
 pub use capture::EbpfCapture;
-pub use discovery::compiled_probes;
 pub use options::{Attachment, CaptureError, CaptureOptions, CaptureStats};

@@ -1,5 +1,5 @@
 //! What the kernel records don't carry, read from /proc: socket addresses of an fd, whether a
-//! local port is listening (server side), paths of fds, cwd and cgroup, mapped libraries.
+//! local port is listening (server side), paths of fds, cwd and cgroup, mapped files.
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -156,15 +156,9 @@ pub fn pids() -> Vec<u32> {
         .collect()
 }
 
-/// True for a file name of a shared OpenSSL libssl.
-pub fn is_libssl_name(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with("libssl.so")
-}
-
-/// libssl files mapped by a process, as paths reachable from here (through /proc/PID/root, so
-/// libraries inside containers resolve to the container's file).
-pub fn mapped_libssl(pid: u32) -> Vec<PathBuf> {
+/// Files mapped by a process whose path `wanted` accepts, as paths reachable from here (through
+/// /proc/PID/root, so libraries inside containers resolve to the container's file).
+pub fn mapped_files(pid: u32, wanted: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let Ok(maps) = std::fs::read_to_string(format!("/proc/{pid}/maps")) else {
         return Vec::new();
     };
@@ -174,7 +168,7 @@ pub fn mapped_libssl(pid: u32) -> Vec<PathBuf> {
         let Some(path) = line.split_whitespace().nth(5) else {
             continue;
         };
-        if path.starts_with('/') && is_libssl_name(path) && seen.insert(path.to_string()) {
+        if path.starts_with('/') && wanted(path) && seen.insert(path.to_string()) {
             out.push(PathBuf::from(format!("/proc/{pid}/root{path}")));
         }
     }
@@ -214,8 +208,11 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert!(is_libssl_name("/usr/lib/x86_64-linux-gnu/libssl.so.3"));
-        assert!(!is_libssl_name("/usr/lib/x86_64-linux-gnu/libcrypto.so.3"));
+        let me = std::process::id();
+        let libc = mapped_files(me, |p| p.contains("libc.so"));
+        assert!(libc
+            .iter()
+            .all(|p| p.starts_with(format!("/proc/{me}/root/"))));
         assert_eq!(resolve_at(1, -100, "/etc/hosts"), "/etc/hosts");
     }
 }

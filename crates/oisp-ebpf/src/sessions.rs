@@ -1,10 +1,16 @@
-//! TLS session bookkeeping: which `SSL*` of which process is which connection, its socket,
-//! addresses and role, its SNI/ALPN, and when it is opened, muted and closed.
+//! TLS session bookkeeping, the same for every TLS stack: which session (process, session key) is
+//! which connection, its socket, addresses and role, its SNI/ALPN, and when it is reported and
+//! closed. Data is held back until the session's socket is known (or given up on), so that a
+//! connection is reported with its addresses and role before its first byte.
+//!
+//! Reporting a session can have effects outside this table (a client's process enters scope, a
+//! server session is muted in the kernel): the caller passes them as a [`Reported`] hook, which
+//! runs before the session's `ConnOpen` is output.
 
-use crate::capture::EbpfCapture;
-use crate::{procfs, wire};
-use libbpf_rs::{MapCore, MapFlags};
-use oisp_capture::{ConnClose, ConnOpen, ConnRole, DataSource, RawRecord, Timestamp};
+use crate::procfs;
+use oisp_capture::{ConnClose, ConnOpen, ConnRole, DataChunk, DataSource, RawRecord, Timestamp};
+use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// How long a TLS session may wait for its socket fd before it is reported without addresses.
@@ -13,69 +19,172 @@ const FD_WAIT: Duration = Duration::from_millis(300);
 /// never freed in the kernel's view).
 const NAME_TTL: Duration = Duration::from_secs(120);
 
+/// A session: (process id, the stack's session key).
+pub(crate) type SessionId = (u32, u64);
+
+/// Called when a session is reported, with its role, before its `ConnOpen` is output (records
+/// it pushes come first).
+pub(crate) type Reported<'a> = &'a mut dyn FnMut(SessionId, ConnRole, &mut Vec<RawRecord>);
+
 /// SNI and ALPN of a session, known before its data.
 #[derive(Default)]
-pub(crate) struct SessionNames {
-    pub(crate) sni: Option<String>,
-    pub(crate) alpn: Option<String>,
-    pub(crate) seen: Option<Instant>,
+struct SessionNames {
+    sni: Option<String>,
+    alpn: Option<String>,
+    seen: Option<Instant>,
 }
 
-pub(crate) struct Conn {
-    pub(crate) id: u64,
-    pub(crate) pid: u32,
-    pub(crate) tid: u32,
-    pub(crate) fd: Option<i32>,
+struct Conn {
+    id: u64,
+    tid: u32,
+    fd: Option<i32>,
     /// (local, remote) from the kernel when the fd became known.
-    pub(crate) addrs: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
-    pub(crate) opened: bool,
+    addrs: Option<(SocketAddr, SocketAddr)>,
+    opened: bool,
     /// Decided when the connection is reported (`Unknown` before).
-    pub(crate) role: ConnRole,
-    pub(crate) is_static: bool,
-    pub(crate) first_egress: Option<bool>,
-    pub(crate) first_ts: Timestamp,
-    pub(crate) seen: Instant,
-    pub(crate) pending: Vec<RawRecord>,
+    role: ConnRole,
+    /// Set by the first data record (`Unknown` for a session known only from its socket).
+    source: DataSource,
+    first_egress: Option<bool>,
+    first_ts: Timestamp,
+    seen: Instant,
+    pending: Vec<RawRecord>,
 }
 
-impl EbpfCapture {
-    pub(crate) fn conn_for(
-        &mut self,
-        pid: u32,
-        tid: u32,
-        ssl: u64,
-        is_static: bool,
-        ts: Timestamp,
-    ) -> u64 {
-        if let Some(c) = self.conns.get_mut(&(pid, ssl)) {
-            c.is_static |= is_static;
-            return c.id;
+/// Every live TLS session of the capture.
+pub(crate) struct Sessions {
+    conns: HashMap<SessionId, Conn>,
+    names: HashMap<SessionId, SessionNames>,
+    next_conn: u64,
+}
+
+impl Sessions {
+    pub(crate) fn new() -> Sessions {
+        Sessions {
+            conns: HashMap::new(),
+            names: HashMap::new(),
+            next_conn: 1,
         }
-        let id = self.next_conn;
-        self.next_conn += 1;
-        self.conns.insert(
-            (pid, ssl),
+    }
+
+    /// The connection id of session `s`, made on first sight.
+    fn conn_for(&mut self, s: SessionId, tid: u32, ts: Timestamp) -> &mut Conn {
+        let next = &mut self.next_conn;
+        self.conns.entry(s).or_insert_with(|| {
+            let id = *next;
+            *next += 1;
             Conn {
                 id,
-                pid,
                 tid,
                 fd: None,
                 addrs: None,
                 opened: false,
                 role: ConnRole::Unknown,
-                is_static,
+                source: DataSource::Unknown,
                 first_egress: None,
                 first_ts: ts,
                 seen: Instant::now(),
                 pending: Vec::new(),
-            },
-        );
-        id
+            }
+        })
+    }
+
+    /// The connection id data of session `s` goes to (made on first sight), after noting the
+    /// socket fd seen during the call (-1: none) and the data's direction and source.
+    pub(crate) fn data_conn(
+        &mut self,
+        s: SessionId,
+        tid: u32,
+        ts: Timestamp,
+        fd: i32,
+        egress: bool,
+        source: DataSource,
+    ) -> u64 {
+        let conn = self.conn_for(s, tid, ts);
+        if conn.fd.is_none() && fd >= 0 {
+            conn.fd = Some(fd);
+        }
+        if conn.source == DataSource::Unknown {
+            conn.source = source;
+        }
+        conn.first_egress.get_or_insert(egress);
+        conn.id
+    }
+
+    /// A data record of session `s` (after [`data_conn`](Self::data_conn)): output now, or held
+    /// until the session is reported.
+    pub(crate) fn data(
+        &mut self,
+        s: SessionId,
+        chunk: DataChunk,
+        out: &mut Vec<RawRecord>,
+        reported: Reported,
+    ) {
+        let Some(conn) = self.conns.get_mut(&s) else {
+            return;
+        };
+        let egress = chunk.direction == oisp_capture::Direction::Egress;
+        if conn.opened {
+            out.push(RawRecord::Data(chunk));
+            return;
+        }
+        conn.pending.push(RawRecord::Data(chunk));
+        // Ingress data on a session whose fd we still lack: the socket write that would have
+        // told us is over, so stop waiting.
+        let give_up = !egress && conn.fd.is_none() && conn.first_egress == Some(true);
+        if conn.fd.is_some() || give_up {
+            self.open(s, out, reported);
+        }
+    }
+
+    /// Session `s` was tied to socket `fd` with `addrs` (local, remote) as the kernel saw them
+    /// (`None`: not a connected inet socket).
+    pub(crate) fn socket(
+        &mut self,
+        s: SessionId,
+        (tid, ts): (u32, Timestamp),
+        (fd, addrs): (i32, Option<(SocketAddr, SocketAddr)>),
+        out: &mut Vec<RawRecord>,
+        reported: Reported,
+    ) {
+        if let Some(conn) = self.conns.get_mut(&s) {
+            if conn.fd.is_none() {
+                conn.fd = Some(fd);
+            }
+            if conn.addrs.is_none() {
+                conn.addrs = addrs;
+            }
+            if !conn.opened && !conn.pending.is_empty() {
+                self.open(s, out, reported);
+            }
+        } else {
+            // The socket before any data: remembered for when data comes.
+            let c = self.conn_for(s, tid, ts);
+            c.fd = Some(fd);
+            c.addrs = addrs;
+        }
+    }
+
+    /// The SNI host name a client set: a new host name on a session key means a new session
+    /// (keys such as `SSL*` addresses are reused).
+    pub(crate) fn sni(&mut self, s: SessionId, name: String) {
+        let n = self.names.entry(s).or_default();
+        n.sni = (!name.is_empty()).then_some(name);
+        n.alpn = None;
+        n.seen = Some(Instant::now());
+    }
+
+    /// The ALPN protocol negotiated on a session.
+    pub(crate) fn alpn(&mut self, s: SessionId, name: String) {
+        let n = self.names.entry(s).or_default();
+        n.alpn = (!name.is_empty()).then_some(name);
+        n.seen = Some(Instant::now());
     }
 
     /// Reports a session: addresses and role from its socket, then the data held back.
-    pub(crate) fn open_conn(&mut self, pid: u32, ssl: u64) {
-        let Some(conn) = self.conns.get_mut(&(pid, ssl)) else {
+    fn open(&mut self, s: SessionId, out: &mut Vec<RawRecord>, reported: Reported) {
+        let (pid, _) = s;
+        let Some(conn) = self.conns.get_mut(&s) else {
             return;
         };
         if conn.opened {
@@ -101,17 +210,16 @@ impl EbpfCapture {
             (None, None) => ConnRole::Unknown,
         };
         conn.role = role;
-        let names = self.names.remove(&(pid, ssl)).unwrap_or_default();
+        let names = self.names.remove(&s).unwrap_or_default();
         let open = ConnOpen {
             conn_id: conn.id,
             ts: conn.first_ts,
             pid,
             tid: conn.tid,
             role,
-            source: if conn.is_static {
-                DataSource::OpenSslStatic
-            } else {
-                DataSource::OpenSsl
+            source: match conn.source {
+                DataSource::Unknown => DataSource::OpenSsl,
+                known => known,
             },
             local: info.as_ref().map(|i| i.local),
             remote: info.as_ref().map(|i| i.remote),
@@ -119,84 +227,76 @@ impl EbpfCapture {
             alpn: names.alpn,
         };
         let pending = std::mem::take(&mut conn.pending);
-        let _ = conn.pid;
-        if role == ConnRole::Client {
-            self.enter_scope(pid);
-        }
-        if role == ConnRole::Server {
-            self.mute(pid, ssl, wire::SKIP_SERVER);
-        }
-        self.out.push(RawRecord::ConnOpen(open));
-        self.out.extend(pending);
+        reported(s, role, out);
+        out.push(RawRecord::ConnOpen(open));
+        out.extend(pending);
     }
 
-    /// Stops the copying of a server-side session's plaintext in the kernel: the decoder drops
-    /// a local server's view anyway, and for a busy TLS server (nginx) the copies are most of
-    /// the capture's cost. What was captured before stays in the output.
-    fn mute(&mut self, pid: u32, ssl: u64, why: u32) -> bool {
-        let mut key = [0u8; 16];
-        key[..8].copy_from_slice(&ssl.to_ne_bytes());
-        key[8..12].copy_from_slice(&pid.to_ne_bytes());
-        self.skel
-            .maps
-            .muted
-            .update(&key, &[why as u8], MapFlags::ANY)
-            .is_ok()
-    }
-
-    /// Stops the copying of a client connection's plaintext in the kernel, from its next
-    /// SSL_read/SSL_write on, until the session is freed (`SSL_free`) or its SSL object is given
-    /// a new socket (`SSL_set_fd`). For connections the decoder found to carry no AI traffic
-    /// (`oisp_decode::Decoder::drain_ignorable`); what was captured before stays in the output,
-    /// records already in the ring still arrive. Returns false when `conn_id` is not an open
-    /// client connection of this capture (closed meanwhile, or never a client).
-    pub fn ignore_connection(&mut self, conn_id: u64) -> bool {
-        let found = self
-            .conns
+    /// The session `conn_id` when it is a reported client connection (what may be ignored).
+    pub(crate) fn open_client(&self, conn_id: u64) -> Option<SessionId> {
+        self.conns
             .iter()
             .find(|(_, c)| c.id == conn_id && c.opened && c.role == ConnRole::Client)
-            .map(|(k, _)| *k);
-        let Some((pid, ssl)) = found else {
-            return false;
-        };
-        if !self.mute(pid, ssl, wire::SKIP_IGNORED) {
-            return false;
-        }
-        self.stats.ignored_sessions += 1;
-        true
+            .map(|(k, _)| *k)
     }
 
-    pub(crate) fn close_conn(&mut self, pid: u32, ssl: u64, ts: Timestamp) {
-        let Some(conn) = self.conns.get(&(pid, ssl)) else {
+    /// The session ends (e.g. `SSL_free`): reported first if it held data, then closed.
+    pub(crate) fn free(
+        &mut self,
+        s: SessionId,
+        ts: Timestamp,
+        out: &mut Vec<RawRecord>,
+        reported: Reported,
+    ) {
+        self.close(s, ts, out, reported);
+        self.names.remove(&s);
+    }
+
+    fn close(&mut self, s: SessionId, ts: Timestamp, out: &mut Vec<RawRecord>, reported: Reported) {
+        let Some(conn) = self.conns.get(&s) else {
             return;
         };
         if !conn.opened && !conn.pending.is_empty() {
-            self.open_conn(pid, ssl);
+            self.open(s, out, reported);
         }
-        if let Some(conn) = self.conns.remove(&(pid, ssl)) {
+        if let Some(conn) = self.conns.remove(&s) {
             if conn.opened {
-                self.out.push(RawRecord::ConnClose(ConnClose {
+                out.push(RawRecord::ConnClose(ConnClose {
                     conn_id: conn.id,
                     ts,
-                    pid,
+                    pid: s.0,
                 }));
             }
         }
     }
 
-    pub(crate) fn close_pid_conns(&mut self, pid: u32, ts: Timestamp) {
-        let mut keys: Vec<(u32, u64)> = self.conns.keys().filter(|k| k.0 == pid).copied().collect();
+    /// Process `pid` exited: every session of it ends.
+    pub(crate) fn process_exit(
+        &mut self,
+        pid: u32,
+        ts: Timestamp,
+        out: &mut Vec<RawRecord>,
+        reported: Reported,
+    ) {
+        let mut keys: Vec<SessionId> = self.conns.keys().filter(|k| k.0 == pid).copied().collect();
         keys.sort_by_key(|k| self.conns.get(k).map(|c| c.id));
-        for (p, ssl) in keys {
-            self.close_conn(p, ssl, ts);
+        for s in keys {
+            self.close(s, ts, out, reported);
         }
+        self.names.retain(|(p, _), _| *p != pid);
     }
 
-    /// Reports sessions that waited too long for their fd (or all of them at the end).
-    pub(crate) fn flush_waiting(&mut self, all: bool) {
+    /// Reports sessions that waited too long for their fd (or all of them at the end), and
+    /// forgets names whose session never carried data.
+    pub(crate) fn flush_waiting(
+        &mut self,
+        all: bool,
+        out: &mut Vec<RawRecord>,
+        reported: Reported,
+    ) {
         self.names
             .retain(|_, n| n.seen.is_some_and(|t| t.elapsed() < NAME_TTL));
-        let mut late: Vec<(u64, (u32, u64))> = self
+        let mut late: Vec<(u64, SessionId)> = self
             .conns
             .iter()
             .filter(|(_, c)| {
@@ -205,8 +305,8 @@ impl EbpfCapture {
             .map(|(k, c)| (c.id, *k))
             .collect();
         late.sort();
-        for (_, (pid, ssl)) in late {
-            self.open_conn(pid, ssl);
+        for (_, s) in late {
+            self.open(s, out, reported);
         }
     }
 }

@@ -1,37 +1,55 @@
 //! Parsing of the records the BPF programs write, laid out in `bpf/oisp.h` (the one header
-//! shared by every program). Offsets below mirror that header; `tests::layout` checks them.
+//! shared by every program).
+//!
+//! Nothing here is copied from the header by hand: the record kinds, counter slots, field
+//! offsets and array lengths are read off the Rust types the skeleton generates from the BPF
+//! object's BTF (`bpf/layout.bpf.h` puts every record struct and enum of `oisp.h` there). A
+//! change to the header changes them too, and a field renamed or removed there fails this
+//! file's build.
+
+use crate::skel::types as k;
+use std::mem::{offset_of, size_of};
 
 /// Record kinds (`oisp_hdr.kind`).
-pub const EV_TLS_DATA: u32 = 1;
-pub const EV_TLS_FD: u32 = 2;
-pub const EV_TLS_FREE: u32 = 3;
-pub const EV_EXEC: u32 = 4;
-pub const EV_EXIT: u32 = 5;
-pub const EV_FORK: u32 = 6;
-pub const EV_FILE_OPEN: u32 = 7;
-pub const EV_FILE_WRITE: u32 = 8;
-pub const EV_FILE_RENAME: u32 = 9;
-pub const EV_FILE_UNLINK: u32 = 10;
-pub const EV_CONNECT: u32 = 11;
-pub const EV_TLS_SNI: u32 = 12;
-pub const EV_TLS_ALPN: u32 = 13;
+pub const EV_TLS_DATA: u32 = k::oisp_ev_kind::OISP_EV_TLS_DATA.0;
+pub const EV_TLS_FD: u32 = k::oisp_ev_kind::OISP_EV_TLS_FD.0;
+pub const EV_TLS_FREE: u32 = k::oisp_ev_kind::OISP_EV_TLS_FREE.0;
+pub const EV_EXEC: u32 = k::oisp_ev_kind::OISP_EV_EXEC.0;
+pub const EV_EXIT: u32 = k::oisp_ev_kind::OISP_EV_EXIT.0;
+pub const EV_FORK: u32 = k::oisp_ev_kind::OISP_EV_FORK.0;
+pub const EV_FILE_OPEN: u32 = k::oisp_ev_kind::OISP_EV_FILE_OPEN.0;
+pub const EV_FILE_WRITE: u32 = k::oisp_ev_kind::OISP_EV_FILE_WRITE.0;
+pub const EV_FILE_RENAME: u32 = k::oisp_ev_kind::OISP_EV_FILE_RENAME.0;
+pub const EV_FILE_UNLINK: u32 = k::oisp_ev_kind::OISP_EV_FILE_UNLINK.0;
+pub const EV_CONNECT: u32 = k::oisp_ev_kind::OISP_EV_CONNECT.0;
+pub const EV_TLS_SNI: u32 = k::oisp_ev_kind::OISP_EV_TLS_SNI.0;
+pub const EV_TLS_ALPN: u32 = k::oisp_ev_kind::OISP_EV_TLS_ALPN.0;
 
-pub const CHUNK: usize = 16384;
-pub const COMM_LEN: usize = 16;
-pub const PATH_LEN: usize = 512;
-pub const ARGS_LEN: usize = 4096;
-pub const SOCKADDR_LEN: usize = 28;
-pub const NAME_LEN: usize = 256;
-const HDR: usize = 24;
+/// Direction of a TLS data record (`oisp_tls_data.dir`).
+const DIR_EGRESS: u8 = k::oisp_dir::OISP_DIR_EGRESS.0 as u8;
 
 /// Indexes of the `lost` array map.
-pub const LOST_TLS: u32 = 0;
-pub const LOST_SYS: u32 = 1;
-pub const LOST_TRUNCATED_BYTES: u32 = 2;
-/// Slots of the per-CPU skip counters (map `skips`), also the values of map `muted`
-/// (OISP_SKIP_* in oisp.h).
-pub const SKIP_SERVER: u32 = 0;
-pub const SKIP_IGNORED: u32 = 1;
+pub const LOST_TLS: u32 = k::oisp_lost_slot::OISP_LOST_TLS.0;
+pub const LOST_SYS: u32 = k::oisp_lost_slot::OISP_LOST_SYS.0;
+pub const LOST_TRUNCATED_BYTES: u32 = k::oisp_lost_slot::OISP_LOST_TRUNCATED_BYTES.0;
+/// Slots of the per-CPU skip counters (map `skips`), also the values of map `muted`.
+pub const SKIP_SERVER: u32 = k::oisp_skip::OISP_SKIP_SERVER.0;
+pub const SKIP_IGNORED: u32 = k::oisp_skip::OISP_SKIP_IGNORED.0;
+
+/// Offset of `field` in the generated record struct `ty`.
+macro_rules! at {
+    ($ty:ident . $field:ident) => {
+        offset_of!(k::$ty, $field)
+    };
+}
+
+/// Plaintext bytes per TLS data record (the trailing `data[]`).
+pub const CHUNK: usize = size_of::<k::oisp_tls_data>() - at!(oisp_tls_data.data);
+pub const COMM_LEN: usize = at!(oisp_exec.filename) - at!(oisp_exec.comm);
+pub const PATH_LEN: usize = at!(oisp_file.path2) - at!(oisp_file.path);
+pub const ARGS_LEN: usize = size_of::<k::oisp_exec>() - at!(oisp_exec.args);
+pub const SOCKADDR_LEN: usize = at!(oisp_connect.sock_type) - at!(oisp_connect.addr);
+pub const NAME_LEN: usize = size_of::<k::oisp_tls_name>() - at!(oisp_tls_name.name);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hdr {
@@ -45,17 +63,18 @@ pub struct Hdr {
 pub enum Ev<'a> {
     TlsData {
         h: Hdr,
-        ssl: u64,
+        session: u64,
         seq: u64,
         truncated: u32,
         fd: i32,
         egress: bool,
-        is_static: bool,
+        /// The probe's attach cookie (`tls::Origin`).
+        origin: u8,
         data: &'a [u8],
     },
     TlsFd {
         h: Hdr,
-        ssl: u64,
+        session: u64,
         fd: i32,
         /// (local, remote) of the socket as the kernel saw it, when it is a connected inet
         /// socket.
@@ -63,18 +82,18 @@ pub enum Ev<'a> {
     },
     TlsFree {
         h: Hdr,
-        ssl: u64,
+        session: u64,
     },
     /// The SNI host name a client set on a session.
     TlsSni {
         h: Hdr,
-        ssl: u64,
+        session: u64,
         name: String,
     },
     /// The ALPN protocol negotiated on a session.
     TlsAlpn {
         h: Hdr,
-        ssl: u64,
+        session: u64,
         name: String,
     },
     Exec {
@@ -137,72 +156,69 @@ fn cstr(b: &[u8]) -> String {
 
 /// The kernel timestamp of a record (0 if too short).
 pub fn ts_of(b: &[u8]) -> u64 {
-    u64_at(b, 16).unwrap_or(0)
+    u64_at(b, at!(oisp_hdr.ts_ns)).unwrap_or(0)
 }
 
 /// Parses one ring buffer record; `None` for a record too short for its kind or of an unknown
 /// kind.
 pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
     let h = Hdr {
-        kind: u32_at(b, 0)?,
-        pid: u32_at(b, 4)?,
-        tid: u32_at(b, 8)?,
-        ts_ns: u64_at(b, 16)?,
+        kind: u32_at(b, at!(oisp_hdr.kind))?,
+        pid: u32_at(b, at!(oisp_hdr.pid))?,
+        tid: u32_at(b, at!(oisp_hdr.tid))?,
+        ts_ns: u64_at(b, at!(oisp_hdr.ts_ns))?,
     };
-    let p = HDR;
     Some(match h.kind {
         EV_TLS_DATA => {
-            // ssl u64, seq u64, len u32, truncated u32, fd i32, dir u8, is_static u8, pad[2]
-            let len = u32_at(b, p + 16)? as usize;
-            let data_off = p + 32;
+            let len = u32_at(b, at!(oisp_tls_data.len))? as usize;
+            let data_off = at!(oisp_tls_data.data);
             let data = b.get(data_off..data_off + len.min(CHUNK))?;
             Ev::TlsData {
                 h,
-                ssl: u64_at(b, p)?,
-                seq: u64_at(b, p + 8)?,
-                truncated: u32_at(b, p + 20)?,
-                fd: i32_at(b, p + 24)?,
-                egress: *b.get(p + 28)? == 0,
-                is_static: *b.get(p + 29)? != 0,
+                session: u64_at(b, at!(oisp_tls_data.session))?,
+                seq: u64_at(b, at!(oisp_tls_data.seq))?,
+                truncated: u32_at(b, at!(oisp_tls_data.truncated))?,
+                fd: i32_at(b, at!(oisp_tls_data.fd))?,
+                egress: *b.get(at!(oisp_tls_data.dir))? == DIR_EGRESS,
+                origin: *b.get(at!(oisp_tls_data.origin))?,
                 data,
             }
         }
         EV_TLS_FD => {
-            // ssl u64, fd i32, family u16, lport u16, rport u16, pad[3] u16, laddr[16], raddr[16]
-            let family = u16_at(b, p + 12)?;
-            let lport = u16_at(b, p + 14)?;
-            let rport = u16_at(b, p + 16)?;
-            let laddr: [u8; 16] = b.get(p + 24..p + 40)?.try_into().ok()?;
-            let raddr: [u8; 16] = b.get(p + 40..p + 56)?.try_into().ok()?;
+            let family = u16_at(b, at!(oisp_tls_fd.family))?;
+            let lport = u16_at(b, at!(oisp_tls_fd.lport))?;
+            let rport = u16_at(b, at!(oisp_tls_fd.rport))?;
+            let (l, r) = (at!(oisp_tls_fd.laddr), at!(oisp_tls_fd.raddr));
+            let laddr: [u8; 16] = b.get(l..l + 16)?.try_into().ok()?;
+            let raddr: [u8; 16] = b.get(r..r + 16)?.try_into().ok()?;
             Ev::TlsFd {
                 h,
-                ssl: u64_at(b, p)?,
-                fd: i32_at(b, p + 8)?,
+                session: u64_at(b, at!(oisp_tls_fd.session))?,
+                fd: i32_at(b, at!(oisp_tls_fd.fd))?,
                 addrs: inet_pair(family, (laddr, lport), (raddr, rport)),
             }
         }
         EV_TLS_FREE => Ev::TlsFree {
             h,
-            ssl: u64_at(b, p)?,
+            session: u64_at(b, at!(oisp_tls_free.session))?,
         },
         EV_TLS_SNI | EV_TLS_ALPN => {
-            // ssl u64, len u32, pad u32, name[256]
-            let len = (u32_at(b, p + 8)? as usize).min(NAME_LEN);
-            let raw = b.get(p + 16..p + 16 + len)?;
+            let len = (u32_at(b, at!(oisp_tls_name.len))? as usize).min(NAME_LEN);
+            let at = at!(oisp_tls_name.name);
+            let raw = b.get(at..at + len)?;
             let name = String::from_utf8_lossy(raw).into_owned();
-            let ssl = u64_at(b, p)?;
+            let session = u64_at(b, at!(oisp_tls_name.session))?;
             if h.kind == EV_TLS_SNI {
-                Ev::TlsSni { h, ssl, name }
+                Ev::TlsSni { h, session, name }
             } else {
-                Ev::TlsAlpn { h, ssl, name }
+                Ev::TlsAlpn { h, session, name }
             }
         }
         EV_EXEC => {
-            // ppid, uid, gid, args_len, comm[16], filename[512], args[4096]
-            let args_len = (u32_at(b, p + 12)? as usize).min(ARGS_LEN);
-            let comm_off = p + 16;
-            let fname_off = comm_off + COMM_LEN;
-            let args_off = fname_off + PATH_LEN;
+            let args_len = (u32_at(b, at!(oisp_exec.args_len))? as usize).min(ARGS_LEN);
+            let comm_off = at!(oisp_exec.comm);
+            let fname_off = at!(oisp_exec.filename);
+            let args_off = at!(oisp_exec.args);
             let raw = b.get(args_off..args_off + args_len).unwrap_or(&[]);
             let mut args: Vec<String> = raw
                 .split(|&c| c == 0)
@@ -214,36 +230,39 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
             }
             Ev::Exec {
                 h,
-                ppid: u32_at(b, p)?,
-                uid: u32_at(b, p + 4)?,
-                gid: u32_at(b, p + 8)?,
-                comm: cstr(b.get(comm_off..fname_off)?),
-                filename: cstr(b.get(fname_off..args_off)?),
+                ppid: u32_at(b, at!(oisp_exec.ppid))?,
+                uid: u32_at(b, at!(oisp_exec.uid))?,
+                gid: u32_at(b, at!(oisp_exec.gid))?,
+                comm: cstr(b.get(comm_off..comm_off + COMM_LEN)?),
+                filename: cstr(b.get(fname_off..fname_off + PATH_LEN)?),
                 args,
             }
         }
         EV_EXIT => Ev::Exit {
             h,
-            exit_code: i32_at(b, p)?,
+            exit_code: i32_at(b, at!(oisp_exit.exit_code))?,
         },
         EV_FORK => Ev::Fork {
             h,
-            parent: u32_at(b, p)?,
-            child: u32_at(b, p + 4)?,
+            parent: u32_at(b, at!(oisp_fork.parent_pid))?,
+            child: u32_at(b, at!(oisp_fork.child_pid))?,
         },
         EV_FILE_OPEN | EV_FILE_WRITE | EV_FILE_RENAME | EV_FILE_UNLINK => {
-            // result i64, bytes u64, fd i32, flags u32, dirfd i32, dirfd2 i32, path, path2
-            let path_off = p + 32;
-            let path2_off = path_off + PATH_LEN;
+            // A write record ends before `path` (the BPF side sends only the fixed fields).
+            let path_off = at!(oisp_file.path);
+            let path2_off = at!(oisp_file.path2);
             Ev::File {
                 h,
-                result: u64_at(b, p)? as i64,
-                bytes: u64_at(b, p + 8)?,
-                fd: i32_at(b, p + 16)?,
-                flags: u32_at(b, p + 20)?,
-                dirfd: i32_at(b, p + 24)?,
-                dirfd2: i32_at(b, p + 28)?,
-                path: b.get(path_off..path2_off).map(cstr).unwrap_or_default(),
+                result: u64_at(b, at!(oisp_file.result))? as i64,
+                bytes: u64_at(b, at!(oisp_file.bytes))?,
+                fd: i32_at(b, at!(oisp_file.fd))?,
+                flags: u32_at(b, at!(oisp_file.flags))?,
+                dirfd: i32_at(b, at!(oisp_file.dirfd))?,
+                dirfd2: i32_at(b, at!(oisp_file.dirfd2))?,
+                path: b
+                    .get(path_off..path_off + PATH_LEN)
+                    .map(cstr)
+                    .unwrap_or_default(),
                 path2: b
                     .get(path2_off..path2_off + PATH_LEN)
                     .map(cstr)
@@ -251,16 +270,16 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
             }
         }
         EV_CONNECT => {
-            // result i64, fd i32, addrlen u32, addr[28], sock_type u32
             let mut addr = [0u8; SOCKADDR_LEN];
-            addr.copy_from_slice(b.get(p + 16..p + 16 + SOCKADDR_LEN)?);
+            let at = at!(oisp_connect.addr);
+            addr.copy_from_slice(b.get(at..at + SOCKADDR_LEN)?);
             Ev::Connect {
                 h,
-                result: u64_at(b, p)? as i64,
-                fd: i32_at(b, p + 8)?,
-                addrlen: u32_at(b, p + 12)?,
+                result: u64_at(b, at!(oisp_connect.result))? as i64,
+                fd: i32_at(b, at!(oisp_connect.fd))?,
+                addrlen: u32_at(b, at!(oisp_connect.addrlen))?,
                 addr,
-                sock_type: u32_at(b, p + 16 + SOCKADDR_LEN)?,
+                sock_type: u32_at(b, at!(oisp_connect.sock_type))?,
             }
         }
         _ => return None,
@@ -333,6 +352,34 @@ mod tests {
         v
     }
 
+    /// The lengths derived from offsets are the generated arrays' (no padding counted), and the
+    /// record layout is the one the hand-built records of these tests use.
+    #[test]
+    fn layout() {
+        let exec = k::oisp_exec::default();
+        let file = k::oisp_file::default();
+        let name = k::oisp_tls_name::default();
+        let conn = k::oisp_connect::default();
+        assert_eq!(
+            (COMM_LEN, PATH_LEN, ARGS_LEN, NAME_LEN, SOCKADDR_LEN),
+            (
+                exec.comm.len(),
+                file.path.len(),
+                exec.args.len(),
+                name.name.len(),
+                conn.addr.len()
+            )
+        );
+        assert_eq!(CHUNK, k::oisp_tls_data::default().data.len());
+        assert_eq!((CHUNK, PATH_LEN, ARGS_LEN), (16384, 512, 4096));
+        assert_eq!(size_of::<k::oisp_hdr>(), 24);
+        assert_eq!(at!(oisp_tls_data.data), 56);
+        assert_eq!(at!(oisp_tls_fd.laddr), 48);
+        assert_eq!(at!(oisp_file.path), 56);
+        assert_eq!(at!(oisp_connect.sock_type), 68);
+        assert_eq!((EV_TLS_DATA, EV_TLS_ALPN, SKIP_IGNORED), (1, 13, 1));
+    }
+
     #[test]
     fn tls_data() {
         let mut v = hdr(EV_TLS_DATA);
@@ -346,19 +393,16 @@ mod tests {
         match parse(&v).unwrap() {
             Ev::TlsData {
                 h,
-                ssl,
+                session,
                 seq,
                 fd,
                 egress,
-                is_static,
+                origin,
                 data,
                 ..
             } => {
                 assert_eq!((h.pid, h.tid, h.ts_ns), (42, 43, 1000));
-                assert_eq!(
-                    (ssl, seq, fd, egress, is_static),
-                    (0xdead, 7, 5, false, true)
-                );
+                assert_eq!((session, seq, fd, egress, origin), (0xdead, 7, 5, false, 1));
                 assert_eq!(data, b"abc");
             }
             other => panic!("{other:?}"),
@@ -381,8 +425,10 @@ mod tests {
         v.extend_from_slice(&l);
         v.extend_from_slice(&r);
         match parse(&v).unwrap() {
-            Ev::TlsFd { ssl, fd, addrs, .. } => {
-                assert_eq!((ssl, fd), (0xabc, 7));
+            Ev::TlsFd {
+                session, fd, addrs, ..
+            } => {
+                assert_eq!((session, fd), (0xabc, 7));
                 let (l, r) = addrs.unwrap();
                 assert_eq!(l.to_string(), "127.0.0.1:40000");
                 assert_eq!(r.to_string(), "10.1.2.3:443");
@@ -402,9 +448,9 @@ mod tests {
             name[..text.len()].copy_from_slice(text);
             v.extend_from_slice(&name);
             match (kind, parse(&v).unwrap()) {
-                (EV_TLS_SNI, Ev::TlsSni { ssl, name, .. })
-                | (EV_TLS_ALPN, Ev::TlsAlpn { ssl, name, .. }) => {
-                    assert_eq!(ssl, 0xbeef);
+                (EV_TLS_SNI, Ev::TlsSni { session, name, .. })
+                | (EV_TLS_ALPN, Ev::TlsAlpn { session, name, .. }) => {
+                    assert_eq!(session, 0xbeef);
                     assert_eq!(name.as_bytes(), text);
                 }
                 (_, other) => panic!("{other:?}"),

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The TLS plaintext machinery every TLS stack shares, whatever library it reads: calls in flight
+ * (arguments kept from entry to return), per-session stream offsets, muted sessions, copying the
+ * plaintext of one call into ring records, and tying a session to its socket. A stack's own file
+ * (tls_<stack>.bpf.c) only has the probes that know its functions' signatures and call
+ * tls_call_enter / tls_call_exit / emit_tls_fd / tls_session_free from them.
+ *
+ * A session is identified by (session key, tgid): the key is whatever the stack uses for one
+ * connection's state (OpenSSL/BoringSSL: the SSL*).
+ */
+#ifndef OISP_TLS_BPF_H
+#define OISP_TLS_BPF_H
+
+#include "common.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct oisp_tls_data);
+} tls_scratch SEC(".maps");
+
+#define CALL_WRITE 0
+#define CALL_READ 1
+#define CALL_WRITE_EX 2
+#define CALL_READ_EX 3
+
+/* Arguments of a read/write call of a TLS stack in progress, keyed by pid_tgid. */
+struct tls_call {
+	__u64 session; /* the stack's session key */
+	__u64 buf;
+	__u64 out_len; /* size_t* of the _ex forms */
+	__u32 kind;
+	__s32 fd; /* socket fd seen during the call, or -1 */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+/* Entries in `tls_calls` (TLS calls in flight). While it is 0 — a machine with no TLS traffic of
+ * interest, or only muted/ignored sessions — the socket syscalls skip their `tls_calls` lookup.
+ * An entry left behind by a thread that died inside a TLS call keeps it above 0: only the shortcut is
+ * lost, never a record. */
+__s64 tls_calls_open = 0;
+
+struct seq_key {
+	__u64 session;
+	__u32 tgid;
+	__u32 dir;
+};
+
+/* Next stream offset per session and direction. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct seq_key);
+	__type(value, __u64);
+} seqs SEC(".maps");
+
+/* Sessions whose plaintext is no longer copied, keyed by (session key, tgid, dir 0); the value is
+ * why (OISP_SKIP_*). Userspace adds server-side sessions (the process accepted the connection)
+ * once it has seen their socket (the decoder does not report a local server's view of an
+ * exchange), and client sessions the decoder found to carry no AI traffic. Every data probe
+ * (SSL_read/SSL_write…) looks here first and returns before any copy or ring reservation. The end of a
+ * session (tls_session_free) and a new socket on it (tls_session_new_socket) remove the entry; LRU eviction only
+ * ever makes a session copied again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct seq_key);
+	__type(value, __u8);
+} muted SEC(".maps");
+
+/* Data calls skipped because their session is muted, per reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, OISP_SKIP_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} skips SEC(".maps");
+
+/* Session uprobes (kernel 6.13+): the entry program's return value 1 tells the kernel not to
+ * run the return program for this call, which also saves the return trap. */
+extern bool bpf_session_is_return(void) __ksym __weak;
+
+/* Sessions whose fd is not known yet (memory BIOs, as in Node): pid_tgid -> session key. The next
+ * socket write of that thread ties them to an fd. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} fd_wanted SEC(".maps");
+
+/* Set once anything has been put in `fd_wanted` (only memory-BIO programs such as Node do): until
+ * then the socket syscalls skip that lookup. */
+__u8 fd_wanted_used = 0;
+
+
+/* The addresses of the socket behind the current task's fd, into a TLS_FD record. */
+static __always_inline void fill_sock_addrs(struct oisp_tls_fd *e, int fd)
+{
+	e->family = 0;
+	e->lport = 0;
+	e->rport = 0;
+	__builtin_memset(e->laddr, 0, sizeof(e->laddr));
+	__builtin_memset(e->raddr, 0, sizeof(e->raddr));
+	struct file *f = fd_file(fd);
+	if (!f)
+		return;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT_) != S_IFSOCK_)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (family == 2) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->laddr, &l, 4);
+		__builtin_memcpy(e->raddr, &r, 4);
+	} else if (family == 10) {
+		BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		return;
+	}
+	e->family = family;
+	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
+static __always_inline void emit_tls_fd(__u64 session, int fd)
+{
+	struct oisp_tls_fd *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_TLS, 1);
+		return;
+	}
+	fill_hdr(&e->h, OISP_EV_TLS_FD);
+	e->session = session;
+	e->fd = fd;
+	e->_pad[0] = 0;
+	e->_pad[1] = 0;
+	e->_pad[2] = 0;
+	fill_sock_addrs(e, fd);
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
+}
+
+/* Entry of a data call (SSL_read/SSL_write(_ex) and their likes): remembers the arguments for the return. Returns 1 when the
+ * call is of no interest (muted session, filtered-out process), 0 when the return must run. */
+static __always_inline int tls_call_enter(__u64 session, __u64 buf, __u64 out_len, __u32 kind)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct seq_key mk = { .session = session, .tgid = id >> 32, .dir = 0 };
+	__u8 *why = bpf_map_lookup_elem(&muted, &mk);
+	if (why) {
+		__u32 slot = *why == OISP_SKIP_IGNORED ? OISP_SKIP_IGNORED : OISP_SKIP_SERVER;
+		__u64 *n = bpf_map_lookup_elem(&skips, &slot);
+		if (n)
+			*n += 1; /* per-CPU slot: no atomic needed */
+		return 1;
+	}
+	if (filtered_out())
+		return 1;
+	struct tls_call c = { .session = session, .buf = buf, .out_len = out_len, .kind = kind, .fd = -1 };
+	if (bpf_map_update_elem(&tls_calls, &id, &c, BPF_NOEXIST) == 0)
+		__sync_fetch_and_add(&tls_calls_open, 1);
+	else
+		bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY); /* nested call: replaces */
+	return 0;
+}
+
+struct chunk_ctx {
+	__u64 session;
+	__u64 buf;
+	__u64 base;
+	__u64 copy; /* bytes to copy (<= OISP_MAX_CALL) */
+	__u64 truncated;
+	__s32 fd;
+	__u8 dir;
+	__u8 origin;
+};
+
+static long emit_chunk(__u32 index, void *vctx)
+{
+	struct chunk_ctx *c = vctx;
+	__u64 off = (__u64)index * OISP_CHUNK;
+	if (off >= c->copy)
+		return 1;
+	__u64 len = c->copy - off;
+	if (len > OISP_CHUNK)
+		len = OISP_CHUNK;
+	__u32 zero = 0;
+	struct oisp_tls_data *d = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!d)
+		return 1;
+	fill_hdr(&d->h, OISP_EV_TLS_DATA);
+	d->session = c->session;
+	d->seq = c->base + off;
+	d->len = len;
+	d->truncated = (off + len >= c->copy) ? c->truncated : 0;
+	d->fd = c->fd;
+	d->dir = c->dir;
+	d->origin = c->origin;
+	d->_pad[0] = 0;
+	d->_pad[1] = 0;
+	if (bpf_probe_read_user(d->data, len, (void *)(c->buf + off)) < 0) {
+		/* unreadable user memory (paged out): report the chunk as lost */
+		count_lost(OISP_LOST_TLS, 1);
+		return 0;
+	}
+	__u64 size = offsetof(struct oisp_tls_data, data) + len;
+	if (size > sizeof(struct oisp_tls_data))
+		size = sizeof(struct oisp_tls_data);
+	if (bpf_ringbuf_output(&tls_ring, d, size, wake_flags(&tls_ring)) < 0)
+		count_lost(OISP_LOST_TLS, 1);
+	return 0;
+}
+
+static __always_inline int tls_call_exit(struct pt_regs *ctx, __u8 is_write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!c)
+		return 0;
+	struct tls_call call = *c;
+	if (bpf_map_delete_elem(&tls_calls, &id) == 0)
+		__sync_fetch_and_add(&tls_calls_open, -1);
+
+	int ret = (int)PT_REGS_RC(ctx);
+	__u64 n = 0;
+	if (call.kind == CALL_WRITE || call.kind == CALL_READ) {
+		if (ret <= 0)
+			return 0;
+		n = ret;
+	} else {
+		if (ret <= 0 || !call.out_len) /* 1 from SSL_*_ex; >0 from OpenSSL's internals */
+			return 0;
+		__u64 got = 0;
+		bpf_probe_read_user(&got, sizeof(got), (void *)call.out_len);
+		n = got;
+	}
+	if (n == 0)
+		return 0;
+
+	__u8 dir = is_write ? OISP_DIR_EGRESS : OISP_DIR_INGRESS;
+	struct seq_key k = { .session = call.session, .tgid = id >> 32, .dir = dir };
+	__u64 *next = bpf_map_lookup_elem(&seqs, &k);
+	if (!next) {
+		/* First data of this session in this direction: tell userspace its socket and
+		 * addresses now, while the socket surely exists (a short-lived client may be gone by
+		 * the time userspace could look in /proc). */
+		if (call.fd >= 0)
+			emit_tls_fd(call.session, call.fd);
+		__u64 zero = 0;
+		bpf_map_update_elem(&seqs, &k, &zero, BPF_NOEXIST);
+		next = bpf_map_lookup_elem(&seqs, &k);
+		if (!next)
+			return 0;
+	}
+	__u64 base = __sync_fetch_and_add(next, n);
+
+	struct chunk_ctx cc = {
+		.session = call.session,
+		.buf = call.buf,
+		.base = base,
+		.copy = n > OISP_MAX_CALL ? OISP_MAX_CALL : n,
+		.truncated = n > OISP_MAX_CALL ? n - OISP_MAX_CALL : 0,
+		.fd = call.fd,
+		.dir = dir,
+		/* the attach cookie says which stack, and which copy of it, the probe sits in */
+		.origin = (__u8)bpf_get_attach_cookie(ctx),
+	};
+	if (cc.truncated)
+		count_lost(OISP_LOST_TRUNCATED_BYTES, cc.truncated);
+	__u32 chunks = (cc.copy + OISP_CHUNK - 1) / OISP_CHUNK;
+	bpf_loop(chunks, emit_chunk, &cc, 0);
+
+	if (is_write && call.fd < 0) {
+		/* Memory BIO (Node): the ciphertext goes out with this thread's next socket write. */
+		bpf_map_update_elem(&fd_wanted, &id, &call.session, BPF_ANY);
+		fd_wanted_used = 1;
+	}
+	return 0;
+}
+
+/* A session got a (new) socket, e.g. SSL_set_fd: a new connection, possibly on a session object
+ * reused for it, so it is copied again (unmuted), and its socket is reported. */
+static __always_inline void tls_session_new_socket(__u64 session, int fd)
+{
+	struct seq_key mk = { .session = session, .tgid = bpf_get_current_pid_tgid() >> 32 };
+	bpf_map_delete_elem(&muted, &mk);
+	if (filtered_out())
+		return;
+	emit_tls_fd(session, fd);
+}
+
+/* The end of a session (SSL_free): forgets its offsets and mute, and reports the end if it
+ * carried data. The caller has applied the filters. */
+static __always_inline void tls_session_free(__u64 session)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct seq_key k = { .session = session, .tgid = tgid, .dir = OISP_DIR_EGRESS };
+	bool known = bpf_map_delete_elem(&seqs, &k) == 0;
+	k.dir = OISP_DIR_INGRESS;
+	known = (bpf_map_delete_elem(&seqs, &k) == 0) || known;
+	k.dir = 0;
+	bpf_map_delete_elem(&muted, &k);
+	if (!known)
+		return; /* never carried data: not worth a record */
+	struct oisp_tls_free *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_TLS, 1);
+		return;
+	}
+	fill_hdr(&e->h, OISP_EV_TLS_FREE);
+	e->session = session;
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
+}
+
+/* A socket syscall of a thread inside a TLS data call tells which fd the session uses. */
+static __always_inline void note_socket_io(int fd, bool is_write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *c = tls_calls_open > 0 ? bpf_map_lookup_elem(&tls_calls, &id) : 0;
+	if (c) {
+		if (c->fd < 0 && (fd_mode(fd) & S_IFMT_) == S_IFSOCK_)
+			c->fd = fd;
+		return;
+	}
+	if (!is_write || !fd_wanted_used)
+		return;
+	__u64 *session = bpf_map_lookup_elem(&fd_wanted, &id);
+	if (!session)
+		return;
+	__u64 s = *session;
+	if ((fd_mode(fd) & S_IFMT_) != S_IFSOCK_)
+		return;
+	bpf_map_delete_elem(&fd_wanted, &id);
+	emit_tls_fd(s, fd);
+}
+
+#endif

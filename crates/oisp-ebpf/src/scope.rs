@@ -1,0 +1,155 @@
+//! Which processes' system records (exec/exit/fork, files, connects) are reported. By default
+//! only processes that spoke TLS as a client, their ancestors (exec records only) and their
+//! descendants: what a process did before it became interesting is held back (its exec and last
+//! connects) and reported when it does. `--all-processes`, `--pid` and `-p` report every process
+//! the kernel lets through.
+
+use crate::options::CaptureOptions;
+use oisp_capture::{NetConnect, ProcessExec, ProcessExit, ProcessFork, RawRecord, Timestamp};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Connections remembered per process while it is not (yet) in scope.
+const BUFFERED_CONNECTS: usize = 16;
+
+#[derive(Default)]
+struct ProcInfo {
+    ppid: u32,
+    exec: Option<ProcessExec>,
+    exec_emitted: bool,
+    connects: VecDeque<NetConnect>,
+}
+
+/// The process table and the set of processes in scope.
+pub(crate) struct Scope {
+    /// Every process the kernel reports is in scope.
+    everything: bool,
+    /// Process records (exec/exit/fork) are reported at all (`--no-process` turns them off; the
+    /// table is kept for scoping).
+    report_process: bool,
+    procs: HashMap<u32, ProcInfo>,
+    in_scope: HashSet<u32>,
+}
+
+impl Scope {
+    pub(crate) fn new(opts: &CaptureOptions) -> Scope {
+        Scope {
+            everything: opts.all_processes || opts.pid.is_some() || opts.comm.is_some(),
+            report_process: opts.process,
+            procs: HashMap::new(),
+            in_scope: HashSet::new(),
+        }
+    }
+
+    /// Whether records of `pid` are reported.
+    pub(crate) fn contains(&self, pid: u32) -> bool {
+        self.everything || self.in_scope.contains(&pid)
+    }
+
+    /// A process became interesting (it used TLS as a client): reports what was held back about
+    /// it and its ancestors (exec records) and its earlier connections.
+    pub(crate) fn enter(&mut self, pid: u32, out: &mut Vec<RawRecord>) {
+        if !self.in_scope.insert(pid) || self.everything {
+            return;
+        }
+        let mut chain = vec![pid];
+        let mut cur = pid;
+        while let Some(pp) = self.procs.get(&cur).map(|p| p.ppid) {
+            if pp == 0 || chain.contains(&pp) || chain.len() > 64 {
+                break;
+            }
+            chain.push(pp);
+            cur = pp;
+        }
+        for p in chain.into_iter().rev() {
+            let Some(info) = self.procs.get_mut(&p) else {
+                continue;
+            };
+            if !info.exec_emitted {
+                if let Some(ex) = info.exec.clone() {
+                    info.exec_emitted = true;
+                    if self.report_process {
+                        out.push(RawRecord::ProcessExec(ex));
+                    }
+                }
+            }
+        }
+        if let Some(info) = self.procs.get_mut(&pid) {
+            out.extend(info.connects.drain(..).map(RawRecord::NetConnect));
+        }
+    }
+
+    /// A process ran a new program: reported now if in scope (a child of a process in scope is),
+    /// held otherwise.
+    pub(crate) fn exec(&mut self, rec: ProcessExec, out: &mut Vec<RawRecord>) {
+        let (pid, ppid) = (rec.pid, rec.ppid);
+        if self.in_scope.contains(&ppid) {
+            self.in_scope.insert(pid);
+        }
+        let reported = self.contains(pid);
+        let info = self.procs.entry(pid).or_default();
+        info.ppid = ppid;
+        info.exec = Some(rec.clone());
+        info.exec_emitted = reported;
+        info.connects.clear();
+        if reported && self.report_process {
+            out.push(RawRecord::ProcessExec(rec));
+        }
+    }
+
+    /// A process forked: the child inherits its parent's program and scope.
+    pub(crate) fn fork(
+        &mut self,
+        ts: Timestamp,
+        parent: u32,
+        child: u32,
+        out: &mut Vec<RawRecord>,
+    ) {
+        let inherited = self.procs.get(&parent).map(|p| p.exec.clone());
+        let info = self.procs.entry(child).or_default();
+        info.ppid = parent;
+        if let Some(inherited) = inherited {
+            if info.exec.is_none() {
+                info.exec = inherited.map(|mut e| {
+                    e.pid = child;
+                    e.ppid = parent;
+                    e
+                });
+                info.exec_emitted = true; // the fork record covers it
+            }
+        }
+        if self.in_scope.contains(&parent) {
+            self.in_scope.insert(child);
+        }
+        if self.contains(parent) && self.report_process {
+            out.push(RawRecord::ProcessFork(ProcessFork {
+                ts,
+                parent_pid: parent,
+                child_pid: child,
+            }));
+        }
+    }
+
+    /// A process exited: reported if in scope, then forgotten.
+    pub(crate) fn exit(&mut self, rec: ProcessExit, out: &mut Vec<RawRecord>) {
+        let pid = rec.pid;
+        if self.contains(pid) && self.report_process {
+            out.push(RawRecord::ProcessExit(rec));
+        }
+        self.procs.remove(&pid);
+        self.in_scope.remove(&pid);
+    }
+
+    /// A connect: reported if its process is in scope, else the last few are held for when it
+    /// enters scope.
+    pub(crate) fn connect(&mut self, rec: NetConnect, out: &mut Vec<RawRecord>) {
+        if self.contains(rec.pid) {
+            out.push(RawRecord::NetConnect(rec));
+            return;
+        }
+        let info = self.procs.entry(rec.pid).or_default();
+        if info.connects.len() >= BUFFERED_CONNECTS {
+            info.connects.pop_front();
+        }
+        info.connects.push_back(rec);
+    }
+}
