@@ -26,10 +26,18 @@ fn u64le(b: &[u8], o: usize) -> u64 {
 /// An open ELF64 little-endian file: its loadable segments and dynamic symbol table.
 pub struct Elf {
     file: File,
-    /// (vaddr, file offset, file size) of each PT_LOAD segment
-    loads: Vec<(u64, u64, u64)>,
+    /// Each PT_LOAD segment.
+    loads: Vec<Segment>,
     /// (symbol table bytes, entry size, string table bytes) of SHT_DYNSYM, when present
     dynsym: Option<(Vec<u8>, usize, Vec<u8>)>,
+}
+
+/// A PT_LOAD program header: where a range of virtual addresses sits in the file.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    offset: u64,
+    vaddr: u64,
+    file_size: u64,
 }
 
 /// A defined dynamic symbol: its virtual address and size.
@@ -57,8 +65,11 @@ impl Elf {
             let ph = read_at(&mut f, phoff, phentsize * phnum)?;
             for p in ph.chunks_exact(phentsize) {
                 if u32le(p, 0) == 1 {
-                    // PT_LOAD: p_offset, p_vaddr, p_filesz
-                    loads.push((u64le(p, 0x10), u64le(p, 0x08), u64le(p, 0x20)));
+                    loads.push(Segment {
+                        offset: u64le(p, 0x08),
+                        vaddr: u64le(p, 0x10),
+                        file_size: u64le(p, 0x20),
+                    });
                 }
             }
         }
@@ -121,20 +132,22 @@ impl Elf {
     /// The file offset of virtual address `vaddr` (what uprobes attach to), when a loadable
     /// segment holds it.
     pub fn offset_of(&self, vaddr: u64) -> Option<u64> {
+        self.segment(vaddr).map(|s| vaddr - s.vaddr + s.offset)
+    }
+
+    /// The loadable segment whose file bytes hold `vaddr`.
+    fn segment(&self, vaddr: u64) -> Option<Segment> {
         self.loads
             .iter()
-            .find(|(_, va, size)| vaddr >= *va && vaddr < va + size)
-            .map(|(off, va, _)| vaddr - va + off)
+            .find(|s| vaddr >= s.vaddr && vaddr < s.vaddr + s.file_size)
+            .copied()
     }
 
     /// `len` bytes of the file from virtual address `vaddr` (fewer at the end of a segment).
     pub fn bytes_at(&mut self, vaddr: u64, len: usize) -> Option<Vec<u8>> {
-        let (off, va, size) = *self
-            .loads
-            .iter()
-            .find(|(_, va, size)| vaddr >= *va && vaddr < va + size)?;
-        let len = len.min((va + size - vaddr) as usize);
-        read_at(&mut self.file, vaddr - va + off, len)
+        let s = self.segment(vaddr)?;
+        let len = len.min((s.vaddr + s.file_size - vaddr) as usize);
+        read_at(&mut self.file, vaddr - s.vaddr + s.offset, len)
     }
 }
 
@@ -179,5 +192,39 @@ mod tests {
         assert_eq!(via_vaddr, via_file);
         assert!(elf.symbol("malloc_but_not_really").is_none());
         assert!(Elf::open(Path::new("/etc/hostname")).is_none());
+    }
+
+    /// An executable whose segments sit at other file offsets than their addresses (non-PIE,
+    /// like Node's): offsets and bytes come from the segment holding the address.
+    #[test]
+    fn segment_offsets_differ_from_addresses() {
+        let mut f = vec![0u8; 0x1100];
+        f[..4].copy_from_slice(b"\x7fELF");
+        f[4] = 2; // ELF64
+        f[5] = 1; // little-endian
+        f[0x20..0x28].copy_from_slice(&0x40u64.to_le_bytes()); // e_phoff
+        f[0x36..0x38].copy_from_slice(&56u16.to_le_bytes()); // e_phentsize
+        f[0x38..0x3a].copy_from_slice(&1u16.to_le_bytes()); // e_phnum
+        let ph = 0x40;
+        f[ph..ph + 4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+        f[ph + 0x08..ph + 0x10].copy_from_slice(&0x1000u64.to_le_bytes()); // p_offset
+        f[ph + 0x10..ph + 0x18].copy_from_slice(&0x40_1000u64.to_le_bytes()); // p_vaddr
+        f[ph + 0x20..ph + 0x28].copy_from_slice(&0x100u64.to_le_bytes()); // p_filesz
+        f[0x1010..0x1014].copy_from_slice(&[0xf3, 0x0f, 0x1e, 0xfa]);
+        let dir = std::env::temp_dir().join(format!("oisp-elf-{}", std::process::id()));
+        std::fs::write(&dir, &f).unwrap();
+        let mut elf = Elf::open(&dir).unwrap();
+        assert_eq!(elf.offset_of(0x40_1010), Some(0x1010));
+        assert_eq!(elf.offset_of(0x1010), None);
+        assert_eq!(
+            elf.bytes_at(0x40_1010, 4).unwrap(),
+            [0xf3, 0x0f, 0x1e, 0xfa]
+        );
+        assert_eq!(
+            elf.bytes_at(0x40_10fe, 16).unwrap().len(),
+            2,
+            "ends with the segment"
+        );
+        std::fs::remove_file(&dir).unwrap();
     }
 }
