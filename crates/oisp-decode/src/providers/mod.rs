@@ -19,6 +19,7 @@ mod ollama;
 mod openai_chat;
 mod openai_embeddings;
 mod openai_responses;
+mod sse;
 mod stream;
 
 pub use call::*;
