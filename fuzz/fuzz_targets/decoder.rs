@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    oisp_fuzz::decoder(data);
+    oisp_fuzz::decoder::run(data);
 });

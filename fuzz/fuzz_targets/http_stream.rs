@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    oisp_fuzz::http_stream(data);
+    oisp_fuzz::http_stream::run(data);
 });

@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    oisp_fuzz::providers(data);
+    oisp_fuzz::providers::run(data);
 });

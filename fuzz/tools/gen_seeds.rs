@@ -9,7 +9,10 @@
 
 use oisp_capture::{read_all, ConnRole, Direction, RawRecord};
 use oisp_decode::conn::{ConnTracker, HttpOutput};
-use oisp_fuzz::*;
+use oisp_fuzz::http_stream::{encode_http_stream, HS_CLOSE, HS_H2_PREFACE, HS_OPEN, HS_PERTURB};
+use oisp_fuzz::providers::{
+    encode_providers, status_selector, PV_EXTRA_HEADERS, PV_H2, PV_NDJSON, PV_NO_RESPONSE, PV_SSE,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 

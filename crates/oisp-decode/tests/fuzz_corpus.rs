@@ -1,10 +1,10 @@
 //! Replays the committed fuzz corpora (`fuzz/corpus/<target>/*`) through the very harness the
-//! cargo-fuzz targets run (`fuzz/harness.rs`), so CI checks every input the fuzzer found
+//! cargo-fuzz targets run (`fuzz/harness/`), so CI checks every input the fuzzer found
 //! interesting (and every crash it ever found, kept as `regress-*` files) without live fuzzing.
 //!
 //! Run live fuzzing with `cargo +nightly fuzz run <target>` in `fuzz/` (see `fuzz/README.md`).
 
-#[path = "../../../fuzz/harness.rs"]
+#[path = "../../../fuzz/harness/mod.rs"]
 mod harness;
 
 use std::path::PathBuf;

@@ -4,9 +4,10 @@
 use super::call::{AiCall, AiError, AiResponse, Message, RequestType, Role, ToolCall, ToolDef};
 use super::call::{ToolKind, ToolResult, Usage};
 use super::common::{
-    as_raw_string, content_text, error_from_json, is_sse, openai_params, parse_json, s, sse_events,
-    tool_choice, u, warn,
+    as_raw_string, content_text, error_from_json, openai_params, parse_json, s, tool_choice, u,
+    warn,
 };
+use super::sse::{is_sse, DoneMarker, SseJson};
 use super::stream::{mark_first_token, ChoiceAcc};
 use crate::http::HttpResponse;
 use serde_json::Value;
@@ -223,28 +224,25 @@ pub(crate) fn decode_response(resp: &HttpResponse, out: &mut AiResponse, call: &
 }
 
 fn decode_stream(resp: &HttpResponse, out: &mut AiResponse, call: &mut AiCall) {
-    let events = sse_events(resp);
+    let events = SseJson::new(resp, DoneMarker::NotUsed);
+    out.chunk_count = out.chunk_count.saturating_add(events.chunk_count());
     let mut ch = ChoiceAcc {
         role: Some(Role::Assistant),
         ..Default::default()
     };
     let mut us = Usage::default();
     let mut stopped = false;
-    for (n, ev) in events.iter().enumerate() {
-        out.chunk_count = out.chunk_count.saturating_add(1);
-        let data = ev.data.trim();
-        if data.is_empty() {
-            continue;
-        }
-        let v: Value = match serde_json::from_str(data) {
-            Ok(v) => v,
+    for ev in events.iter() {
+        let ev = match ev {
+            Ok(ev) => ev,
             Err(e) => {
-                warn(call, format!("stream event {n}: invalid JSON ({e})"));
+                warn(call, e.to_string());
                 continue;
             }
         };
+        let (n, v) = (ev.n, ev.value);
         let ty = s(&v, "type")
-            .or_else(|| ev.event.clone())
+            .or_else(|| ev.name.map(str::to_string))
             .unwrap_or_default();
         let idx = u(&v, "index").unwrap_or(0);
         match ty.as_str() {
@@ -321,7 +319,10 @@ fn decode_stream(resp: &HttpResponse, out: &mut AiResponse, call: &mut AiCall) {
     if !stopped && out.error.is_none() {
         warn(
             call,
-            format!("stream truncated: {} events, no message_stop", events.len()),
+            format!(
+                "stream truncated: {} events, no message_stop",
+                events.event_count()
+            ),
         );
     }
     out.usage = (!us.is_empty()).then_some(us);

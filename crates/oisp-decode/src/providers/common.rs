@@ -1,7 +1,8 @@
-//! Helpers shared by the decoders: JSON access, headers, errors, stream framing and timing.
+//! Helpers shared by the decoders: JSON access, headers, errors, stream framing and timing
+//! (SSE streams: [`super::sse`]).
 
 use super::call::{AiCall, Params, ToolCall};
-use crate::http::{Body, HttpResponse, SseEvent};
+use crate::http::Body;
 use oisp_capture::Timestamp;
 use serde_json::Value;
 
@@ -149,69 +150,6 @@ pub(crate) fn ts_at(body: &Body, offset: usize, default: Timestamp) -> Timestamp
     } else {
         body.arrivals[i - 1].1
     }
-}
-
-/// SSE events of a response: the HTTP layer's, or parsed here from the body when it did not
-/// (timestamps then come from `body.arrivals`).
-pub(crate) fn sse_events(resp: &HttpResponse) -> Vec<SseEvent> {
-    if let Some(ev) = &resp.sse {
-        return ev.clone();
-    }
-    let body = &resp.body;
-    let mut out = Vec::new();
-    let mut cur = SseEvent::default();
-    let mut has_data = false;
-    let mut pos = 0usize;
-    let bytes = &body.bytes;
-    while pos < bytes.len() {
-        let end = bytes[pos..]
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(bytes.len(), |i| pos + i);
-        let line = String::from_utf8_lossy(&bytes[pos..end]);
-        let line = line.strip_suffix('\r').unwrap_or(&line);
-        if line.is_empty() {
-            if has_data || cur.event.is_some() {
-                cur.ts = ts_at(body, end.saturating_sub(1), resp.ts_end);
-                out.push(std::mem::take(&mut cur));
-                has_data = false;
-            }
-        } else if !line.starts_with(':') {
-            let (field, value) = line.split_once(':').unwrap_or((line, ""));
-            let value = value.strip_prefix(' ').unwrap_or(value);
-            match field {
-                "event" => cur.event = Some(value.to_string()),
-                "data" => {
-                    if has_data {
-                        cur.data.push('\n');
-                    }
-                    cur.data.push_str(value);
-                    has_data = true;
-                }
-                "id" => cur.id = Some(value.to_string()),
-                _ => {}
-            }
-        }
-        pos = end + 1;
-    }
-    if has_data {
-        cur.ts = ts_at(body, bytes.len().saturating_sub(1), resp.ts_end);
-        out.push(cur);
-    }
-    out
-}
-
-/// Whether a response is an event stream (by header, parsed events, or body prefix).
-pub(crate) fn is_sse(resp: &HttpResponse) -> bool {
-    resp.sse.is_some()
-        || resp
-            .headers
-            .get("content-type")
-            .is_some_and(|c| c.to_ascii_lowercase().contains("text/event-stream"))
-        || {
-            let t = trim_ascii(&resp.body.bytes);
-            t.starts_with(b"data:") || t.starts_with(b"event:")
-        }
 }
 
 /// Non-empty lines of an NDJSON body as (start, end) byte ranges plus their completion time.

@@ -5,9 +5,10 @@
 use super::call::{AiCall, AiResponse, Message, Params, RequestType, Role, ToolCall, ToolDef};
 use super::call::{ToolKind, ToolResult, Usage};
 use super::common::{
-    as_raw_string, error_from_json, f, is_sse, json_array_elements, parse_json, s, sse_events,
-    trim_ascii, ts_at, u, warn,
+    as_raw_string, error_from_json, f, json_array_elements, parse_json, s, trim_ascii, ts_at, u,
+    warn,
 };
+use super::sse::{is_sse, DoneMarker, SseJson};
 use super::stream::{mark_first_token, ChoicesAcc};
 use crate::http::HttpResponse;
 use oisp_capture::Timestamp;
@@ -275,22 +276,21 @@ pub(crate) fn decode_response(resp: &HttpResponse, out: &mut AiResponse, call: &
     let mut seq = 0u64;
     let count = call.detection.api_shape == super::ApiShape::GeminiCountTokens;
     if is_sse(resp) {
-        let events = sse_events(resp);
-        for (n, ev) in events.iter().enumerate() {
-            out.chunk_count = out.chunk_count.saturating_add(1);
-            let d = ev.data.trim();
-            if d.is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<Value>(d) {
-                Ok(v) => chunk(&v, ev.ts, &mut acc, out, call, &mut seq),
-                Err(e) => warn(call, format!("stream event {n}: invalid JSON ({e})")),
+        let events = SseJson::new(resp, DoneMarker::NotUsed);
+        out.chunk_count = out.chunk_count.saturating_add(events.chunk_count());
+        for ev in events.iter() {
+            match ev {
+                Ok(ev) => chunk(&ev.value, ev.ts, &mut acc, out, call, &mut seq),
+                Err(e) => warn(call, e.to_string()),
             }
         }
         if !acc.any_finished() && out.error.is_none() {
             warn(
                 call,
-                format!("stream truncated: {} events, no finishReason", events.len()),
+                format!(
+                    "stream truncated: {} events, no finishReason",
+                    events.event_count()
+                ),
             );
         }
         return finish(acc, out);

@@ -19,6 +19,7 @@ mod ollama;
 mod openai_chat;
 mod openai_embeddings;
 mod openai_responses;
+mod sse;
 mod stream;
 
 pub use call::*;
@@ -219,33 +220,10 @@ fn price(call: &AiCall) -> Option<Cost> {
         })
 }
 
-/// Names of the providers this build recognises by endpoint, in a stable order (for `status`).
+/// Names of the providers this build recognises by endpoint, in a stable order (for `status`):
+/// [`ProviderId::ALL`] without `Unknown`.
 pub fn supported_provider_names() -> Vec<String> {
-    use ProviderId::*;
-    [
-        OpenAi,
-        Anthropic,
-        Google,
-        AzureOpenAi,
-        AwsBedrock,
-        Cohere,
-        Mistral,
-        Groq,
-        Together,
-        Fireworks,
-        Replicate,
-        HuggingFace,
-        Ollama,
-        LmStudio,
-        Vllm,
-        DeepSeek,
-        OpenRouter,
-        Xai,
-        Perplexity,
-    ]
-    .iter()
-    .map(|p| p.name().to_string())
-    .collect()
+    ProviderId::known().map(|p| p.name().to_string()).collect()
 }
 
 /// Number of models with prices in the embedded OISP bundle.

@@ -5,9 +5,10 @@
 use super::call::{AiCall, AiResponse, Message, RequestType, Role, ToolCall, ToolDef, ToolKind};
 use super::call::{ToolResult, Usage};
 use super::common::{
-    as_raw_string, content_text, error_from_json, is_sse, openai_params, parse_json, s, sse_events,
-    tool_choice, u, warn,
+    as_raw_string, content_text, error_from_json, openai_params, parse_json, s, tool_choice, u,
+    warn,
 };
+use super::sse::{is_sse, DoneMarker, SseJson};
 use super::stream::{mark_first_token, ChoicesAcc};
 use crate::http::HttpResponse;
 use serde_json::Value;
@@ -219,23 +220,14 @@ pub(crate) fn decode_response(resp: &HttpResponse, out: &mut AiResponse, call: &
 }
 
 fn decode_stream(resp: &HttpResponse, out: &mut AiResponse, call: &mut AiCall) {
-    let events = sse_events(resp);
+    let events = SseJson::new(resp, DoneMarker::Used);
+    out.chunk_count = out.chunk_count.saturating_add(events.chunk_count());
     let mut acc = ChoicesAcc::default();
-    let mut done = false;
-    for (n, ev) in events.iter().enumerate() {
-        out.chunk_count = out.chunk_count.saturating_add(1);
-        let data = ev.data.trim();
-        if data.is_empty() {
-            continue;
-        }
-        if data == "[DONE]" {
-            done = true;
-            continue;
-        }
-        let v: Value = match serde_json::from_str(data) {
-            Ok(v) => v,
+    for ev in events.iter() {
+        let (v, ts) = match ev {
+            Ok(ev) => (ev.value, ev.ts),
             Err(e) => {
-                warn(call, format!("stream event {n}: invalid JSON ({e})"));
+                warn(call, e.to_string());
                 continue;
             }
         };
@@ -315,16 +307,16 @@ fn decode_stream(resp: &HttpResponse, out: &mut AiResponse, call: &mut AiCall) {
                 ch.finish_raw = Some(fr);
             }
             if carried {
-                mark_first_token(call, ev.ts);
+                mark_first_token(call, ts);
             }
         }
     }
-    if !done && !acc.any_finished() && out.error.is_none() {
+    if !events.saw_done() && !acc.any_finished() && out.error.is_none() {
         warn(
             call,
             format!(
                 "stream truncated: {} events, no [DONE] and no finish_reason",
-                events.len()
+                events.event_count()
             ),
         );
     }

@@ -3,10 +3,11 @@
 use super::call::{AiCall, AiError, AiResponse, Message, RequestType, Role, ToolCall};
 use super::call::{ToolResult, Usage};
 use super::common::{
-    as_raw_string, content_text, error_from_json, is_sse, openai_params, parse_json, s, sse_events,
-    tool_choice, u, warn,
+    as_raw_string, content_text, error_from_json, openai_params, parse_json, s, tool_choice, u,
+    warn,
 };
 use super::openai_chat::parse_tools;
+use super::sse::{is_sse, DoneMarker, SseJson};
 use super::stream::{mark_first_token, ChoiceAcc};
 use crate::http::HttpResponse;
 use serde_json::Value;
@@ -251,26 +252,23 @@ fn ignorable(ty: &str) -> bool {
 }
 
 fn decode_stream(resp: &HttpResponse, out: &mut AiResponse, call: &mut AiCall) {
-    let events = sse_events(resp);
+    let events = SseJson::new(resp, DoneMarker::Used);
+    out.chunk_count = out.chunk_count.saturating_add(events.chunk_count());
     let mut ch = ChoiceAcc::default();
     let mut status: Option<String> = None;
     let mut final_output: Option<Value> = None;
     let mut terminal = false;
-    for (n, ev) in events.iter().enumerate() {
-        out.chunk_count = out.chunk_count.saturating_add(1);
-        let data = ev.data.trim();
-        if data.is_empty() || data == "[DONE]" {
-            continue;
-        }
-        let v: Value = match serde_json::from_str(data) {
-            Ok(v) => v,
+    for ev in events.iter() {
+        let ev = match ev {
+            Ok(ev) => ev,
             Err(e) => {
-                warn(call, format!("stream event {n}: invalid JSON ({e})"));
+                warn(call, e.to_string());
                 continue;
             }
         };
+        let (n, v) = (ev.n, ev.value);
         let ty = s(&v, "type")
-            .or_else(|| ev.event.clone())
+            .or_else(|| ev.name.map(str::to_string))
             .unwrap_or_default();
         let oi = u(&v, "output_index");
         match ty.as_str() {
@@ -360,7 +358,7 @@ fn decode_stream(resp: &HttpResponse, out: &mut AiResponse, call: &mut AiCall) {
             call,
             format!(
                 "stream truncated: {} events, no response.completed/failed/incomplete",
-                events.len()
+                events.event_count()
             ),
         );
     }

@@ -51,6 +51,9 @@ pub fn bundle() -> &'static Bundle {
 }
 
 /// A concrete provider. Several map to OISP "other"; [`ProviderId::name`] keeps the specific one.
+///
+/// Adding a variant: list it in [`ProviderId::ALL`] (in declaration order, before `Unknown`) and
+/// give it a [`name`](ProviderId::name); the compiler and the tests below point at the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderId {
@@ -73,40 +76,87 @@ pub enum ProviderId {
     OpenRouter,
     Xai,
     Perplexity,
-    /// An unidentified (e.g. self-hosted OpenAI-compatible) server.
+    /// An unidentified (e.g. self-hosted OpenAI-compatible) server. Stays the last variant.
     #[default]
     Unknown,
 }
 
+/// Bundle provider keys that name a provider under another spelling than its [`ProviderId::name`].
+const KEY_ALIASES: &[(&str, ProviderId)] = &[
+    ("google_vertex", ProviderId::Google),
+    ("togetherai", ProviderId::Together),
+];
+
+/// `ProviderId::name` of every variant, indexed by discriminant (static, so that
+/// [`ProviderId::price_keys`] can hand out one-element slices of it).
+static NAMES: [&str; ProviderId::ALL.len()] = {
+    let mut names = [""; ProviderId::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = ProviderId::ALL[i].name();
+        i += 1;
+    }
+    names
+};
+
+// `ALL` is in declaration order: `ALL[i] as usize == i`, so no variant is listed twice and,
+// with `Unknown` last, none is missing.
+const _: () = {
+    let mut i = 0;
+    while i < ProviderId::ALL.len() {
+        assert!(ProviderId::ALL[i] as usize == i);
+        i += 1;
+    }
+    assert!(ProviderId::Unknown as usize == ProviderId::ALL.len() - 1);
+};
+
 impl ProviderId {
-    /// Parses a bundle provider key.
+    /// Every variant once, in declaration order, `Unknown` last. Lists and lookups of providers
+    /// derive from this; the recognised (named) providers are all but the last.
+    pub const ALL: &'static [ProviderId] = &[
+        ProviderId::OpenAi,
+        ProviderId::Anthropic,
+        ProviderId::Google,
+        ProviderId::AzureOpenAi,
+        ProviderId::AwsBedrock,
+        ProviderId::Cohere,
+        ProviderId::Mistral,
+        ProviderId::Groq,
+        ProviderId::Together,
+        ProviderId::Fireworks,
+        ProviderId::Replicate,
+        ProviderId::HuggingFace,
+        ProviderId::Ollama,
+        ProviderId::LmStudio,
+        ProviderId::Vllm,
+        ProviderId::DeepSeek,
+        ProviderId::OpenRouter,
+        ProviderId::Xai,
+        ProviderId::Perplexity,
+        ProviderId::Unknown,
+    ];
+
+    /// The recognisable providers: [`ProviderId::ALL`] without `Unknown`.
+    pub fn known() -> impl Iterator<Item = ProviderId> {
+        ProviderId::ALL
+            .iter()
+            .copied()
+            .filter(|p| *p != ProviderId::Unknown)
+    }
+
+    /// Parses a bundle provider key: a known provider's [`name`](ProviderId::name) or one of
+    /// its aliases (`google_vertex`, `togetherai`). `"unknown"` and anything else give `None`.
     pub fn from_key(k: &str) -> Option<ProviderId> {
-        Some(match k {
-            "openai" => ProviderId::OpenAi,
-            "anthropic" => ProviderId::Anthropic,
-            "google" | "google_vertex" => ProviderId::Google,
-            "azure_openai" => ProviderId::AzureOpenAi,
-            "aws_bedrock" => ProviderId::AwsBedrock,
-            "cohere" => ProviderId::Cohere,
-            "mistral" => ProviderId::Mistral,
-            "groq" => ProviderId::Groq,
-            "together" | "togetherai" => ProviderId::Together,
-            "fireworks" => ProviderId::Fireworks,
-            "replicate" => ProviderId::Replicate,
-            "huggingface" => ProviderId::HuggingFace,
-            "ollama" => ProviderId::Ollama,
-            "lmstudio" => ProviderId::LmStudio,
-            "vllm" => ProviderId::Vllm,
-            "deepseek" => ProviderId::DeepSeek,
-            "openrouter" => ProviderId::OpenRouter,
-            "xai" => ProviderId::Xai,
-            "perplexity" => ProviderId::Perplexity,
-            _ => return None,
+        ProviderId::known().find(|p| p.name() == k).or_else(|| {
+            KEY_ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == k)
+                .map(|(_, p)| *p)
         })
     }
 
     /// The specific provider name (for attributes), e.g. "openrouter", "deepseek".
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             ProviderId::OpenAi => "openai",
             ProviderId::Anthropic => "anthropic",
@@ -143,28 +193,15 @@ impl ProviderId {
         }
     }
 
-    /// Bundle `models` provider keys holding this provider's prices, most specific first.
+    /// Bundle `models` provider keys holding this provider's prices, most specific first: the
+    /// provider's own name unless listed otherwise here.
     pub fn price_keys(self) -> &'static [&'static str] {
         match self {
             ProviderId::Google => &["google", "google_vertex"],
             ProviderId::AzureOpenAi => &["azure_openai", "openai"],
             ProviderId::Together => &["togetherai"],
             ProviderId::Unknown | ProviderId::Vllm => &[],
-            ProviderId::OpenAi => &["openai"],
-            ProviderId::Anthropic => &["anthropic"],
-            ProviderId::AwsBedrock => &["aws_bedrock"],
-            ProviderId::Cohere => &["cohere"],
-            ProviderId::Mistral => &["mistral"],
-            ProviderId::Groq => &["groq"],
-            ProviderId::Fireworks => &["fireworks"],
-            ProviderId::Replicate => &["replicate"],
-            ProviderId::HuggingFace => &["huggingface"],
-            ProviderId::Ollama => &["ollama"],
-            ProviderId::LmStudio => &["lmstudio"],
-            ProviderId::DeepSeek => &["deepseek"],
-            ProviderId::OpenRouter => &["openrouter"],
-            ProviderId::Xai => &["xai"],
-            ProviderId::Perplexity => &["perplexity"],
+            p => std::slice::from_ref(&NAMES[p as usize]),
         }
     }
 }
@@ -237,3 +274,51 @@ pub struct Detection {
 }
 
 pub use super::detect::{detect, glob_match};
+
+#[cfg(test)]
+mod tests {
+    use super::ProviderId::{self, *};
+
+    /// Exhaustive on purpose: a new variant stops this from compiling until it is listed here,
+    /// and the assertion then fails until it is in `ALL` too.
+    fn listed(p: ProviderId) -> bool {
+        match p {
+            OpenAi | Anthropic | Google | AzureOpenAi | AwsBedrock | Cohere | Mistral | Groq
+            | Together | Fireworks | Replicate | HuggingFace | Ollama | LmStudio | Vllm
+            | DeepSeek | OpenRouter | Xai | Perplexity | Unknown => ProviderId::ALL.contains(&p),
+        }
+    }
+
+    #[test]
+    fn all_lists_every_variant_once_in_order() {
+        for (i, &p) in ProviderId::ALL.iter().enumerate() {
+            assert!(listed(p));
+            assert_eq!(p as usize, i, "{p:?} out of declaration order");
+        }
+        assert_eq!(ProviderId::ALL.last(), Some(&Unknown));
+        assert_eq!(ProviderId::known().count(), ProviderId::ALL.len() - 1);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in ProviderId::known() {
+            assert_eq!(ProviderId::from_key(p.name()), Some(p), "{p:?}");
+        }
+        assert_eq!(ProviderId::from_key(Unknown.name()), None);
+        assert_eq!(ProviderId::from_key("google_vertex"), Some(Google));
+        assert_eq!(ProviderId::from_key("togetherai"), Some(Together));
+        assert_eq!(ProviderId::from_key("nope"), None);
+        let mut names: Vec<_> = ProviderId::ALL.iter().map(|p| p.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ProviderId::ALL.len(), "names are distinct");
+    }
+
+    #[test]
+    fn price_keys_default_to_the_name() {
+        assert_eq!(Mistral.price_keys(), ["mistral"]);
+        assert_eq!(Perplexity.price_keys(), ["perplexity"]);
+        assert_eq!(Together.price_keys(), ["togetherai"]);
+        assert!(Unknown.price_keys().is_empty());
+    }
+}
