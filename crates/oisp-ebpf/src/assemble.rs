@@ -3,7 +3,7 @@
 //! file descriptors). No decisions here: what is reported, and when, is `capture.rs`'s.
 
 use crate::procfs;
-use crate::wire::{self, Hdr};
+use crate::wire::{self, ExecFields, FileFields, Hdr};
 use oisp_capture::{
     DataChunk, DataSource, Direction, FileOp, FileOpKind, NetConnect, ProcessExec, ProcessExit,
     Timestamp, Transport,
@@ -78,32 +78,22 @@ pub(crate) fn data_chunk(
 
 /// An exec, completed from /proc: the executable when the kernel's file name is relative, the
 /// working directory and the cgroup.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn process_exec(
-    h: &Hdr,
-    ts: Timestamp,
-    ppid: u32,
-    uid: u32,
-    gid: u32,
-    comm: String,
-    filename: String,
-    args: Vec<String>,
-) -> ProcessExec {
+pub(crate) fn process_exec(h: &Hdr, ts: Timestamp, e: ExecFields) -> ProcessExec {
     let pid = h.pid;
-    let exe = if filename.starts_with('/') {
-        filename
+    let exe = if e.filename.starts_with('/') {
+        e.filename
     } else {
-        procfs::exe(pid).unwrap_or(filename)
+        procfs::exe(pid).unwrap_or(e.filename)
     };
     ProcessExec {
         ts,
         pid,
-        ppid,
-        uid,
-        gid,
-        comm,
+        ppid: e.ppid,
+        uid: e.uid,
+        gid: e.gid,
+        comm: e.comm,
         exe,
-        args,
+        args: e.args,
         cwd: procfs::cwd(pid),
         cgroup: procfs::cgroup(pid),
     }
@@ -143,18 +133,6 @@ pub(crate) fn net_connect(
         remote: wire::sockaddr(addr)?,
         result: Some(result as i32),
     })
-}
-
-/// The fields of a file record (`wire::Ev::File`).
-pub(crate) struct FileFields {
-    pub result: i64,
-    pub bytes: u64,
-    pub fd: i32,
-    pub flags: u32,
-    pub dirfd: i32,
-    pub dirfd2: i32,
-    pub path: String,
-    pub path2: String,
 }
 
 /// The paths behind file descriptors, learnt from opens (and /proc for files opened before the

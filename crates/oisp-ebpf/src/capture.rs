@@ -3,7 +3,7 @@
 //! ([`Sessions`]), the process scope ([`Scope`]), fd paths ([`FilePaths`]) — and routes records
 //! between them; none of them knows the others.
 
-use crate::assemble::{self, Clock, FileFields, FilePaths};
+use crate::assemble::{self, Clock, FilePaths};
 use crate::discovery::Discovery;
 use crate::kernel::{Kernel, KernelCounters};
 use crate::load;
@@ -201,17 +201,9 @@ impl EbpfCapture {
             }
             Ev::TlsSni { h, session, name } => sessions.sni((h.pid, session), name),
             Ev::TlsAlpn { h, session, name } => sessions.alpn((h.pid, session), name),
-            Ev::Exec {
-                h,
-                ppid,
-                uid,
-                gid,
-                comm,
-                filename,
-                args,
-            } => {
+            Ev::Exec { h, exec } => {
                 let ts = clock.ts(h.ts_ns);
-                let rec = assemble::process_exec(&h, ts, ppid, uid, gid, comm, filename, args);
+                let rec = assemble::process_exec(&h, ts, exec);
                 scope.exec(rec, out);
                 if opts.ssl {
                     Discovery {
@@ -231,22 +223,12 @@ impl EbpfCapture {
             Ev::Fork { h, parent, child } => {
                 scope.fork(clock.ts(h.ts_ns), parent, child, out);
             }
-            Ev::File {
-                h,
-                result,
-                bytes,
-                fd,
-                flags,
-                dirfd,
-                dirfd2,
-                path,
-                path2,
-            } => {
+            Ev::File { h, file } => {
                 let ts = clock.ts(h.ts_ns);
                 let mut open_path = None;
                 if h.kind == wire::EV_FILE_OPEN {
-                    let full = FilePaths::resolve(h.pid, dirfd, &path);
-                    if opts.ssl && result >= 0 {
+                    let full = FilePaths::resolve(h.pid, file.dirfd, &file.path);
+                    if opts.ssl && file.result >= 0 {
                         Discovery {
                             probes,
                             obj: kernel.object(),
@@ -259,17 +241,7 @@ impl EbpfCapture {
                 if !opts.file {
                     return;
                 }
-                let fields = FileFields {
-                    result,
-                    bytes,
-                    fd,
-                    flags,
-                    dirfd,
-                    dirfd2,
-                    path,
-                    path2,
-                };
-                if let Some(op) = files.file_op(&h, ts, fields, open_path) {
+                if let Some(op) = files.file_op(&h, ts, file, open_path) {
                     if scope.contains(h.pid) {
                         out.push(RawRecord::File(op));
                     }

@@ -59,6 +59,35 @@ pub struct Hdr {
     pub ts_ns: u64,
 }
 
+/// The fields of an exec record (`struct oisp_exec`), strings decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecFields {
+    pub ppid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub comm: String,
+    /// The file name the kernel was given (may be relative).
+    pub filename: String,
+    pub args: Vec<String>,
+}
+
+/// The fields of a file record (`struct oisp_file`): openat, write, rename*, unlinkat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFields {
+    pub result: i64,
+    /// write: bytes requested
+    pub bytes: u64,
+    /// write: the fd; open: the new fd (or -1)
+    pub fd: i32,
+    pub flags: u32,
+    pub dirfd: i32,
+    /// rename: the new name's dirfd
+    pub dirfd2: i32,
+    pub path: String,
+    /// rename: the new name
+    pub path2: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ev<'a> {
     TlsData {
@@ -98,12 +127,7 @@ pub enum Ev<'a> {
     },
     Exec {
         h: Hdr,
-        ppid: u32,
-        uid: u32,
-        gid: u32,
-        comm: String,
-        filename: String,
-        args: Vec<String>,
+        exec: ExecFields,
     },
     Exit {
         h: Hdr,
@@ -116,14 +140,7 @@ pub enum Ev<'a> {
     },
     File {
         h: Hdr,
-        result: i64,
-        bytes: u64,
-        fd: i32,
-        flags: u32,
-        dirfd: i32,
-        dirfd2: i32,
-        path: String,
-        path2: String,
+        file: FileFields,
     },
     Connect {
         h: Hdr,
@@ -230,12 +247,14 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
             }
             Ev::Exec {
                 h,
-                ppid: u32_at(b, at!(oisp_exec.ppid))?,
-                uid: u32_at(b, at!(oisp_exec.uid))?,
-                gid: u32_at(b, at!(oisp_exec.gid))?,
-                comm: cstr(b.get(comm_off..comm_off + COMM_LEN)?),
-                filename: cstr(b.get(fname_off..fname_off + PATH_LEN)?),
-                args,
+                exec: ExecFields {
+                    ppid: u32_at(b, at!(oisp_exec.ppid))?,
+                    uid: u32_at(b, at!(oisp_exec.uid))?,
+                    gid: u32_at(b, at!(oisp_exec.gid))?,
+                    comm: cstr(b.get(comm_off..comm_off + COMM_LEN)?),
+                    filename: cstr(b.get(fname_off..fname_off + PATH_LEN)?),
+                    args,
+                },
             }
         }
         EV_EXIT => Ev::Exit {
@@ -253,20 +272,22 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
             let path2_off = at!(oisp_file.path2);
             Ev::File {
                 h,
-                result: u64_at(b, at!(oisp_file.result))? as i64,
-                bytes: u64_at(b, at!(oisp_file.bytes))?,
-                fd: i32_at(b, at!(oisp_file.fd))?,
-                flags: u32_at(b, at!(oisp_file.flags))?,
-                dirfd: i32_at(b, at!(oisp_file.dirfd))?,
-                dirfd2: i32_at(b, at!(oisp_file.dirfd2))?,
-                path: b
-                    .get(path_off..path_off + PATH_LEN)
-                    .map(cstr)
-                    .unwrap_or_default(),
-                path2: b
-                    .get(path2_off..path2_off + PATH_LEN)
-                    .map(cstr)
-                    .unwrap_or_default(),
+                file: FileFields {
+                    result: u64_at(b, at!(oisp_file.result))? as i64,
+                    bytes: u64_at(b, at!(oisp_file.bytes))?,
+                    fd: i32_at(b, at!(oisp_file.fd))?,
+                    flags: u32_at(b, at!(oisp_file.flags))?,
+                    dirfd: i32_at(b, at!(oisp_file.dirfd))?,
+                    dirfd2: i32_at(b, at!(oisp_file.dirfd2))?,
+                    path: b
+                        .get(path_off..path_off + PATH_LEN)
+                        .map(cstr)
+                        .unwrap_or_default(),
+                    path2: b
+                        .get(path2_off..path2_off + PATH_LEN)
+                        .map(cstr)
+                        .unwrap_or_default(),
+                },
             }
         }
         EV_CONNECT => {
@@ -472,17 +493,11 @@ mod tests {
         v.extend_from_slice(&f);
         v.extend_from_slice(b"curl\0-v\0");
         match parse(&v).unwrap() {
-            Ev::Exec {
-                comm,
-                filename,
-                args,
-                ppid,
-                ..
-            } => {
-                assert_eq!(comm, "curl");
-                assert_eq!(filename, "/usr/bin/curl");
-                assert_eq!(args, vec!["curl", "-v"]);
-                assert_eq!(ppid, 1);
+            Ev::Exec { exec, .. } => {
+                assert_eq!(exec.comm, "curl");
+                assert_eq!(exec.filename, "/usr/bin/curl");
+                assert_eq!(exec.args, vec!["curl", "-v"]);
+                assert_eq!(exec.ppid, 1);
             }
             other => panic!("{other:?}"),
         }
