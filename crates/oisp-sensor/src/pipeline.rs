@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use oisp_capture::{RawReader, RawRecord};
 use oisp_decode::{DecodeStats, Decoder, DecoderConfig, SystemRecordOrigin};
 use oisp_event::Event;
-use oisp_pipeline::Redactor;
+use oisp_redact::Redactor;
 use oisp_sinks::filter::EventMatcher;
 use oisp_sinks::SinkSet;
 use std::io::Read;

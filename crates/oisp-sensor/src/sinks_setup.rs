@@ -5,8 +5,8 @@
 
 use crate::config::Config;
 use anyhow::{anyhow, Context, Result};
-use oisp_sinks::config::parse_duration;
 use oisp_sinks::jsonl::JsonlSink;
+use oisp_sinks::parse_duration;
 use oisp_sinks::{DiskQueue, QueueLimits, RetryPolicy, Sink, SinkSet};
 use std::path::PathBuf;
 

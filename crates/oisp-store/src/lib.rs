@@ -12,6 +12,7 @@
 //! - Retention by age and size deletes the oldest events in small transactions and gives the
 //!   space back to the file system ([`Retention`]).
 
+mod config;
 mod facts;
 mod open;
 mod path;
@@ -21,6 +22,7 @@ mod schema;
 mod sink;
 mod write;
 
+pub use config::StoreConfig;
 pub use facts::{contains_ci, searchable_text, text_contains, Facts};
 pub use open::{is_sqlite_file, Store};
 pub use path::default_path;

@@ -10,10 +10,12 @@ mod load;
 pub use check::validate;
 pub use load::{load, locate, ConfigSource, SYSTEM_CONFIG};
 
-use oisp_sinks::config::{
-    FilterConfig, JsonlConfig, KafkaConfig, OtlpConfig, QueueConfig, StoreConfig, WebSocketConfig,
-    WebhookConfig,
-};
+use oisp_kafka::KafkaConfig;
+use oisp_otlp::OtlpConfig;
+use oisp_sinks::{FilterConfig, JsonlConfig, QueueConfig};
+use oisp_store::StoreConfig;
+use oisp_webhook::WebhookConfig;
+use oisp_websocket::WebSocketConfig;
 use serde::Deserialize;
 use std::path::PathBuf;
 
