@@ -24,6 +24,7 @@ mod inner;
 mod options;
 mod procfs;
 mod sessions;
+mod source;
 mod wire;
 
 #[allow(clippy::all, clippy::pedantic, missing_docs, dead_code, unused_imports)]
