@@ -151,3 +151,85 @@ impl<R: Read> Source for SequenceSource<R> {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Tee;
+    use crate::{read_all, Lost, RawWriter, Timestamp};
+
+    fn capture(meta: &str, n: u64) -> Vec<u8> {
+        let mut w = RawWriter::new(Vec::new(), meta).unwrap();
+        for count in 1..=n {
+            w.write(&RawRecord::Lost(Lost {
+                ts: Timestamp::default(),
+                origin: "test".into(),
+                count,
+            }))
+            .unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    fn drain(s: &mut dyn Source) -> (Vec<RawRecord>, Vec<Progress>) {
+        let (mut out, mut seen) = (Vec::new(), Vec::new());
+        loop {
+            let p = s.poll(Duration::ZERO, &mut out).unwrap();
+            seen.push(p);
+            if p == Progress::End {
+                return (out, seen);
+            }
+        }
+    }
+
+    #[test]
+    fn records_before_damage_come_before_the_error() {
+        let bytes = capture("{}", 3);
+        let cut = &bytes[..bytes.len() - 2];
+        let mut s = ReplaySource::new(cut).unwrap();
+        let mut out = Vec::new();
+        let e = s.poll(Duration::ZERO, &mut out).unwrap_err();
+        assert_eq!(out.len(), 2);
+        assert!(e.to_string().contains("at byte"), "{e}");
+        assert_eq!(s.stats().records, 2);
+    }
+
+    #[test]
+    fn a_sequence_ends_each_capture_and_switches_metadata() {
+        let a = capture(r#"{"system_records":"procfs"}"#, 2);
+        let b = capture(r#"{"system_records":"kernel"}"#, REPLAY_BATCH as u64 + 1);
+        let mut s = SequenceSource::new(vec![("a".into(), &a[..]), ("b".into(), &b[..])]).unwrap();
+        assert!(s.meta().contains("procfs"));
+        let mut out = Vec::new();
+        assert_eq!(
+            s.poll(Duration::ZERO, &mut out).unwrap(),
+            Progress::CaptureEnded
+        );
+        assert!(s.meta().contains("kernel"));
+        let (rest, seen) = drain(&mut s);
+        assert_eq!(seen, vec![Progress::More, Progress::End]);
+        assert_eq!(out.len() + rest.len(), REPLAY_BATCH + 3);
+        assert_eq!(s.stats().records, REPLAY_BATCH as u64 + 3);
+    }
+
+    #[test]
+    fn a_damaged_capture_of_a_sequence_is_named() {
+        let a = capture("{}", 2);
+        let e = SequenceSource::new(vec![("broken".into(), &a[..10])])
+            .err()
+            .unwrap();
+        assert_eq!(e.to_string(), "raw capture broken");
+    }
+
+    #[test]
+    fn a_tee_writes_what_it_passes_on() {
+        let bytes = capture(r#"{"created_by":"test"}"#, 5);
+        let inner = ReplaySource::new(&bytes[..]).unwrap();
+        let mut tee = Tee::new(inner, Some(Vec::new())).unwrap();
+        let (out, _) = drain(&mut tee);
+        tee.flush().unwrap();
+        assert_eq!(out, read_all(&bytes).0);
+        let copy = tee.into_writer().unwrap().unwrap();
+        assert_eq!(copy, bytes);
+    }
+}

@@ -139,6 +139,14 @@ impl<S: Source, W: Write> Tee<S, W> {
         }
     }
 
+    /// The raw file's writer back (flushed), when there is one.
+    pub fn into_writer(self) -> Result<Option<W>, RawError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        self.writer.map(RawWriter::into_inner).transpose()
+    }
+
     fn write(&mut self, recs: &[RawRecord]) -> Result<(), RawError> {
         if let Some(w) = &mut self.writer {
             for r in recs {
