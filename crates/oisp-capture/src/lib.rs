@@ -1,14 +1,18 @@
 //! The capture seam: [`RawRecord`] and the raw capture file format (see `docs/raw-format.md`).
 //!
-//! Capture sources (eBPF, proxy, replay) produce `RawRecord`s and nothing else; the decoder
-//! consumes them. A stream of records can be saved with [`RawWriter`] and read back with
+//! Capture sources (eBPF, proxy, replay) produce `RawRecord`s and nothing else, behind one trait,
+//! [`Source`]; the decoder consumes them. A stream of records can be saved with [`RawWriter`] and read back with
 //! [`RawReader`], which is how decoding is tested without root and how captures are shared.
 
 mod rawfile;
 mod record;
+mod replay;
+pub mod source;
 
 pub use rawfile::{RawError, RawReader, RawWriter, FORMAT_VERSION, MAGIC, MAX_BODY_LEN};
 pub use record::*;
+pub use replay::{ReplaySource, SequenceSource, REPLAY_BATCH};
+pub use source::{Progress, Source, SourceError, SourceStats, Tee};
 
 /// Reads every record of a raw capture held in memory. Stops at the first error, returning the
 /// records read before it together with the error.

@@ -2,12 +2,13 @@
 //!
 //! Groups (criterion ids are `group/function/parameter`):
 //!
-//! - `fixture/decoder/<file>`: the full [`Decoder`] (push of every record, then `finish`) over a
+//! - `fixture/decoder/<file>`: the full decoder ([`CaptureDecoder`], the sensor's one decode path:
+//!   push of every record, then `finish_capture`) over a
 //!   whole capture; throughput in bytes of captured payload (`Data` record bytes).
 //! - `nonstream/{decoder,http}/<exchange>` and `stream/{decoder,http}/<exchange>`: one real
 //!   request/response pair taken from a fixture, replicated [`EXCHANGES`] times on one synthetic
 //!   keep-alive connection (same bytes and chunk boundaries, `seq` offsets and timestamps
-//!   re-based); throughput in exchanges. `decoder` is the full [`Decoder`], `http` the HTTP layer
+//!   re-based); throughput in exchanges. `decoder` is the full [`CaptureDecoder`], `http` the HTTP layer
 //!   alone ([`ConnTracker`]: reassembly, HTTP/1.1 framing, content decoding, SSE), so the
 //!   difference is the provider decoding and event building.
 //! - `large_prompt/{decoder,http}/large-prompt`: the 2 MiB prompt capture, in bytes.
@@ -20,7 +21,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use oisp_capture::{read_all, ConnClose, DataChunk, Direction, RawRecord, Timestamp};
 use oisp_decode::conn::{ConnTracker, HttpOutput};
-use oisp_decode::{DecodeStats, Decoder};
+use oisp_decode::{CaptureDecoder, DecodeStats};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -78,7 +79,7 @@ fn payload_bytes(records: &[RawRecord]) -> u64 {
 /// writes them to a sink: holding every event of a long capture in memory is not what a live
 /// sensor does, and freeing thousands at once would measure the allocator, not the decoder.
 fn run_decoder(records: &[RawRecord]) -> (usize, DecodeStats) {
-    let mut dec = Decoder::default();
+    let mut dec = CaptureDecoder::default();
     let mut out = Vec::new();
     let mut events = 0;
     for r in records {
@@ -87,7 +88,7 @@ fn run_decoder(records: &[RawRecord]) -> (usize, DecodeStats) {
         black_box(&out);
         out.clear();
     }
-    dec.finish(&mut out);
+    dec.finish_capture(&mut out);
     events += out.len();
     (events, dec.stats())
 }

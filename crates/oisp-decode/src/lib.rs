@@ -9,6 +9,6 @@ pub mod http;
 pub mod providers;
 
 pub use engine::{
-    decode_capture, decode_records, decode_records_with, DecodeStats, Decoder, DecoderConfig,
-    SystemRecordOrigin, CONNECT_DOMAIN_WAIT_NS, IGNORE_AFTER,
+    decode_capture, decode_records, decode_records_with, CaptureDecoder, DecodeStats, Decoder,
+    DecoderConfig, SystemRecordOrigin, CONNECT_DOMAIN_WAIT_NS, IGNORE_AFTER,
 };

@@ -27,6 +27,7 @@ mod probes;
 mod procfs;
 mod scope;
 mod sessions;
+mod source;
 mod tls;
 mod wire;
 

@@ -6,7 +6,7 @@
 //! [`crate::proto`]).
 
 use crate::proto::ProtoCodec;
-use oisp_sinks::config::MessageFormat;
+use crate::MessageFormat;
 use oisp_sinks::{DeliveryError, Item};
 use std::collections::BTreeMap;
 

@@ -10,8 +10,8 @@
 //! keyed records (librdkafka's `murmur2_random`), so consumers and other producers agree on where
 //! a key lives.
 
+use crate::KafkaKey;
 use oisp_event::Event;
-use oisp_sinks::config::KafkaKey;
 
 /// Derives message keys from events.
 #[derive(Debug, Clone)]

@@ -2,7 +2,7 @@
 //!
 //! [`KafkaSink`] implements [`oisp_sinks::Sink`] (kind `kafka`) with a pure-Rust Kafka client
 //! (`rskafka`): no librdkafka, nothing extra to install next to the binary. Built from
-//! [`oisp_sinks::config::KafkaConfig`] (`[kafka]` in `config.toml`):
+//! [`KafkaConfig`] (`[kafka]` in `config.toml`):
 //!
 //! - one message per event, keyed by host or by AI conversation/session ([`key`]), partitioned
 //!   with murmur2 like the Java client so every key stays in order on one partition;
@@ -13,6 +13,7 @@
 //!
 //! See `docs/kafka.md` for the consumer side.
 
+mod config;
 pub mod encode;
 mod errors;
 pub mod key;
@@ -20,5 +21,6 @@ pub mod proto;
 mod settings;
 mod sink;
 
+pub use config::{KafkaCompression, KafkaConfig, KafkaKey, MessageFormat};
 pub use settings::{Settings, DEFAULT_TIMEOUT};
 pub use sink::KafkaSink;

@@ -1,6 +1,7 @@
 //! `[kafka]` checked and turned into the values the producer uses.
 
-use oisp_sinks::config::{parse_duration, KafkaCompression, KafkaConfig, KafkaKey, MessageFormat};
+use crate::{KafkaCompression, KafkaConfig, KafkaKey, MessageFormat};
+use oisp_sinks::parse_duration;
 use rskafka::client::partition::Compression;
 use std::time::Duration;
 

@@ -4,7 +4,7 @@ use crate::encode::Encoder;
 use crate::errors::classify;
 use crate::key::{local_hostname, partition_for, Keyer};
 use crate::settings::Settings;
-use oisp_sinks::config::KafkaConfig;
+use crate::KafkaConfig;
 use oisp_sinks::{DeliveryError, Item, Sink};
 use rskafka::client::error::{Error as KafkaError, ProtocolError};
 use rskafka::client::partition::{PartitionClient, UnknownTopicHandling};

@@ -6,7 +6,7 @@ mod support;
 
 use oisp_kafka::key::partition_for;
 use oisp_kafka::KafkaSink;
-use oisp_sinks::config::{KafkaCompression, KafkaConfig, KafkaKey, MessageFormat};
+use oisp_kafka::{KafkaCompression, KafkaConfig, KafkaKey, MessageFormat};
 use oisp_sinks::{DeliveryError, Item, Sink};
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 mod support;
 
 use oisp_kafka::KafkaSink;
-use oisp_sinks::config::{KafkaConfig, KafkaKey};
+use oisp_kafka::{KafkaConfig, KafkaKey};
 use oisp_sinks::{DiskQueue, QueueLimits, RetryPolicy, SinkState, SinkWorker};
 use std::time::{Duration, Instant};
 use support::{consume, fixture_items, Broker};

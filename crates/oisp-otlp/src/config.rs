@@ -20,7 +20,8 @@
 //! and `/v1/traces` appended; the per-signal variables are used exactly as given (the OTLP
 //! exporter specification). With gRPC every endpoint is used as given.
 
-use oisp_sinks::config::{parse_duration, OtlpCompression, OtlpConfig, OtlpProtocol};
+use crate::{OtlpCompression, OtlpConfig, OtlpProtocol};
+use oisp_sinks::parse_duration;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -4,6 +4,7 @@
 //! (`opentelemetry-proto`): gRPC through the generated tonic clients, or HTTP/protobuf
 //! (`POST application/x-protobuf` to `/v1/logs` and `/v1/traces`, on hyper).
 //!
+//! - `section`: the `[otlp]` section as written ([`OtlpConfig`]).
 //! - [`config`]: `[otlp]` + `OTEL_EXPORTER_OTLP_*` resolution (pure, tested).
 //! - [`logs`]: one LogRecord per event.
 //! - [`spans`]: one span per AI call, child spans for tool calls, bounded pairing state.
@@ -21,9 +22,11 @@ mod http;
 pub mod ids;
 pub mod logs;
 pub mod resource;
+mod section;
 mod sink;
 pub mod spans;
 pub mod transport;
 
 pub use config::{resolve, Resolved};
+pub use section::{OtlpCompression, OtlpConfig, OtlpProtocol};
 pub use sink::{ExportCounts, OtlpSink};

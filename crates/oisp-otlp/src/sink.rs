@@ -5,7 +5,7 @@ use crate::logs::log_record;
 use crate::resource::{chunk, Grouped, LocalHost, ResourceBase};
 use crate::spans::{Finished, TraceState};
 use crate::transport::{Exported, Exporter};
-use oisp_sinks::config::{OtlpConfig, OtlpProtocol};
+use crate::{OtlpConfig, OtlpProtocol};
 use oisp_sinks::{DeliveryError, Item, Sink};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;

@@ -11,8 +11,8 @@
 
 use crate::config::Resolved;
 use crate::http::{parse_pem_certificates, HttpClient, PostError};
+use crate::OtlpProtocol;
 use flate2::write::GzEncoder;
-use oisp_sinks::config::OtlpProtocol;
 use oisp_sinks::DeliveryError;
 use opentelemetry_proto::tonic::collector::logs::v1::{
     logs_service_client::LogsServiceClient, ExportLogsServiceRequest, ExportLogsServiceResponse,

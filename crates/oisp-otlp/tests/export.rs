@@ -6,7 +6,7 @@ mod support;
 
 use oisp_event::Event;
 use oisp_otlp::OtlpSink;
-use oisp_sinks::config::{OtlpCompression, OtlpConfig, OtlpProtocol};
+use oisp_otlp::{OtlpCompression, OtlpConfig, OtlpProtocol};
 use oisp_sinks::{DeliveryError, Sink};
 use serde_json::Value;
 use std::collections::HashMap;

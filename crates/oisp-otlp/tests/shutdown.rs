@@ -4,8 +4,8 @@
 mod support;
 
 use oisp_event::Event;
+use oisp_otlp::OtlpConfig;
 use oisp_otlp::OtlpSink;
-use oisp_sinks::config::OtlpConfig;
 use oisp_sinks::Sink;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

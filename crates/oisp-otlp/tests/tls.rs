@@ -4,7 +4,7 @@
 mod support;
 
 use oisp_otlp::OtlpSink;
-use oisp_sinks::config::{OtlpConfig, OtlpProtocol};
+use oisp_otlp::{OtlpConfig, OtlpProtocol};
 use oisp_sinks::{DeliveryError, Sink};
 use std::collections::HashMap;
 use support::*;

@@ -195,6 +195,26 @@ pub struct FilterArgs {
     pub until: Option<String>,
 }
 
+impl FilterArgs {
+    /// The selection these flags describe; relative times count back from now. A bad time names
+    /// its flag (`--since: …`).
+    pub fn selection(&self) -> anyhow::Result<oisp_store::Selection> {
+        let spec = oisp_store::SelectionSpec {
+            types: self.event_type.clone(),
+            process: self.process.clone(),
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            grep: self.grep.clone(),
+            since: self.since.clone(),
+            until: self.until.clone(),
+        };
+        oisp_store::Selection::new(&spec, oisp_store::now_ns()).map_err(|e| match e {
+            oisp_store::SelectionError::Since(m) => anyhow::Error::msg(m).context("--since"),
+            oisp_store::SelectionError::Until(m) => anyhow::Error::msg(m).context("--until"),
+        })
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     #[command(flatten)]

@@ -3,11 +3,14 @@
 use crate::cli::{RedactArgs, RedactionArg, SinkArgs};
 use crate::config::{self, Config, ConfigSource};
 use anyhow::{bail, Result};
-use oisp_pipeline::{CustomRule, RedactionMode, Redactor};
-use oisp_sinks::config::{
-    JsonlConfig, KafkaConfig, OtlpConfig, OtlpProtocol, WebSocketConfig, WebhookConfig,
-};
+use oisp_kafka::KafkaConfig;
+use oisp_otlp::{OtlpConfig, OtlpProtocol};
+use oisp_pipeline::{build_sinks, Pipeline};
+use oisp_redact::{CustomRule, RedactionMode, Redactor};
 use oisp_sinks::filter::EventMatcher;
+use oisp_sinks::JsonlConfig;
+use oisp_webhook::WebhookConfig;
+use oisp_websocket::WebSocketConfig;
 use std::path::Path;
 
 /// Loads the configuration named by `--config`/`$OISP_CONFIG`/the system file and applies the
@@ -126,6 +129,13 @@ pub fn redactor(cfg: &Config) -> Result<Redactor> {
     } else {
         r
     })
+}
+
+/// The sinks, redaction and global filter the configuration describes, as a pipeline. An error
+/// names the sink or section at fault.
+pub fn pipeline(cfg: &Config) -> Result<Pipeline> {
+    let sinks = build_sinks(&cfg.sinks())?;
+    Ok(Pipeline::new(sinks, redactor(cfg)?, filter(cfg)))
 }
 
 /// The global `[filter]`.

@@ -139,7 +139,7 @@ fn request_line(req_ev: &Event, s: &Style) -> String {
 /// The provider's specific name (`openai`, `deepseek`, ...); for an OpenAI-compatible endpoint
 /// the sensor could not name, the host it was called on (`localhost:8080`).
 fn provider_label(ev: &Event) -> String {
-    match crate::filter::provider_of(ev) {
+    match oisp_store::provider_of(ev) {
         Some((_, Some(specific))) => specific,
         Some((oisp, None)) => ev
             .attrs

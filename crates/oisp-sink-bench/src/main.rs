@@ -10,10 +10,12 @@
 //! Receivers run in other processes, so their cost is not counted. bench/sinks.sh runs them all.
 
 use oisp_event::Event;
-use oisp_sinks::config::{
-    JsonlConfig, KafkaConfig, OtlpConfig, OtlpProtocol, StoreConfig, WebhookConfig,
-};
+use oisp_kafka::KafkaConfig;
+use oisp_otlp::{OtlpConfig, OtlpProtocol};
+use oisp_sinks::JsonlConfig;
 use oisp_sinks::{DiskQueue, QueueLimits, RetryPolicy, Sink, SinkSet};
+use oisp_store::StoreConfig;
+use oisp_webhook::WebhookConfig;
 use std::time::{Duration, Instant};
 
 fn fixture_events() -> Vec<Event> {

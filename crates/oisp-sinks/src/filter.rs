@@ -1,7 +1,7 @@
 //! Which events pass a `[filter]` (global, or one sink's).
 
-use crate::config::FilterConfig;
 use oisp_event::{Event, EventData};
+use serde::Deserialize;
 
 /// A compiled [`FilterConfig`]: lower-cased once, matched per event without allocating.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -106,6 +106,22 @@ fn ai_fields(ev: &Event) -> Option<(Option<&'static str>, Option<&str>)> {
         provider.and_then(|p| p.name).map(|n| n.as_str()),
         model.and_then(|m| m.id.as_deref()),
     ))
+}
+
+/// Which events pass (global `[filter]`, or per sink). Empty lists pass everything; an event
+/// must match every non-empty list. Matching: `types` by exact type or prefix (`ai` matches
+/// `ai.request`); `processes` by substring of process name or exe; `providers`, `models` exact
+/// (case-insensitive) on AI events — non-AI events pass those two lists unless
+/// `ai_only = true`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct FilterConfig {
+    pub types: Vec<String>,
+    pub exclude_types: Vec<String>,
+    pub processes: Vec<String>,
+    pub providers: Vec<String>,
+    pub models: Vec<String>,
+    pub ai_only: bool,
 }
 
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //! `FILE.2`, … and deletes what falls beyond `keep`; the next line goes to a fresh `FILE`. A line
 //! is never split across files.
 
-use crate::config::{parse_duration, JsonlConfig};
+use crate::parse_duration;
 use crate::{DeliveryError, Item, Sink};
+use serde::Deserialize;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -160,6 +161,33 @@ impl Sink for JsonlSink {
             // A closed stdout (`| head`) is the reader's choice, not a sink failure to retry.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             r => r.map_err(io_err),
+        }
+    }
+}
+
+/// `[jsonl]`: events as JSON Lines to a file (created 0600) or standard output (`path = "-"`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct JsonlConfig {
+    pub path: PathBuf,
+    /// Rotate when the file reaches this many megabytes.
+    pub rotate_size_mb: Option<u64>,
+    /// Rotate at this interval (e.g. `1h`, `1d`).
+    pub rotate_interval: Option<String>,
+    /// Rotated files kept (`FILE.1` newest … `FILE.N`); older ones are deleted.
+    pub keep: u32,
+    /// Append to an existing file instead of truncating it at start.
+    pub append: bool,
+}
+
+impl Default for JsonlConfig {
+    fn default() -> Self {
+        JsonlConfig {
+            path: PathBuf::from("-"),
+            rotate_size_mb: None,
+            rotate_interval: None,
+            keep: 5,
+            append: true,
         }
     }
 }

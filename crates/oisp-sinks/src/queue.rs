@@ -9,6 +9,7 @@
 //! one push, peek or ack (milliseconds), never across a network call.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// Bounds of one queue.
@@ -273,6 +274,33 @@ fn restrict(path: &Path) {
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+}
+
+/// `[queue]`: the disk-backed queue in front of every network sink.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Directory of the queue files (default: next to the store, `queue/`).
+    pub dir: Option<PathBuf>,
+    /// Events kept per sink before the oldest are dropped.
+    pub max_events: u64,
+    /// Megabytes kept per sink before the oldest are dropped.
+    pub max_size_mb: u64,
+    /// First retry delay; doubles up to `retry_max`, with jitter.
+    pub retry_initial: String,
+    pub retry_max: String,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig {
+            dir: None,
+            max_events: 1_000_000,
+            max_size_mb: 1024,
+            retry_initial: "500ms".into(),
+            retry_max: "30s".into(),
+        }
     }
 }
 

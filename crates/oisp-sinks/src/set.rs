@@ -1,7 +1,7 @@
 //! The fan-out: every event, serialised once, to every sink whose filter it passes.
 
-use crate::config::FilterConfig;
 use crate::filter::EventMatcher;
+use crate::filter::FilterConfig;
 use crate::threaded::ThreadedSink;
 use crate::{DeliveryError, DiskQueue, Item, RetryPolicy, Sink, SinkHealth, SinkState, SinkWorker};
 use oisp_event::Event;
@@ -291,7 +291,7 @@ fn local_health(l: &Local) -> SinkHealth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::JsonlConfig;
+    use crate::jsonl::JsonlConfig;
     use crate::jsonl::JsonlSink;
 
     #[test]

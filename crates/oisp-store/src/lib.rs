@@ -9,24 +9,30 @@
 //! - Rows are unique by `event_id`: redelivering a batch (at-least-once) never doubles events.
 //! - WAL journal: readers never wait for the writer and see whole batches only.
 //! - Files are mode 0600 (events hold prompts and responses), directories we create 0700.
+//! - [`Selection`]: the selection of `show`/`analyze` (type, process, provider, model, time,
+//!   text), evaluated over events in memory or handed to the store as a [`Query`].
 //! - Retention by age and size deletes the oldest events in small transactions and gives the
 //!   space back to the file system ([`Retention`]).
 
+mod config;
 mod facts;
 mod open;
 mod path;
 mod query;
 mod retention;
 mod schema;
+mod selection;
 mod sink;
 mod write;
 
+pub use config::StoreConfig;
 pub use facts::{contains_ci, searchable_text, text_contains, Facts};
 pub use open::{is_sqlite_file, Store};
 pub use path::default_path;
 pub use query::{PageKey, Query, StoredEvent};
 pub use retention::{Retention, RetentionRun};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+pub use selection::{now_ns, parse_time, provider_of, Selection, SelectionError, SelectionSpec};
 pub use sink::StoreSink;
 
 /// Why a store operation failed. Messages name the file and say what to do.

@@ -6,8 +6,9 @@
 //! pages go back to the file system with `incremental_vacuum` (stores are created with
 //! `auto_vacuum = INCREMENTAL`); the file shrinks at the next WAL checkpoint.
 
+use crate::StoreConfig;
 use crate::{Store, StoreError};
-use oisp_sinks::config::{parse_duration, StoreConfig};
+use oisp_sinks::parse_duration;
 use std::time::{Duration, Instant};
 
 /// Events deleted per transaction.

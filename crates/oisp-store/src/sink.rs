@@ -1,7 +1,7 @@
 //! `StoreSink`: the store as a [`Sink`] of the pipeline, with retention on a schedule.
 
+use crate::StoreConfig;
 use crate::{default_path, Retention, Store, StoreError};
-use oisp_sinks::config::StoreConfig;
 use oisp_sinks::{DeliveryError, Item, Sink};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -143,7 +143,7 @@ fn a_small_budget_stops_early_and_later_runs_finish() {
 
 #[test]
 fn retention_config_is_checked() {
-    use oisp_sinks::config::StoreConfig;
+    use oisp_store::StoreConfig;
     let cfg = |retention: Option<&str>, max: Option<u64>| StoreConfig {
         retention: retention.map(str::to_string),
         max_size_mb: max,

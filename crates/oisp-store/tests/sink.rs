@@ -3,8 +3,8 @@
 mod common;
 
 use common::{golden_events, items, now_ns, synth, DAY_NS};
-use oisp_sinks::config::StoreConfig;
 use oisp_sinks::Sink;
+use oisp_store::StoreConfig;
 use oisp_store::{Query, Store, StoreSink};
 
 #[test]

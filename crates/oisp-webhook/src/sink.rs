@@ -3,7 +3,8 @@
 use crate::post::{post, Failure};
 use crate::signature::{batch_id, signature, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use crate::url::WebhookUrl;
-use oisp_sinks::config::{parse_duration, WebhookConfig};
+use crate::WebhookConfig;
+use oisp_sinks::parse_duration;
 use oisp_sinks::{DeliveryError, Item, Sink};
 use std::cell::Cell;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

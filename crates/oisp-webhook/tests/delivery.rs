@@ -4,8 +4,8 @@
 
 mod support;
 
-use oisp_sinks::config::WebhookConfig;
 use oisp_sinks::{DeliveryError, DiskQueue, QueueLimits, RetryPolicy, Sink, SinkState, SinkWorker};
+use oisp_webhook::WebhookConfig;
 use oisp_webhook::{batch_id, WebhookSink};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

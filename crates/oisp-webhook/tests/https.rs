@@ -4,8 +4,8 @@
 
 mod support;
 
-use oisp_sinks::config::WebhookConfig;
 use oisp_sinks::{DeliveryError, Sink};
+use oisp_webhook::WebhookConfig;
 use oisp_webhook::WebhookSink;
 use support::{items, Receiver, ReceiverOpts};
 

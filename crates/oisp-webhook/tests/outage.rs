@@ -10,8 +10,8 @@
 
 mod support;
 
-use oisp_sinks::config::WebhookConfig;
 use oisp_sinks::{DiskQueue, Item, QueueLimits, RetryPolicy, SinkHealth, SinkState, SinkWorker};
+use oisp_webhook::WebhookConfig;
 use oisp_webhook::WebhookSink;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

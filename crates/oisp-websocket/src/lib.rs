@@ -6,8 +6,10 @@
 //! and returns). Slow clients are disconnected, never buffered for without bound. See
 //! [`WebSocketSink`] for the exact contract and `docs/webhook.md` for the client side.
 
+mod config;
 mod request;
 mod server;
 mod sink;
 
+pub use config::WebSocketConfig;
 pub use sink::{Limits, WebSocketSink, WebSocketStats};

@@ -1,7 +1,7 @@
 //! Reading the HTTP request that opens a connection, before the WebSocket handshake: routing
 //! (`/events` only), the upgrade check, and per-client filters from the query string.
 
-use oisp_sinks::config::FilterConfig;
+use oisp_sinks::FilterConfig;
 
 /// Largest request head accepted (request line + headers).
 pub(crate) const MAX_HEAD: usize = 16 * 1024;

@@ -1,8 +1,8 @@
 //! [`WebSocketSink`]: the sink side (construction, `deliver`, stats, shutdown).
 
 use crate::server::{run, Counters, Frame, Shared};
+use crate::WebSocketConfig;
 use bytes::Bytes;
-use oisp_sinks::config::WebSocketConfig;
 use oisp_sinks::{DeliveryError, Item, Sink};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::Ordering;

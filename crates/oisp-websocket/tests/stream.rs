@@ -1,8 +1,8 @@
 //! The WebSocket sink against an independent client: PyPI `websockets` driven by
 //! tools/webhook-receiver/ws_client.py (venv created by setup-venv.sh when missing).
 
-use oisp_sinks::config::WebSocketConfig;
 use oisp_sinks::{Item, Sink};
+use oisp_websocket::WebSocketConfig;
 use oisp_websocket::{Limits, WebSocketSink};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};

@@ -57,6 +57,15 @@ pub struct TrackerStats {
     pub gap_bytes: u64,
 }
 
+impl std::ops::AddAssign for TrackerStats {
+    fn add_assign(&mut self, s: TrackerStats) {
+        self.exchanges += s.exchanges;
+        self.warnings += s.warnings;
+        self.ignored_bytes += s.ignored_bytes;
+        self.gap_bytes += s.gap_bytes;
+    }
+}
+
 /// Snapshot of one live connection (see [`ConnTracker::in_progress`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnProgress {

@@ -8,6 +8,7 @@
 //! counter, so the same records always give byte-identical events.
 
 mod ai;
+mod captures;
 mod context;
 mod conversation;
 mod hashing;
@@ -17,6 +18,7 @@ mod system;
 mod tool_kind;
 mod tools;
 
+pub use captures::CaptureDecoder;
 pub use context::{redact_query, source_for};
 pub use hashing::short_hash;
 pub use ignore::{IGNORE_AFTER, MAX_TRACKED as MAX_IGNORE_TRACKED};
@@ -91,6 +93,23 @@ pub struct DecodeStats {
     /// Records the capture source reported lost (`Lost` records).
     pub lost_records: u64,
     pub tracker: TrackerStats,
+}
+
+impl std::ops::AddAssign for DecodeStats {
+    /// Adds up the counters of two decoders (e.g. two captures).
+    fn add_assign(&mut self, s: DecodeStats) {
+        self.records += s.records;
+        self.events += s.events;
+        self.exchanges += s.exchanges;
+        self.ai_calls += s.ai_calls;
+        self.non_ai_exchanges += s.non_ai_exchanges;
+        self.server_side_exchanges += s.server_side_exchanges;
+        self.ignorable_conns += s.ignorable_conns;
+        self.ignored_records += s.ignored_records;
+        self.warnings += s.warnings;
+        self.lost_records += s.lost_records;
+        self.tracker += s.tracker;
+    }
 }
 
 /// How long (capture time) a `network.connect` waits for a TLS session on the same connection to
@@ -363,32 +382,40 @@ pub fn decode_records<'a>(
     decode_records_with(DecoderConfig::default(), records)
 }
 
-/// Decodes a whole `.oraw` capture held in memory the way `replay` does: process, file and
-/// network records are treated as the capture's header says they were observed. On a damaged
-/// capture the records before the damage are decoded and the read error is returned with them.
+/// Decodes a whole `.oraw` capture held in memory the way `replay` does (through
+/// [`CaptureDecoder`]): process, file and network records are treated as the capture's header
+/// says they were observed. On a damaged capture the records before the damage are decoded and
+/// the read error is returned with them.
 pub fn decode_capture(bytes: &[u8]) -> (Vec<Event>, DecodeStats, Option<oisp_capture::RawError>) {
-    let meta = oisp_capture::RawReader::new(bytes)
-        .map(|r| r.meta().to_string())
-        .unwrap_or_default();
-    let (records, err) = oisp_capture::read_all(bytes);
-    let cfg = DecoderConfig {
-        system_records: SystemRecordOrigin::from_capture_meta(&meta),
-        ..Default::default()
+    let mut dec = CaptureDecoder::default();
+    let mut out = Vec::new();
+    let err = match oisp_capture::RawReader::new(bytes) {
+        Err(e) => Some(e),
+        Ok(mut reader) => {
+            dec.begin_capture(reader.meta(), &mut out);
+            loop {
+                match reader.next_record() {
+                    Ok(Some(r)) => dec.push(&r, &mut out),
+                    Ok(None) => break None,
+                    Err(e) => break Some(e),
+                }
+            }
+        }
     };
-    let (events, stats) = decode_records_with(cfg, &records);
-    (events, stats, err)
+    dec.finish_capture(&mut out);
+    (out, dec.stats(), err)
 }
 
-/// [`decode_records`] with a configuration.
+/// [`decode_records`] with a configuration (one capture of a [`CaptureDecoder`]).
 pub fn decode_records_with<'a>(
     cfg: DecoderConfig,
     records: impl IntoIterator<Item = &'a RawRecord>,
 ) -> (Vec<Event>, DecodeStats) {
-    let mut dec = Decoder::new(cfg);
+    let mut dec = CaptureDecoder::new(cfg);
     let mut out = Vec::new();
     for r in records {
         dec.push(r, &mut out);
     }
-    dec.finish(&mut out);
+    dec.finish_capture(&mut out);
     (out, dec.stats())
 }

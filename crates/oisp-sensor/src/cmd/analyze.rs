@@ -2,7 +2,6 @@
 
 use crate::cli::{exit, AnalyzeArgs, Report};
 use crate::events_io::{InputSource, Opened};
-use crate::filter::{now_ns, EventFilter};
 use crate::report::{Cell, Table};
 use anyhow::Result;
 use oisp_store::Facts;
@@ -114,7 +113,7 @@ fn calls(events: &[Facts]) -> Vec<Call> {
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<i32> {
-    let filter = EventFilter::new(&args.filter, now_ns())?;
+    let filter = args.filter.selection()?;
     let source = InputSource::resolve(args.input.input.as_deref());
     // Reports need only each event's facts: the store has them as columns (no JSON parsed);
     // JSON Lines are parsed and reduced to the same facts.

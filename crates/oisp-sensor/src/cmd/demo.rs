@@ -5,9 +5,10 @@
 //! `fixtures/captures/README.md`. Nothing here is hand-written: every event comes from decoding.
 
 use crate::cli::{exit, DemoArgs};
-use crate::pipeline::Pipeline;
-use crate::{settings, sinks_setup};
+use crate::settings;
 use anyhow::Result;
+use oisp_capture::{SequenceSource, Source};
+use oisp_pipeline::{build_sinks, summary, NoHooks, Pipeline};
 use std::time::Duration;
 
 /// (name, raw capture bytes), in the order they are replayed.
@@ -52,15 +53,23 @@ pub const BUNDLED: &[(&str, &[u8])] = &[
 
 pub fn run(args: &DemoArgs) -> Result<i32> {
     let (cfg, _) = settings::resolve(&args.sinks, &args.redact, args.output.as_deref())?;
-    let sinks = sinks_setup::build(&cfg)?;
+    let sinks = build_sinks(&cfg.sinks())?;
     if sinks.is_empty() {
         eprintln!("oisp-sensor demo: no sink configured (the store is off and no -o/--otlp/--kafka/--webhook given)");
         return Ok(exit::USAGE);
     }
     let mut p = Pipeline::new(sinks, settings::redactor(&cfg)?, settings::filter(&cfg));
-    for (name, bytes) in BUNDLED {
-        p.push_raw(*bytes, name)?;
-        p.finish()?;
+    // Each bundled capture is its own capture: the decoder starts afresh for each.
+    let captures = BUNDLED
+        .iter()
+        .map(|(name, bytes)| (name.to_string(), *bytes))
+        .collect();
+    let mut source = SequenceSource::new(captures)?;
+    oisp_pipeline::run(&mut source, &mut p, &mut NoHooks)?;
+    p.finish()?;
+    let skipped = source.stats().skipped_unknown;
+    if skipped > 0 {
+        eprintln!("oisp-sensor: warning: bundled captures: skipped {skipped} records of kinds this build does not know");
     }
     let s = p.stats();
     let written = p.events_written();
@@ -72,7 +81,7 @@ pub fn run(args: &DemoArgs) -> Result<i32> {
         s.ai_calls,
         s.warnings,
     );
-    for line in sinks_setup::summary(&health) {
+    for line in summary(&health) {
         eprintln!("  {line}");
     }
     if cfg.store.enabled {

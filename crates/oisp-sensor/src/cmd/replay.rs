@@ -1,9 +1,10 @@
 //! `oisp-sensor replay RAWFILE`: decode a raw capture file into events.
 
 use crate::cli::{exit, ReplayArgs};
-use crate::pipeline::Pipeline;
-use crate::{settings, sinks_setup};
+use crate::settings;
 use anyhow::{Context, Result};
+use oisp_capture::{ReplaySource, Source};
+use oisp_pipeline::{summary, NoHooks};
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,10 +16,23 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
         // replay prints JSON Lines unless told otherwise.
         cfg.jsonl = Some(settings::jsonl_to(Path::new("-")));
     }
-    let sinks = sinks_setup::build(&cfg)?;
-    let mut p = Pipeline::new(sinks, settings::redactor(&cfg)?, settings::filter(&cfg));
+    let mut p = settings::pipeline(&cfg)?;
     let name = args.input.display().to_string();
-    let result = p.push_raw(std::io::BufReader::new(file), &name);
+    // Records before a read error are decoded; the error then names the byte offset where the
+    // capture is damaged.
+    let result = match ReplaySource::new(std::io::BufReader::new(file)) {
+        Ok(mut source) => oisp_pipeline::run(&mut source, &mut p, &mut NoHooks)
+            .with_context(|| format!("raw capture {name}"))
+            .map(|()| source.stats().skipped_unknown),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read raw capture {name}"))),
+    };
+    if let Ok(skipped) = result {
+        if skipped > 0 {
+            eprintln!(
+                "oisp-sensor: warning: {name}: skipped {skipped} records of kinds this build does not know"
+            );
+        }
+    }
     let s = p.stats();
     let written = p.events_written();
     let health = p.close(Duration::from_secs(10))?;
@@ -29,7 +43,7 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
         s.warnings,
         s.non_ai_exchanges
     );
-    for line in sinks_setup::summary(&health) {
+    for line in summary(&health) {
         if !line.starts_with("jsonl → standard output") {
             eprintln!("  {line}");
         }

@@ -3,12 +3,11 @@
 
 use crate::cli::{exit, ShowArgs};
 use crate::events_io::{write_event, EventLines, InputSource, Opened};
-use crate::filter::{now_ns, EventFilter};
 use crate::style::Style;
 use crate::timeline;
 use anyhow::Result;
 use oisp_event::{Event, EventData};
-use oisp_store::{PageKey, Query, Store, StoredEvent};
+use oisp_store::{PageKey, Query, Selection, Store, StoredEvent};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, Write};
 use std::time::Duration;
@@ -17,7 +16,7 @@ use std::time::Duration;
 const POLL: Duration = Duration::from_millis(250);
 
 pub fn run(args: &ShowArgs) -> Result<i32> {
-    let filter = EventFilter::new(&args.filter, now_ns())?;
+    let filter = args.filter.selection()?;
     let source = InputSource::resolve(args.input.input.as_deref());
     match source.open()? {
         Opened::Lines(lines) => show_lines(args, &filter, &source, lines),
@@ -27,7 +26,7 @@ pub fn run(args: &ShowArgs) -> Result<i32> {
 
 fn show_lines(
     args: &ShowArgs,
-    filter: &EventFilter,
+    filter: &Selection,
     source: &InputSource,
     mut lines: EventLines<Box<dyn BufRead>>,
 ) -> Result<i32> {
@@ -105,7 +104,7 @@ fn print_new(ev: &Event, json: bool, style: &Style) -> Result<()> {
 
 fn show_store(
     args: &ShowArgs,
-    filter: &EventFilter,
+    filter: &Selection,
     source: &InputSource,
     store: &Store,
 ) -> Result<i32> {

@@ -1,7 +1,7 @@
 //! Validation beyond what TOML typing catches, reported with line numbers.
 
 use super::Config;
-use oisp_sinks::config::parse_duration;
+use oisp_sinks::parse_duration;
 
 /// One problem in a configuration file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub fn validate(cfg: &Config, text: &str) -> Vec<ConfigIssue> {
         }
     }
     for (i, r) in cfg.redaction.rules.iter().enumerate() {
-        if let Err(e) = oisp_pipeline::CustomRule::new(&r.name, &r.pattern, None) {
+        if let Err(e) = oisp_redact::CustomRule::new(&r.name, &r.pattern, None) {
             let key = if r.name.trim().is_empty() {
                 "name"
             } else {

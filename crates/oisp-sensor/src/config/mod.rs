@@ -10,14 +10,18 @@ mod load;
 pub use check::validate;
 pub use load::{load, locate, ConfigSource, SYSTEM_CONFIG};
 
-use oisp_sinks::config::{
-    FilterConfig, JsonlConfig, KafkaConfig, OtlpConfig, QueueConfig, StoreConfig, WebSocketConfig,
-    WebhookConfig,
-};
+use oisp_kafka::KafkaConfig;
+use oisp_otlp::OtlpConfig;
+use oisp_pipeline::SinksConfig;
+use oisp_sinks::{FilterConfig, JsonlConfig, QueueConfig};
+use oisp_store::StoreConfig;
+use oisp_webhook::WebhookConfig;
+use oisp_websocket::WebSocketConfig;
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// The whole file. Sections are optional; an empty file is the defaults.
+/// The whole file. Sections are optional; an empty file is the defaults. The sink sections'
+/// types live beside their sinks; [`Config::sinks`] hands them to `oisp_pipeline`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -32,6 +36,21 @@ pub struct Config {
     pub webhook: Option<WebhookConfig>,
     pub websocket: Option<WebSocketConfig>,
     pub queue: QueueConfig,
+}
+
+impl Config {
+    /// The sink sections, for `oisp_pipeline::build_sinks`.
+    pub fn sinks(&self) -> SinksConfig {
+        SinksConfig {
+            store: self.store.clone(),
+            jsonl: self.jsonl.clone(),
+            otlp: self.otlp.clone(),
+            kafka: self.kafka.clone(),
+            webhook: self.webhook.clone(),
+            websocket: self.websocket.clone(),
+            queue: self.queue.clone(),
+        }
+    }
 }
 
 /// `[record]`: what live capture observes (changes need a restart of `record`).

@@ -2,7 +2,7 @@
 //! schemas, and keeps or removes exactly what the mode promises.
 
 use oisp_event::{Content, Event, EventData};
-use oisp_pipeline::{RedactionMode, Redactor};
+use oisp_redact::{RedactionMode, Redactor};
 
 fn events() -> Vec<Event> {
     let path = concat!(
@@ -76,7 +76,7 @@ fn minimal_keeps_metadata_only() {
 
 #[test]
 fn custom_rules_apply_in_every_mode_and_keep_events_valid() {
-    let rule = oisp_pipeline::CustomRule::new("mailbox", r"bob@example\.org", None).unwrap();
+    let rule = oisp_redact::CustomRule::new("mailbox", r"bob@example\.org", None).unwrap();
     for mode in [RedactionMode::Full, RedactionMode::Safe] {
         let r = Redactor::new(mode)
             .without_secret_masking()

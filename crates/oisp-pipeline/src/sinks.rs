@@ -3,17 +3,36 @@
 //! Local sinks (store, JSONL, WebSocket) are written on the pipeline thread; network sinks (OTLP,
 //! Kafka, webhook) each get a disk-backed queue at `<queue dir>/<sink>.db` and a worker.
 
-use crate::config::Config;
 use anyhow::{anyhow, Context, Result};
-use oisp_sinks::config::parse_duration;
+use oisp_kafka::KafkaConfig;
+use oisp_otlp::OtlpConfig;
 use oisp_sinks::jsonl::JsonlSink;
-use oisp_sinks::{DiskQueue, QueueLimits, RetryPolicy, Sink, SinkSet};
+use oisp_sinks::{
+    parse_duration, DiskQueue, JsonlConfig, QueueConfig, QueueLimits, RetryPolicy, Sink,
+    SinkHealth, SinkSet,
+};
+use oisp_store::StoreConfig;
+use oisp_webhook::WebhookConfig;
+use oisp_websocket::WebSocketConfig;
 use std::path::PathBuf;
+
+/// The sink sections of `config.toml` (each section's type lives beside its sink). `None`: the
+/// sink is off; the store is on unless `store.enabled` is false.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SinksConfig {
+    pub store: StoreConfig,
+    pub jsonl: Option<JsonlConfig>,
+    pub otlp: Option<OtlpConfig>,
+    pub kafka: Option<KafkaConfig>,
+    pub webhook: Option<WebhookConfig>,
+    pub websocket: Option<WebSocketConfig>,
+    pub queue: QueueConfig,
+}
 
 /// Where network sinks queue what they have not delivered: `[queue] dir`, else `queue/` beside
 /// the default store.
-pub fn queue_dir(cfg: &Config) -> PathBuf {
-    if let Some(d) = &cfg.queue.dir {
+pub fn queue_dir(queue: &QueueConfig) -> PathBuf {
+    if let Some(d) = &queue.dir {
         return d.clone();
     }
     let store = oisp_store::default_path();
@@ -23,8 +42,8 @@ pub fn queue_dir(cfg: &Config) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("queue"))
 }
 
-/// Opens every configured sink. An error names the sink and the problem.
-pub fn build(cfg: &Config) -> Result<SinkSet> {
+/// Opens every configured sink. An error names the sink and the problem (`otlp: …`).
+pub fn build_sinks(cfg: &SinksConfig) -> Result<SinkSet> {
     let mut set = SinkSet::new();
     if cfg.store.enabled {
         let sink = oisp_store::StoreSink::new(&cfg.store).map_err(|e| anyhow!("store: {e}"))?;
@@ -48,7 +67,7 @@ pub fn build(cfg: &Config) -> Result<SinkSet> {
             .map_err(|e| anyhow!("queue.retry_initial: {e}"))?,
         max: parse_duration(&q.retry_max).map_err(|e| anyhow!("queue.retry_max: {e}"))?,
     };
-    let dir = queue_dir(cfg);
+    let dir = queue_dir(q);
     let mut queued = |name: &str, sink: Box<dyn Sink>, filter| -> Result<()> {
         let path = dir.join(format!("{name}.db"));
         let queue = DiskQueue::open(&path, limits).with_context(|| format!("{name}: queue"))?;
@@ -71,7 +90,7 @@ pub fn build(cfg: &Config) -> Result<SinkSet> {
 }
 
 /// One line per sink for the end-of-run summary: `otlp → http://…: 120 delivered, 0 queued`.
-pub fn summary(health: &[(String, oisp_sinks::SinkHealth)]) -> Vec<String> {
+pub fn summary(health: &[(String, SinkHealth)]) -> Vec<String> {
     health
         .iter()
         .map(|(name, h)| {

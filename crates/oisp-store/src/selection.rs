@@ -1,15 +1,43 @@
-//! Event selection shared by `show` and `analyze`: type, process, provider, model, time window
-//! and text. [`EventFilter::matches`] evaluates it over events read from JSON Lines;
-//! [`EventFilter::query`] hands the same selection to the store, which evaluates it in SQL with
-//! the same semantics (both derive fields through [`oisp_store::Facts`]).
+//! The event selection of `show` and `analyze`: type, process, provider, model, time window and
+//! text. [`Selection::matches`] evaluates it over events read from JSON Lines;
+//! [`Selection::query`] hands the same selection to the store, which evaluates it in SQL with
+//! the same semantics (both derive fields through [`Facts`]).
 
-use crate::cli::FilterArgs;
-use anyhow::{bail, Context, Result};
+use crate::{text_contains, Facts, Query};
 use oisp_event::{Event, EventData};
 
-/// A parsed `FilterArgs`. An empty filter matches everything.
-#[derive(Debug, Default)]
-pub struct EventFilter {
+/// The selection as a user writes it (the binary fills it from its flags). Empty fields select
+/// everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectionSpec {
+    /// Event types or dotted prefixes (`ai` selects `ai.request`, …), any of which matches.
+    pub types: Vec<String>,
+    /// Case-insensitive substring of the process name or executable.
+    pub process: Option<String>,
+    /// OISP provider name (`openai`, `other`, …) or the specific name the sensor recorded.
+    pub provider: Option<String>,
+    /// Case-insensitive substring of the model id.
+    pub model: Option<String>,
+    /// Text the prompt/response must contain (case-insensitive); empty selects everything.
+    pub grep: Option<String>,
+    /// Start of the window (inclusive), in a form [`parse_time`] reads.
+    pub since: Option<String>,
+    /// End of the window (exclusive), in a form [`parse_time`] reads.
+    pub until: Option<String>,
+}
+
+/// Why a [`SelectionSpec`] is not valid: which bound, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    #[error("since: {0}")]
+    Since(String),
+    #[error("until: {0}")]
+    Until(String),
+}
+
+/// A parsed [`SelectionSpec`]. The default matches everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Selection {
     types: Vec<String>,
     process: Option<String>,
     provider: Option<String>,
@@ -19,32 +47,30 @@ pub struct EventFilter {
     until_ns: Option<u64>,
 }
 
-impl EventFilter {
-    /// Parses the flags; relative times (`10m`) count back from `now_ns`.
-    pub fn new(args: &FilterArgs, now_ns: u64) -> Result<Self> {
-        Ok(EventFilter {
-            types: args
-                .event_type
-                .iter()
-                .map(|t| t.to_ascii_lowercase())
-                .collect(),
-            process: args.process.as_ref().map(|p| p.to_ascii_lowercase()),
-            provider: args.provider.as_ref().map(|p| p.to_ascii_lowercase()),
-            model: args.model.as_ref().map(|m| m.to_ascii_lowercase()),
-            grep: args.grep.clone().filter(|g| !g.is_empty()),
-            since_ns: args
+impl Selection {
+    /// Parses `spec`; relative times (`10m`) count back from `now_ns`.
+    pub fn new(spec: &SelectionSpec, now_ns: u64) -> Result<Self, SelectionError> {
+        let lower = |s: &Option<String>| s.as_ref().map(|p| p.to_ascii_lowercase());
+        Ok(Selection {
+            types: spec.types.iter().map(|t| t.to_ascii_lowercase()).collect(),
+            process: lower(&spec.process),
+            provider: lower(&spec.provider),
+            model: lower(&spec.model),
+            grep: spec.grep.clone().filter(|g| !g.is_empty()),
+            since_ns: spec
                 .since
                 .as_deref()
-                .map(|s| parse_time(s, now_ns).context("--since"))
+                .map(|s| parse_time(s, now_ns).map_err(SelectionError::Since))
                 .transpose()?,
-            until_ns: args
+            until_ns: spec
                 .until
                 .as_deref()
-                .map(|s| parse_time(s, now_ns).context("--until"))
+                .map(|s| parse_time(s, now_ns).map_err(SelectionError::Until))
                 .transpose()?,
         })
     }
 
+    /// True when `ev` is selected.
     pub fn matches(&self, ev: &Event) -> bool {
         if !self.types.is_empty() {
             let t = ev.event_type();
@@ -79,7 +105,7 @@ impl EventFilter {
             }
         }
         if let Some(m) = &self.model {
-            let facts = oisp_store::Facts::of(ev);
+            let facts = Facts::of(ev);
             if !facts
                 .model
                 .is_some_and(|id| id.to_ascii_lowercase().contains(m.as_str()))
@@ -94,7 +120,7 @@ impl EventFilter {
             }
         }
         if let Some(g) = &self.grep {
-            if !oisp_store::text_contains(ev, g) {
+            if !text_contains(ev, g) {
                 return false;
             }
         }
@@ -102,8 +128,8 @@ impl EventFilter {
     }
 
     /// The same selection as a store query.
-    pub fn query(&self) -> oisp_store::Query {
-        oisp_store::Query {
+    pub fn query(&self) -> Query {
+        Query {
             types: self.types.clone(),
             process: self.process.clone(),
             provider: self.provider.clone(),
@@ -141,8 +167,8 @@ pub fn provider_of(ev: &Event) -> Option<(String, Option<String>)> {
 }
 
 /// RFC 3339 (`2026-11-25T10:00:00Z`), a date (`2026-11-25`, UTC midnight), or a duration ago
-/// (`90s`, `10m`, `2h`, `7d`).
-pub fn parse_time(s: &str, now_ns: u64) -> Result<u64> {
+/// (`90s`, `10m`, `2h`, `7d`), as nanoseconds since the epoch.
+pub fn parse_time(s: &str, now_ns: u64) -> Result<u64, String> {
     let s = s.trim();
     if let Some(unit) = s.chars().last().filter(|c| "smhdw".contains(*c)) {
         if let Ok(n) = s[..s.len() - 1].parse::<u64>() {
@@ -160,16 +186,16 @@ pub fn parse_time(s: &str, now_ns: u64) -> Result<u64> {
         return nanos(t.with_timezone(&chrono::Utc));
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let t = d.and_hms_opt(0, 0, 0).context("date")?.and_utc();
+        let t = d.and_hms_opt(0, 0, 0).ok_or("date")?.and_utc();
         return nanos(t);
     }
-    bail!("`{s}` is not a time: use RFC 3339 (2026-11-25T10:00:00Z), a date (2026-11-25) or a duration ago (10m, 2h, 7d)")
+    Err(format!("`{s}` is not a time: use RFC 3339 (2026-11-25T10:00:00Z), a date (2026-11-25) or a duration ago (10m, 2h, 7d)"))
 }
 
-fn nanos(t: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+fn nanos(t: chrono::DateTime<chrono::Utc>) -> Result<u64, String> {
     t.timestamp_nanos_opt()
         .and_then(|n| u64::try_from(n).ok())
-        .context("time out of range")
+        .ok_or_else(|| "time out of range".to_string())
 }
 
 /// Now, in nanoseconds since the epoch.
@@ -198,5 +224,17 @@ mod tests {
             86_400 * 1_000_000_000
         );
         assert!(parse_time("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn a_bad_bound_is_named() {
+        let spec = SelectionSpec {
+            until: Some("soon".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Selection::new(&spec, 0),
+            Err(SelectionError::Until(_))
+        ));
     }
 }

@@ -1,0 +1,127 @@
+//! `oisp-sensor record`: live capture with eBPF → decode → redaction → sinks.
+//!
+//! Wiring only: the eBPF capture is the [`oisp_capture::Source`] (wrapped in a
+//! [`Tee`] for `--raw-out`), `oisp_pipeline::run` drives it, and the hooks stop on SIGINT/SIGTERM,
+//! reload the configuration on SIGHUP ([`reload`]), publish the state `status` reads
+//! ([`state`]) and draw the progress line on a terminal ([`progress`]).
+
+mod progress;
+mod reload;
+mod state;
+
+use crate::cli::{exit, RecordArgs};
+use crate::config::{self, RecordConfig};
+use crate::events_io::create_private;
+use crate::{runtime_state, settings};
+use anyhow::{Context, Result};
+use oisp_capture::{Source, Tee};
+use oisp_ebpf::{CaptureOptions, EbpfCapture};
+use oisp_pipeline::{Hooks, Pipeline};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(args: &RecordArgs) -> Result<i32> {
+    let cfg_source = config::locate(args.sinks.config.as_deref());
+    let cfg = reload::effective_config(args, &cfg_source)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("cannot install signal handlers")?;
+    }
+    let reload = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload))
+        .context("cannot install the SIGHUP handler")?;
+    // Sinks first: a bad endpoint or unwritable store is reported before any probe is loaded.
+    let mut pipeline = settings::pipeline(&cfg)?;
+
+    let capture = match EbpfCapture::start(&capture_options(&cfg.record)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("oisp-sensor: cannot start capture: {e}");
+            return Ok(exit::ERROR);
+        }
+    };
+    let raw_out = match &cfg.record.raw_out {
+        Some(p) => Some(std::io::BufWriter::new(create_private(p)?)),
+        None => None,
+    };
+    let mut source = Tee::new(capture, raw_out)?;
+
+    eprintln!(
+        "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
+        source.inner().attachments().len()
+    );
+    let mut hooks = RecordHooks {
+        state: state::Publisher::new(
+            &pipeline,
+            source.inner().attachments(),
+            cfg_source.describe(),
+        ),
+        progress: progress::Line::new(),
+        reloader: reload::Reloader::new(args, cfg_source, cfg),
+        stop,
+        reload,
+    };
+    let result = oisp_pipeline::run(&mut source, &mut pipeline, &mut hooks);
+    runtime_state::clear();
+    source.flush()?;
+    hooks.progress.end();
+    let s = pipeline.stats();
+    let c = source.stats();
+    let written = pipeline.events_written();
+    let health = pipeline.close(Duration::from_secs(10))?;
+    eprintln!(
+        "oisp-sensor: stopped: {} records → {written} events ({} AI calls); lost {} TLS + {} system records, {} bytes truncated; {} client sessions without AI traffic ignored, {} SSL calls skipped in the kernel",
+        c.records,
+        s.ai_calls,
+        c.lost_data,
+        c.lost_system,
+        c.truncated_bytes,
+        c.ignored_sessions,
+        c.skipped_calls
+    );
+    for line in oisp_pipeline::summary(&health) {
+        eprintln!("  {line}");
+    }
+    result.map(|()| exit::OK)
+}
+
+/// What live capture observes (`[record]` with the flags applied).
+fn capture_options(r: &RecordConfig) -> CaptureOptions {
+    CaptureOptions {
+        ssl: r.ssl,
+        process: r.process,
+        file: r.file,
+        network: r.network,
+        all_processes: r.all_processes,
+        pid: r.pid,
+        comm: r.process_name.clone(),
+    }
+}
+
+/// `record`'s part of the loop: signals, SIGHUP reload, `status` state, progress line.
+struct RecordHooks<'a> {
+    state: state::Publisher,
+    progress: progress::Line,
+    reloader: reload::Reloader<'a>,
+    /// SIGINT/SIGTERM arrived.
+    stop: Arc<AtomicBool>,
+    /// SIGHUP arrived.
+    reload: Arc<AtomicBool>,
+}
+
+impl Hooks for RecordHooks<'_> {
+    fn should_stop(&mut self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn after_round(&mut self, source: &dyn Source, pipeline: &mut Pipeline) {
+        if self.reload.swap(false, Ordering::Relaxed) {
+            self.reloader.reload(pipeline);
+            self.state.sinks_changed(pipeline);
+        }
+        self.state.tick(source, pipeline);
+        self.progress.tick(source, pipeline);
+    }
+}

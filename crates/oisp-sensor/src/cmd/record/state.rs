@@ -1,0 +1,89 @@
+//! The state a running `record` publishes for `status`, once a second (see `runtime_state`).
+
+use crate::runtime_state::{self, Counters, ProbeState, RecordState, SinkState};
+use oisp_capture::{Source, SourceStats};
+use oisp_ebpf::Attachment;
+use oisp_pipeline::Pipeline;
+use std::time::{Duration, Instant};
+
+/// How often the state file is rewritten.
+const EVERY: Duration = Duration::from_secs(1);
+
+/// Publishes [`RecordState`] at most every [`EVERY`].
+pub struct Publisher {
+    state: RecordState,
+    last: Option<Instant>,
+}
+
+impl Publisher {
+    /// The state of a capture that starts now with these probes; `config` names the
+    /// configuration file in use.
+    pub fn new(pipeline: &Pipeline, probes: &[Attachment], config: String) -> Self {
+        Publisher {
+            state: RecordState {
+                pid: std::process::id(),
+                started: oisp_event::format_ts(oisp_store::now_ns()),
+                updated: String::new(),
+                output: output(pipeline),
+                probes: probes
+                    .iter()
+                    .map(|a| ProbeState {
+                        probe: a.probe.to_string(),
+                        path: a.path.clone(),
+                        symbol: a.symbol.clone(),
+                    })
+                    .collect(),
+                counters: Counters::default(),
+                sinks: Vec::new(),
+                config,
+            },
+            last: None,
+        }
+    }
+
+    /// The sinks were swapped (SIGHUP).
+    pub fn sinks_changed(&mut self, pipeline: &Pipeline) {
+        self.state.output = output(pipeline);
+    }
+
+    /// Publishes the counters when the last publication is [`EVERY`] old.
+    pub fn tick(&mut self, source: &dyn Source, pipeline: &Pipeline) {
+        if self.last.is_some_and(|t| t.elapsed() < EVERY) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        self.state.counters = counters(pipeline, source.stats());
+        self.state.sinks = pipeline
+            .sinks()
+            .health()
+            .into_iter()
+            .map(|(name, health)| SinkState { name, health })
+            .collect();
+        self.state.updated = oisp_event::format_ts(oisp_store::now_ns());
+        if let Err(e) = runtime_state::publish(&self.state) {
+            eprintln!("oisp-sensor: warning: cannot publish state for `status`: {e}");
+        }
+    }
+}
+
+fn output(pipeline: &Pipeline) -> String {
+    pipeline.sinks().names().join(", ")
+}
+
+/// The counters `status` shows, drops included.
+fn counters(pipeline: &Pipeline, c: SourceStats) -> Counters {
+    let s = pipeline.stats();
+    Counters {
+        records: c.records,
+        events: pipeline.events_written(),
+        filtered: pipeline.events_filtered(),
+        ai_calls: s.ai_calls,
+        warnings: s.warnings,
+        lost_tls_records: c.lost_data,
+        lost_system_records: c.lost_system,
+        truncated_bytes: c.truncated_bytes,
+        gap_bytes: s.tracker.gap_bytes,
+        ignored_sessions: c.ignored_sessions,
+        skipped_calls: c.skipped_calls,
+    }
+}
