@@ -7,7 +7,7 @@ use crate::assemble::{self, Clock, FilePaths};
 use crate::discovery::Discovery;
 use crate::kernel::{Kernel, KernelCounters};
 use crate::load;
-use crate::options::{Attachment, CaptureError, CaptureOptions, CaptureStats};
+use crate::options::{Attachment, CaptureError, CaptureOptions, CaptureStats, Unlocated};
 use crate::probes::Probes;
 use crate::scope::Scope;
 use crate::sessions::{SessionId, Sessions};
@@ -69,6 +69,11 @@ impl EbpfCapture {
     /// Every probe attached so far.
     pub fn attachments(&self) -> &[Attachment] {
         self.probes.attachments()
+    }
+
+    /// Files holding a TLS stack where nothing could be located safely.
+    pub fn unlocated(&self) -> &[Unlocated] {
+        self.probes.unlocated()
     }
 
     pub fn stats(&self) -> CaptureStats {

@@ -88,10 +88,15 @@ impl Discovery<'_> {
                 Linkage::Shared => stack.is_library_name(&name),
                 Linkage::LinkedIn => stack.is_linked_into(path, &mut elf),
             };
-            if holds {
-                let groups = stack.locate(&mut elf, linkage);
-                self.probes
-                    .attach_tls(self.obj, path, &shown, i, linkage, &groups);
+            if !holds {
+                continue;
+            }
+            match stack.locate(&mut elf, linkage) {
+                Ok(groups) => {
+                    self.probes
+                        .attach_tls(self.obj, path, &shown, i, linkage, &groups);
+                }
+                Err(why) => self.probes.note_unlocated(&shown, why),
             }
         }
     }

@@ -1,6 +1,6 @@
-//! Just enough ELF64 (little-endian) reading for the probes: whether a file exports a symbol
-//! (OpenSSL linked statically, as in Node.js), where exported functions are, and their first
-//! bytes — without loading the whole file.
+//! Just enough ELF64 (little-endian) reading for the probes: the exported symbols of a file
+//! (OpenSSL linked statically, as in Node.js), where functions are and their bytes, the loadable
+//! segments and the build id — reading only what is asked for.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -30,14 +30,46 @@ pub struct Elf {
     loads: Vec<Segment>,
     /// (symbol table bytes, entry size, string table bytes) of SHT_DYNSYM, when present
     dynsym: Option<(Vec<u8>, usize, Vec<u8>)>,
+    /// The GNU build id (hex), when the file has one.
+    build_id: Option<String>,
+}
+
+/// The GNU build id (lowercase hex) in the notes `b` of a PT_NOTE segment.
+fn gnu_build_id(b: &[u8]) -> Option<String> {
+    let mut at = 0usize;
+    while at + 12 <= b.len() {
+        let (namesz, descsz, kind) = (
+            u32le(b, at) as usize,
+            u32le(b, at + 4) as usize,
+            u32le(b, at + 8),
+        );
+        let name_end = at + 12 + namesz;
+        let desc = name_end.next_multiple_of(4);
+        let next = (desc + descsz).next_multiple_of(4);
+        if next > b.len() || desc + descsz > b.len() {
+            return None;
+        }
+        if kind == 3 && b.get(at + 12..name_end) == Some(b"GNU\0") {
+            return Some(
+                b[desc..desc + descsz]
+                    .iter()
+                    .map(|x| format!("{x:02x}"))
+                    .collect(),
+            );
+        }
+        at = next;
+    }
+    None
 }
 
 /// A PT_LOAD program header: where a range of virtual addresses sits in the file.
-#[derive(Clone, Copy, Debug)]
-struct Segment {
-    offset: u64,
-    vaddr: u64,
-    file_size: u64,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub offset: u64,
+    pub vaddr: u64,
+    pub file_size: u64,
+    /// PF_X: the segment holds code.
+    pub executable: bool,
 }
 
 /// A defined dynamic symbol: its virtual address and size.
@@ -61,6 +93,7 @@ impl Elf {
             u16le(&eh, 0x38) as usize,
         );
         let mut loads = Vec::new();
+        let mut notes = Vec::new();
         if phoff != 0 && phentsize >= 56 && phnum <= 4096 {
             let ph = read_at(&mut f, phoff, phentsize * phnum)?;
             for p in ph.chunks_exact(phentsize) {
@@ -69,15 +102,24 @@ impl Elf {
                         offset: u64le(p, 0x08),
                         vaddr: u64le(p, 0x10),
                         file_size: u64le(p, 0x20),
+                        executable: u32le(p, 4) & 1 != 0,
                     });
+                } else if u32le(p, 0) == 4 {
+                    // PT_NOTE
+                    notes.push((u64le(p, 0x08), u64le(p, 0x20)));
                 }
             }
         }
         let dynsym = Self::read_dynsym(&mut f, &eh);
+        let build_id = notes
+            .iter()
+            .filter(|(_, size)| *size <= 1 << 16)
+            .find_map(|(off, size)| gnu_build_id(&read_at(&mut f, *off, *size as usize)?));
         Some(Elf {
             file: f,
             loads,
             dynsym,
+            build_id,
         })
     }
 
@@ -127,6 +169,16 @@ impl Elf {
                 },
             )
         })
+    }
+
+    /// The GNU build id (lowercase hex), when the file has one.
+    pub fn build_id(&self) -> Option<&str> {
+        self.build_id.as_deref()
+    }
+
+    /// The loadable segments.
+    pub fn segments(&self) -> &[Segment] {
+        &self.loads
     }
 
     /// The file offset of virtual address `vaddr` (what uprobes attach to), when a loadable

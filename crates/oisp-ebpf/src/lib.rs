@@ -37,4 +37,4 @@ mod skel {
 }
 
 pub use capture::EbpfCapture;
-pub use options::{Attachment, CaptureError, CaptureOptions, CaptureStats};
+pub use options::{Attachment, CaptureError, CaptureOptions, CaptureStats, Unlocated};

@@ -57,6 +57,15 @@ pub struct Attachment {
     pub symbol: String,
 }
 
+/// A file that holds a TLS stack whose functions could not be located safely: nothing was
+/// attached there, so its plaintext is not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unlocated {
+    pub path: String,
+    /// Why, e.g. `BoringSSL found but not located safely: 2 candidates for SSL_read`.
+    pub why: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaptureStats {
     /// Records handed to the sink.

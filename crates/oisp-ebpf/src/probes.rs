@@ -1,7 +1,7 @@
 //! Which programs a capture loads, and attaching them: the syscall and process tracepoints once
 //! at start, the TLS hooks a stack located in a file once per file (dev, inode).
 
-use crate::options::{Attachment, CaptureError, CaptureOptions, ProcNeeds};
+use crate::options::{Attachment, CaptureError, CaptureOptions, ProcNeeds, Unlocated};
 use crate::tls::{HookGroup, Linkage, Origin};
 use libbpf_rs::{Link, Object, ProgramMut, UprobeMultiOpts, UprobeOpts};
 use std::collections::HashSet;
@@ -97,6 +97,8 @@ pub(crate) struct Probes {
     attachments: Vec<Attachment>,
     /// (dev, inode) of every file looked at for TLS stacks, probed or not.
     seen_files: HashSet<(u64, u64)>,
+    /// Files that hold a TLS stack where nothing could be located safely.
+    unlocated: Vec<Unlocated>,
     /// The data hooks use session uprobes where a stack offers them.
     session: bool,
     /// `--pid`: uprobes trap in that process only (-1: every process).
@@ -109,6 +111,7 @@ impl Probes {
             links: Vec::new(),
             attachments: Vec::new(),
             seen_files: HashSet::new(),
+            unlocated: Vec::new(),
             session,
             pid_filter: opts.pid.map(|p| p as i32).unwrap_or(-1),
         }
@@ -116,6 +119,18 @@ impl Probes {
 
     pub(crate) fn attachments(&self) -> &[Attachment] {
         &self.attachments
+    }
+
+    pub(crate) fn unlocated(&self) -> &[Unlocated] {
+        &self.unlocated
+    }
+
+    /// `path` holds a TLS stack, but nothing in it could be located safely (`why`).
+    pub(crate) fn note_unlocated(&mut self, path: &str, why: String) {
+        self.unlocated.push(Unlocated {
+            path: path.to_string(),
+            why,
+        });
     }
 
     /// Data hooks are session uprobes.

@@ -13,6 +13,7 @@
 //! Adding a stack: a module here implementing [`TlsStack`], its BPF file included by
 //! `bpf/oisp.bpf.c`, and a line in [`STACKS`] (see `docs/extending.md`).
 
+pub(crate) mod boringssl;
 pub(crate) mod openssl;
 
 use crate::elf::Elf;
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 /// Every TLS stack, in the order discovery asks them. A stack's position is its id in the
 /// [`Origin`] of its records: append, never reorder.
-pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] = &[&openssl::OpenSsl];
+pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] = &[&openssl::OpenSsl, &boringssl::BoringSsl];
 
 /// How a stack's code is present in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +47,10 @@ pub(crate) trait TlsStack {
     /// Whether an executable holds this stack linked in (called once per executable file).
     fn is_linked_into(&self, exe: &Path, elf: &mut Elf) -> bool;
 
-    /// Where to attach in `elf`, a file holding this stack as `linkage` says; empty when nothing
-    /// can be located safely. Never returns a doubtful location: a probe on the wrong function
-    /// corrupts nothing but reports garbage or crashes nothing only by luck.
-    fn locate(&self, elf: &mut Elf, linkage: Linkage) -> Vec<HookGroup>;
+    /// Where to attach in `elf`, a file holding this stack as `linkage` says; `Err` says why
+    /// nothing could be located safely (shown by `status`). Never returns a doubtful location: a
+    /// probe on the wrong function reports garbage.
+    fn locate(&self, elf: &mut Elf, linkage: Linkage) -> Result<Vec<HookGroup>, String>;
 
     /// The record source of plaintext read from this stack.
     fn data_source(&self, linkage: Linkage) -> DataSource;
@@ -157,5 +158,9 @@ mod tests {
         assert_eq!(shared.data_source(), DataSource::OpenSsl);
         assert_eq!(linked.data_source(), DataSource::OpenSslStatic);
         assert_eq!(Origin(200).data_source(), DataSource::Unknown);
+        assert_eq!(
+            Origin::new(1, Linkage::LinkedIn).data_source(),
+            DataSource::BoringSsl
+        );
     }
 }

@@ -143,7 +143,7 @@ impl TlsStack for OpenSsl {
         elf.symbol("SSL_write").is_some()
     }
 
-    fn locate(&self, elf: &mut Elf, linkage: Linkage) -> Vec<HookGroup> {
+    fn locate(&self, elf: &mut Elf, linkage: Linkage) -> Result<Vec<HookGroup>, String> {
         let inner = match linkage {
             Linkage::Shared => inner::find(elf),
             // Node's OpenSSL functions already begin with a push: nothing to gain inside.
@@ -198,7 +198,7 @@ impl TlsStack for OpenSsl {
                 .filter_map(|e| e.hook(elf))
                 .map(|h| HookGroup::one(vec![h])),
         );
-        groups
+        Ok(groups)
     }
 
     fn data_source(&self, linkage: Linkage) -> DataSource {
@@ -222,7 +222,7 @@ mod tests {
             eprintln!("skipped: no {}", path.display());
             return;
         };
-        let groups = OpenSsl.locate(&mut elf, Linkage::Shared);
+        let groups = OpenSsl.locate(&mut elf, Linkage::Shared).unwrap();
         assert_eq!(groups.len(), 6, "{groups:#?}");
         for g in &groups[..2] {
             let last = g.alternatives.last().unwrap();
@@ -242,7 +242,7 @@ mod tests {
                 "SSL_get0_alpn_selected"
             ]
         );
-        let linked = OpenSsl.locate(&mut elf, Linkage::LinkedIn);
+        let linked = OpenSsl.locate(&mut elf, Linkage::LinkedIn).unwrap();
         assert!(linked
             .iter()
             .flat_map(|g| g.alternatives.iter().flatten())
