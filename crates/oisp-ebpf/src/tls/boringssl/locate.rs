@@ -366,7 +366,7 @@ fn call_targets(regions: &[Region], lo: u64, hi: u64) -> std::collections::BTree
             };
             let rel = i32::from_le_bytes([rel[0], rel[1], rel[2], rel[3]]) as i64;
             let t = (r.vaddr as i64 + i as i64 + 5 + rel) as u64;
-            if t % 16 == 0 && t >= lo && t <= hi {
+            if t.is_multiple_of(16) && t >= lo && t <= hi {
                 out.insert(t);
             }
         }
