@@ -36,6 +36,9 @@ step "Kafka sink test broker: tansu built once into tools/kafka/.bin (a few minu
 bash tools/kafka/setup-broker.sh install >/dev/null
 bash tools/kafka/setup-broker.sh venv >/dev/null
 
+step "real agents at pinned versions (Claude Code: current pin and 2.1.237) into tools/agents/.bin"
+eval "$(bash tools/agents/fetch.sh env)"
+
 step "cargo test (workspace)"
 cargo test --workspace --locked 2>&1 | tee "$TARGET/cargo-test.log"
 # One closing line for CI: the sum of every test binary's results.

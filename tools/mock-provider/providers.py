@@ -162,9 +162,22 @@ def args_for_schema(schema: Optional[dict], entity: str) -> dict:
     return out
 
 
+# A scripted tool call in the user's text: `[[tool:NAME {JSON arguments}]]` makes the model call
+# exactly that tool with those arguments (when the request offers it), so a test can drive a real
+# agent through one known step (e.g. `[[tool:Bash {"command": "echo hi > out.txt"}]]`).
+SCRIPTED_TOOL = re.compile(r"\[\[tool:([A-Za-z0-9_.-]+) (\{.*?\})\]\]", re.S)
+
+
 def plan_tool_calls(tools: List[Tuple[str, Optional[dict]]], user_text: str, parallel: bool) -> List[Tuple[str, dict]]:
-    """Which tools to call with which arguments. One tool and several entities: that tool once per
-    entity (parallel calls); several tools: each once with the first entity."""
+    """Which tools to call with which arguments. A scripted call (`SCRIPTED_TOOL`) if the text has
+    one; else one tool and several entities: that tool once per entity (parallel calls); several
+    tools: each once with the first entity."""
+    scripted = SCRIPTED_TOOL.search(user_text)
+    if scripted and any(name == scripted.group(1) for name, _ in tools):
+        try:
+            return [(scripted.group(1), json.loads(scripted.group(2)))]
+        except ValueError:
+            pass
     ents = entities(user_text) or ["default"]
     calls: List[Tuple[str, dict]] = []
     if len(tools) == 1:
@@ -839,7 +852,10 @@ def handle_messages(req: Request, state: State) -> Response:
     messages = body.get("messages") or []
     if not messages:
         return ant_error(400, "invalid_request_error", "messages: Field required", req)
-    last = messages[-1]
+    # Claude Code 2.1.3xx puts system messages into `messages` (after the turns): the turn to
+    # answer is the last user/assistant one.
+    turns = [m for m in messages if m.get("role") != "system"] or messages
+    last = turns[-1]
     user_text = ant_text(last.get("content")) if last.get("role") == "user" else ""
     last_is_tool_result = isinstance(last.get("content"), list) and any(
         b.get("type") == "tool_result" for b in last["content"])

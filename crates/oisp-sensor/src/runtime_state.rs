@@ -14,6 +14,13 @@ pub struct ProbeState {
     pub symbol: String,
 }
 
+/// A file holding a TLS stack whose functions could not be located safely.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnlocatedState {
+    pub path: String,
+    pub why: String,
+}
+
 /// Counters of a running capture.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counters {
@@ -45,6 +52,9 @@ pub struct RecordState {
     pub updated: String,
     pub output: String,
     pub probes: Vec<ProbeState>,
+    /// Files holding a TLS stack where nothing could be located safely (content not read).
+    #[serde(default)]
+    pub unlocated: Vec<UnlocatedState>,
     pub counters: Counters,
     /// Each sink's health (state, delivered, lag, drops, last error).
     #[serde(default)]

@@ -24,7 +24,7 @@ fn build_info() -> BuildInfo {
             ("demo", "bundled captures recorded from real SDK clients"),
             (
                 "ebpf",
-                "oisp-sensor record: session uprobes (kernel 6.13+; uprobes+uretprobes before) SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, or where both forms meet inside libssl (ssl_write_internal/ssl_read_internal, found from the code bytes), uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
+                "oisp-sensor record: session uprobes (kernel 6.13+; uprobes+uretprobes before) SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, or where both forms meet inside libssl (ssl_write_internal/ssl_read_internal, found from the code bytes), uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); BoringSSL SSL_read/SSL_write in stripped executables (Claude Code), located from the code's structure; tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
             ),
         ],
         protocols: vec![
@@ -172,5 +172,11 @@ fn print_record(state: Option<&RecordState>) {
     println!("  {} probes attached:", st.probes.len());
     for p in &st.probes {
         println!("    {:<10} {:<28} {}", p.probe, p.symbol, s.dim(&p.path));
+    }
+    if !st.unlocated.is_empty() {
+        println!("  TLS stacks found but not located safely (nothing attached: content not read):");
+        for u in &st.unlocated {
+            println!("    {}", s.yellow(&format!("{}: {}", u.path, u.why)));
+        }
     }
 }

@@ -391,3 +391,87 @@ fn bytes_at<'a>(regions: &[Region<'a>], vaddr: u64, len: usize) -> Option<&'a [u
     let start = (vaddr - r.vaddr) as usize;
     Some(&r.bytes[start..(start + len).min(r.bytes.len())])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A non-PIE error site: `mov $file,%ecx; mov $16,%edi; xor %esi,%esi; mov $reason,%edx;
+    /// mov $line,%r8d; call err`.
+    fn site(code: &mut Vec<u8>, file: u32, reason: u32, line: u32, err: u64, vaddr: u64) {
+        code.push(0xb9);
+        code.extend_from_slice(&file.to_le_bytes());
+        code.extend_from_slice(&[0xbf, 16, 0, 0, 0, 0x31, 0xf6, 0xba]);
+        code.extend_from_slice(&reason.to_le_bytes());
+        code.extend_from_slice(&[0x41, 0xb8]);
+        code.extend_from_slice(&line.to_le_bytes());
+        let at = vaddr + code.len() as u64 + 5;
+        code.push(0xe8);
+        code.extend_from_slice(&((err as i64 - at as i64) as i32).to_le_bytes());
+    }
+
+    #[test]
+    fn refusals() {
+        let data = b"\0../../vendor/boringssl/ssl/ssl_lib.cc\0".to_vec();
+        let twice = [data.clone(), data.clone()].concat();
+        let none = [Region {
+            vaddr: 0x1000,
+            bytes: b"nothing here",
+            code: false,
+        }];
+        assert_eq!(locate(&none), Err(Refusal::NoSourceString));
+        let two = [Region {
+            vaddr: 0x1000,
+            bytes: &twice,
+            code: false,
+        }];
+        assert_eq!(locate(&two), Err(Refusal::SourceStringTwice));
+        let no_code = [Region {
+            vaddr: 0x1000,
+            bytes: &data,
+            code: false,
+        }];
+        assert_eq!(locate(&no_code), Err(Refusal::NoErrorSites));
+        assert!(mentions_ssl_lib(&no_code));
+        assert!(!mentions_ssl_lib(&none));
+    }
+
+    /// Sites the right shape but only one function with SSL_write's fingerprint twice: refused.
+    #[test]
+    fn two_write_candidates_are_refused() {
+        let data = b"\0../../vendor/boringssl/ssl/ssl_lib.cc\0".to_vec();
+        let file = 0x1001u32;
+        let (vaddr, err) = (0x10_0000u64, 0x10_8000u64);
+        let mut code = Vec::new();
+        for base in [0x0usize, 0x100] {
+            code.resize(base, 0xcc);
+            for (reason, line) in [
+                (SHOULD_NOT_HAVE_BEEN_CALLED, 955),
+                (PROTOCOL_IS_SHUTDOWN, 975),
+                (BAD_LENGTH, 981),
+            ] {
+                site(&mut code, file, reason, line, err, vaddr);
+            }
+        }
+        // Both functions are call targets (entries), from a caller after them.
+        code.resize(0x200, 0xcc);
+        for target in [vaddr, vaddr + 0x100] {
+            let at = vaddr + code.len() as u64 + 5;
+            code.push(0xe8);
+            code.extend_from_slice(&((target as i64 - at as i64) as i32).to_le_bytes());
+        }
+        let regions = [
+            Region {
+                vaddr: 0x1000,
+                bytes: &data,
+                code: false,
+            },
+            Region {
+                vaddr,
+                bytes: &code,
+                code: true,
+            },
+        ];
+        assert_eq!(locate(&regions), Err(Refusal::Ambiguous("SSL_write", 2)));
+    }
+}

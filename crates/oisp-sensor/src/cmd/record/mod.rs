@@ -56,6 +56,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         state: state::Publisher::new(
             &pipeline,
             source.inner().attachments(),
+            source.inner().unlocated(),
             cfg_source.describe(),
         ),
         progress: progress::Line::new(),

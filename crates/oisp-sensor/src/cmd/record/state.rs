@@ -1,8 +1,8 @@
 //! The state a running `record` publishes for `status`, once a second (see `runtime_state`).
 
-use crate::runtime_state::{self, Counters, ProbeState, RecordState, SinkState};
+use crate::runtime_state::{self, Counters, ProbeState, RecordState, SinkState, UnlocatedState};
 use oisp_capture::{Source, SourceStats};
-use oisp_ebpf::Attachment;
+use oisp_ebpf::{Attachment, Unlocated};
 use oisp_pipeline::Pipeline;
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,12 @@ pub struct Publisher {
 impl Publisher {
     /// The state of a capture that starts now with these probes; `config` names the
     /// configuration file in use.
-    pub fn new(pipeline: &Pipeline, probes: &[Attachment], config: String) -> Self {
+    pub fn new(
+        pipeline: &Pipeline,
+        probes: &[Attachment],
+        unlocated: &[Unlocated],
+        config: String,
+    ) -> Self {
         Publisher {
             state: RecordState {
                 pid: std::process::id(),
@@ -31,6 +36,13 @@ impl Publisher {
                         probe: a.probe.to_string(),
                         path: a.path.clone(),
                         symbol: a.symbol.clone(),
+                    })
+                    .collect(),
+                unlocated: unlocated
+                    .iter()
+                    .map(|u| UnlocatedState {
+                        path: u.path.clone(),
+                        why: u.why.clone(),
                     })
                     .collect(),
                 counters: Counters::default(),

@@ -1,0 +1,154 @@
+//! Real AI agents, run headless against the mock provider, as root, under `oisp-sensor record`:
+//! the capture must show each agent's episode whole — the request with its system prompt and tool
+//! list, the response with the tool call, the command the agent ran (a child of the agent), the
+//! file that command wrote, and the next request carrying the tool's result.
+//!
+//! The agents are fetched at pinned versions by `tools/agents/fetch.sh` (`scripts/test.sh` runs
+//! it and exports where they are). The mock answers a scripted prompt
+//! (`[[tool:NAME {args}]]`, tools/mock-provider/providers.py) with exactly that tool call, then
+//! answers the tool's result with text, so the agent stops after one step.
+
+mod e2e;
+mod root;
+
+use e2e::*;
+use serde_json::Value;
+use std::process::Command;
+
+/// Claude Code: a Bun executable with BoringSSL linked in and stripped — located by structure.
+#[test]
+fn claude_code_runs_a_command_that_writes_a_file() {
+    let Ok(claude) = std::env::var("OISP_CLAUDE_BIN") else {
+        eprintln!(
+            "skipped: OISP_CLAUDE_BIN is not set (tools/agents/fetch.sh fetches Claude Code; \
+             scripts/test.sh sets it)"
+        );
+        return;
+    };
+    // On PATH before `record` starts, as `claude` is for a user: probed at start, before its
+    // first connection.
+    let dir = std::path::Path::new(&claude).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::env::set_var("PATH", path);
+    let Some(mut s) = Session::start("claude_code") else {
+        return;
+    };
+    let out = s.tmp.join("claude-wrote.txt");
+    let command = format!("echo oisp-agent-check | tee {}", out.display());
+    let prompt = format!(
+        "Run this for me. [[tool:Bash {}]]",
+        serde_json::json!({"command": command, "description": "write a file"})
+    );
+    let home = s.tmp.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new("timeout");
+    cmd.args([
+        "120",
+        "claude",
+        "-p",
+        &prompt,
+        "--dangerously-skip-permissions",
+    ])
+    .env("ANTHROPIC_BASE_URL", s.base())
+    .env("IS_SANDBOX", "1")
+    .env("HOME", &home)
+    .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+    .env("DISABLE_TELEMETRY", "1");
+    let timeout_pid = s.client("claude -p", cmd);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap_or_default().trim(),
+        "oisp-agent-check",
+        "claude did not run the command"
+    );
+    let evs = s.stop();
+    let claude_pid = evs
+        .iter()
+        .find(|e| e["event_type"] == "process.exec" && e["process"]["ppid"] == timeout_pid)
+        .and_then(|e| e["process"]["pid"].as_u64())
+        .unwrap_or_else(|| panic!("no process.exec of claude (child of pid {timeout_pid})"));
+    check_episode(
+        &evs,
+        claude_pid,
+        "Bash",
+        &command,
+        &out.display().to_string(),
+    );
+}
+
+/// The episode of the agent `pid`: see the module docs.
+fn check_episode(evs: &[Value], pid: u64, tool: &str, command: &str, file: &str) {
+    let of = |t: &str| -> Vec<&Value> {
+        evs.iter()
+            .filter(|e| e["event_type"] == t && e["process"]["pid"] == pid)
+            .collect()
+    };
+    let requests = of("ai.request");
+    let with_tools: Vec<&&Value> = requests
+        .iter()
+        .filter(|e| {
+            e["data"]["tools"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t.to_string().contains(tool)))
+        })
+        .collect();
+    let first = with_tools.first().unwrap_or_else(|| {
+        panic!("no ai.request of pid {pid} with the {tool} tool: {requests:#?}")
+    });
+    let messages = first["data"]["messages"].to_string();
+    assert!(
+        messages.contains("oisp-agent-check"),
+        "prompt missing: {messages}"
+    );
+    let system = first["data"]["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["role"] == "system")
+                .map(|m| m.to_string().len())
+                .sum::<usize>()
+        })
+        .unwrap_or(0);
+    assert!(
+        system > 1000,
+        "system prompt missing or cut ({system} bytes)"
+    );
+    let call = of("agent.tool_call")
+        .into_iter()
+        .find(|e| e["data"]["tool"]["name"] == tool)
+        .unwrap_or_else(|| panic!("no agent.tool_call {tool} by pid {pid}"));
+    assert_eq!(call["data"]["arguments"]["command"], command);
+    let call_id = call["data"]["call_id"].clone();
+    assert!(
+        of("agent.tool_result")
+            .iter()
+            .any(|e| e["data"]["call_id"] == call_id),
+        "no agent.tool_result for {call_id} (the next request carrying the result)"
+    );
+    // The shell the agent started (or the `tee` under it): below the agent, not the agent's own
+    // exec (whose arguments hold the prompt).
+    let exec = evs
+        .iter()
+        .find(|e| {
+            e["event_type"] == "process.exec"
+                && e["process"]["pid"] != pid
+                && e["process"]["ppid"] != e["process"]["pid"]
+                && e["process"]["cmdline"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("tee") && !c.contains("[[tool"))
+        })
+        .unwrap_or_else(|| panic!("no process.exec of the command"));
+    let chain = exec["process"].to_string();
+    assert!(
+        exec["process"]["ppid"] == pid || chain.contains(&format!("\"pid\":{pid}")),
+        "the command's parent chain does not reach the agent {pid}: {chain}"
+    );
+    assert!(
+        evs.iter()
+            .any(|e| e["event_type"] == "file.write" && e.to_string().contains(file)),
+        "no file.write of {file}"
+    );
+}

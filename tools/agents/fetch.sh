@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Fetches the real AI agents the capture tests run, at pinned versions, into tools/agents/.bin
+# (gitignored), from the npm registry: the Claude Code native executable (a stripped Bun binary
+# with BoringSSL linked in) of the current pinned release and of 2.1.237, whose SSL_read/SSL_write
+# offsets a public tracer reports (a test oracle for the locator). Idempotent.
+#
+#   tools/agents/fetch.sh        fetch what is missing, print nothing
+#   tools/agents/fetch.sh env    then print `export` lines for the tests:
+#                                OISP_CLAUDE_BIN (the pinned release) and OISP_CLAUDE_BINARIES
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+BIN="$HERE/.bin"
+CLAUDE_PINNED=2.1.335
+CLAUDE_ORACLE=2.1.237
+mkdir -p "$BIN"
+
+fetch_claude() {
+  local version=$1 dir="$BIN/claude-$1"
+  [ -x "$dir/claude" ] && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "@anthropic-ai/claude-code-linux-x64@$version" >/dev/null)
+  mkdir -p "$dir"
+  tar xzf "$tmp"/*.tgz -C "$tmp"
+  mv "$tmp/package/claude" "$dir/claude"
+  chmod 0755 "$dir/claude"
+  rm -rf "$tmp"
+}
+
+fetch_claude "$CLAUDE_PINNED"
+fetch_claude "$CLAUDE_ORACLE"
+if [ "${1:-}" = env ]; then
+  echo "export OISP_CLAUDE_BIN=$BIN/claude-$CLAUDE_PINNED/claude"
+  echo "export OISP_CLAUDE_BINARIES=$BIN/claude-$CLAUDE_PINNED/claude:$BIN/claude-$CLAUDE_ORACLE/claude"
+fi
