@@ -4,7 +4,7 @@
 //! it does not sit behind the disk queue, nothing is replayed to a client that connects late or
 //! reconnects, and `deliver` never blocks the pipeline (it hands the batch to the server thread
 //! and returns). Slow clients are disconnected, never buffered for without bound. See
-//! [`WebSocketSink`] for the exact contract and `docs/webhook.md` for the client side.
+//! [`WebSocketSink`] for the exact contract and `docs/websocket.md` for the client side.
 
 mod config;
 mod request;
