@@ -2,16 +2,18 @@
 # Fetches the real AI agents the capture tests run, at pinned versions, into tools/agents/.bin
 # (gitignored), from the npm registry: the Claude Code native executable (a stripped Bun binary
 # with BoringSSL linked in) of the current pinned release and of 2.1.237, whose SSL_read/SSL_write
-# offsets a public tracer reports (a test oracle for the locator). Idempotent.
+# offsets a public tracer reports (a test oracle for the locator), and Gemini CLI (a Node
+# program). Idempotent.
 #
 #   tools/agents/fetch.sh        fetch what is missing, print nothing
-#   tools/agents/fetch.sh env    then print `export` lines for the tests:
-#                                OISP_CLAUDE_BIN (the pinned release) and OISP_CLAUDE_BINARIES
+#   tools/agents/fetch.sh env    then print `export` lines for the tests: OISP_CLAUDE_BIN (the
+#                                pinned release), OISP_CLAUDE_BINARIES, OISP_GEMINI_BIN
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BIN="$HERE/.bin"
 CLAUDE_PINNED=2.1.335
 CLAUDE_ORACLE=2.1.237
+GEMINI_PINNED=0.61.0
 mkdir -p "$BIN"
 
 fetch_claude() {
@@ -27,9 +29,17 @@ fetch_claude() {
   rm -rf "$tmp"
 }
 
+fetch_gemini() {
+  local dir="$BIN/gemini-cli-$1"
+  [ -x "$dir/node_modules/.bin/gemini" ] && return 0
+  npm install --silent --no-audit --no-fund --prefix "$dir" "@google/gemini-cli@$1" >/dev/null
+}
+
 fetch_claude "$CLAUDE_PINNED"
 fetch_claude "$CLAUDE_ORACLE"
+fetch_gemini "$GEMINI_PINNED"
 if [ "${1:-}" = env ]; then
   echo "export OISP_CLAUDE_BIN=$BIN/claude-$CLAUDE_PINNED/claude"
   echo "export OISP_CLAUDE_BINARIES=$BIN/claude-$CLAUDE_PINNED/claude:$BIN/claude-$CLAUDE_ORACLE/claude"
+  echo "export OISP_GEMINI_BIN=$BIN/gemini-cli-$GEMINI_PINNED/node_modules/.bin/gemini"
 fi

@@ -143,6 +143,7 @@ def args_for_schema(schema: Optional[dict], entity: str) -> dict:
         typ = p.get("type", "string")
         if isinstance(typ, list):
             typ = next((t for t in typ if t != "null"), "string")
+        typ = typ.lower() if isinstance(typ, str) else "string"  # Gemini's OpenAPI schemas: STRING, OBJECT…
         if "enum" in p and p["enum"]:
             out[name] = p["enum"][0]
         elif typ == "string":
@@ -172,12 +173,13 @@ def plan_tool_calls(tools: List[Tuple[str, Optional[dict]]], user_text: str, par
     """Which tools to call with which arguments. A scripted call (`SCRIPTED_TOOL`) if the text has
     one; else one tool and several entities: that tool once per entity (parallel calls); several
     tools: each once with the first entity."""
-    scripted = SCRIPTED_TOOL.search(user_text)
-    if scripted and any(name == scripted.group(1) for name, _ in tools):
-        try:
-            return [(scripted.group(1), json.loads(scripted.group(2)))]
-        except ValueError:
-            pass
+    # The last one counts: an agent may quote earlier text (e.g. commit messages) before the prompt.
+    for scripted in reversed(list(SCRIPTED_TOOL.finditer(user_text))):
+        if any(name == scripted.group(1) for name, _ in tools):
+            try:
+                return [(scripted.group(1), json.loads(scripted.group(2)))]
+            except ValueError:
+                continue
     ents = entities(user_text) or ["default"]
     calls: List[Tuple[str, dict]] = []
     if len(tools) == 1:
@@ -1013,8 +1015,13 @@ def handle_gemini(req: Request, state: State) -> Response:
              for t in body.get("tools") or [] for d in t.get("functionDeclarations") or t.get("function_declarations") or []]
     parts: List[dict] = []
     text = ""
+    gen = body.get("generationConfig") or body.get("generation_config") or {}
+    schema = gen.get("responseJsonSchema") or gen.get("responseSchema") or gen.get("response_schema")
     if fn_responses:
         text = "Based on the tool results: " + "; ".join(summarize(json.dumps(f.get("response")), 40) for f in fn_responses)
+    elif gen.get("responseMimeType") == "application/json" and schema:
+        # Structured output (e.g. Gemini CLI's model router): an object of the requested shape.
+        text = json.dumps(args_for_schema(schema, "default"))
     elif decls:
         for name, args in plan_tool_calls(decls, user_text, True):
             parts.append({"functionCall": {"name": name, "args": args}})

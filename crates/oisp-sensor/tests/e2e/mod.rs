@@ -171,8 +171,10 @@ impl Session {
 
     /// Runs a client to completion; returns its pid.
     pub fn client(&self, what: &str, mut cmd: Command) -> u32 {
+        if cmd.get_current_dir().is_none() {
+            cmd.current_dir(mock_dir());
+        }
         let child = cmd
-            .current_dir(mock_dir())
             .env_remove("SSL_CERT_DIR")
             .env("SSL_CERT_FILE", &self.ca)
             .env("REQUESTS_CA_BUNDLE", &self.ca)
