@@ -12,7 +12,7 @@ pub mod source;
 pub use rawfile::{RawError, RawReader, RawWriter, FORMAT_VERSION, MAGIC, MAX_BODY_LEN};
 pub use record::*;
 pub use replay::{ReplaySource, SequenceSource, REPLAY_BATCH};
-pub use source::{Progress, Source, SourceError, SourceStats, Tee};
+pub use source::{Observation, Progress, Source, SourceError, SourceStats, Tee};
 
 /// Reads every record of a raw capture held in memory. Stops at the first error, returning the
 /// records read before it together with the error.

@@ -66,6 +66,18 @@ pub enum SourceError {
     Other(Box<dyn std::error::Error + Send + Sync + 'static>),
 }
 
+/// One thing a source observes through (a probe and where it sits), or a place it found and
+/// could not observe (`refused`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// e.g. `uprobe`, `uprobe.session`, `tracepoint`; `refused` for a place not observed.
+    pub kind: String,
+    /// What is hooked (a function and how it was found, a tracepoint), or why it was refused.
+    pub what: String,
+    /// The file or tracepoint category.
+    pub path: String,
+}
+
 /// A capture source.
 ///
 /// Contract: [`poll`](Self::poll) is called until it returns [`Progress::End`] or an error;
@@ -97,6 +109,12 @@ pub trait Source {
     fn ignore_connection(&mut self, conn_id: u64) -> bool {
         let _ = conn_id;
         false
+    }
+
+    /// What the source observes through, for `status`, as it is now (eBPF: every probe attached,
+    /// including those attached after start, and every file refused). Default: nothing.
+    fn observed(&self) -> Vec<Observation> {
+        Vec::new()
     }
 }
 
@@ -187,5 +205,9 @@ impl<S: Source, W: Write> Source for Tee<S, W> {
 
     fn ignore_connection(&mut self, conn_id: u64) -> bool {
         self.inner.ignore_connection(conn_id)
+    }
+
+    fn observed(&self) -> Vec<Observation> {
+        self.inner.observed()
     }
 }

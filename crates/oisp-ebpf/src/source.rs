@@ -2,7 +2,7 @@
 //! process/file/network records come from kernel tracepoints.
 
 use crate::{CaptureStats, EbpfCapture};
-use oisp_capture::{Progress, RawRecord, Source, SourceError, SourceStats};
+use oisp_capture::{Observation, Progress, RawRecord, Source, SourceError, SourceStats};
 use std::time::Duration;
 
 /// The metadata of a live capture (also the header of `record --raw-out` files).
@@ -51,5 +51,19 @@ impl Source for EbpfCapture {
 
     fn ignore_connection(&mut self, conn_id: u64) -> bool {
         EbpfCapture::ignore_connection(self, conn_id)
+    }
+
+    fn observed(&self) -> Vec<Observation> {
+        let probes = self.attachments().iter().map(|a| Observation {
+            kind: a.probe.to_string(),
+            what: a.symbol.clone(),
+            path: a.path.clone(),
+        });
+        let refused = self.unlocated().iter().map(|u| Observation {
+            kind: "refused".to_string(),
+            what: u.why.clone(),
+            path: u.path.clone(),
+        });
+        probes.chain(refused).collect()
     }
 }

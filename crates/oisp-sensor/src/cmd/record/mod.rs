@@ -53,12 +53,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         source.inner().attachments().len()
     );
     let mut hooks = RecordHooks {
-        state: state::Publisher::new(
-            &pipeline,
-            source.inner().attachments(),
-            source.inner().unlocated(),
-            cfg_source.describe(),
-        ),
+        state: state::Publisher::new(&pipeline, cfg_source.describe()),
         progress: progress::Line::new(),
         reloader: reload::Reloader::new(args, cfg_source, cfg),
         stop,

@@ -2,7 +2,6 @@
 
 use crate::runtime_state::{self, Counters, ProbeState, RecordState, SinkState, UnlocatedState};
 use oisp_capture::{Source, SourceStats};
-use oisp_ebpf::{Attachment, Unlocated};
 use oisp_pipeline::Pipeline;
 use std::time::{Duration, Instant};
 
@@ -16,35 +15,17 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// The state of a capture that starts now with these probes; `config` names the
-    /// configuration file in use.
-    pub fn new(
-        pipeline: &Pipeline,
-        probes: &[Attachment],
-        unlocated: &[Unlocated],
-        config: String,
-    ) -> Self {
+    /// The state of a capture that starts now; `config` names the configuration file in use.
+    /// The probes come from the source at each publication.
+    pub fn new(pipeline: &Pipeline, config: String) -> Self {
         Publisher {
             state: RecordState {
                 pid: std::process::id(),
                 started: oisp_event::format_ts(oisp_store::now_ns()),
                 updated: String::new(),
                 output: output(pipeline),
-                probes: probes
-                    .iter()
-                    .map(|a| ProbeState {
-                        probe: a.probe.to_string(),
-                        path: a.path.clone(),
-                        symbol: a.symbol.clone(),
-                    })
-                    .collect(),
-                unlocated: unlocated
-                    .iter()
-                    .map(|u| UnlocatedState {
-                        path: u.path.clone(),
-                        why: u.why.clone(),
-                    })
-                    .collect(),
+                probes: Vec::new(),
+                unlocated: Vec::new(),
                 counters: Counters::default(),
                 sinks: Vec::new(),
                 config,
@@ -65,6 +46,26 @@ impl Publisher {
         }
         self.last = Some(Instant::now());
         self.state.counters = counters(pipeline, source.stats());
+        // Probes attached since start (a TLS stack in an executable run later) show up too.
+        let (refused, probes): (Vec<_>, Vec<_>) = source
+            .observed()
+            .into_iter()
+            .partition(|o| o.kind == "refused");
+        self.state.probes = probes
+            .into_iter()
+            .map(|o| ProbeState {
+                probe: o.kind,
+                path: o.path,
+                symbol: o.what,
+            })
+            .collect();
+        self.state.unlocated = refused
+            .into_iter()
+            .map(|o| UnlocatedState {
+                path: o.path,
+                why: o.what,
+            })
+            .collect();
         self.state.sinks = pipeline
             .sinks()
             .health()
