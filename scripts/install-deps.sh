@@ -13,6 +13,8 @@ apt-get update -q
 pkgs=(build-essential pkg-config ca-certificates curl git tmux)
 # openssl: test certificates (oisp-otlp TLS test, mock provider). flock (util-linux): venv setups.
 pkgs+=(openssl util-linux)
+# wget: the GnuTLS client of the root end-to-end tests (record_e2e.rs, wget_gnutls_chat).
+pkgs+=(wget)
 # eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
 # from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)

@@ -8,6 +8,7 @@
  *   tls.bpf.h         TLS plaintext machinery shared by every stack (calls, sessions, copies)
  *   tls.bpf.c         socket syscalls that tie a TLS session to its socket
  *   tls_openssl.bpf.c OpenSSL's functions
+ *   tls_gnutls.bpf.c  GnuTLS's functions
  *   proc.bpf.c        exec / exit / fork
  *   file.bpf.c        openat / write / rename / unlink
  *   net.bpf.c         connect
@@ -19,6 +20,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #include "tls.bpf.c"
 #include "tls_openssl.bpf.c"
+#include "tls_gnutls.bpf.c"
 #include "proc.bpf.c"
 #include "file.bpf.c"
 #include "net.bpf.c"

@@ -7,7 +7,7 @@
  * tls_call_enter / tls_call_exit / emit_tls_fd / tls_session_free from them.
  *
  * A session is identified by (session key, tgid): the key is whatever the stack uses for one
- * connection's state (OpenSSL/BoringSSL: the SSL*).
+ * connection's state (OpenSSL/BoringSSL: the SSL*; GnuTLS: the gnutls_session_t).
  */
 #ifndef OISP_TLS_BPF_H
 #define OISP_TLS_BPF_H
@@ -25,6 +25,11 @@ struct {
 #define CALL_READ 1
 #define CALL_WRITE_EX 2
 #define CALL_READ_EX 3
+/* Like CALL_WRITE/CALL_READ, but the return is a 64-bit ssize_t (GnuTLS's gnutls_record_send /
+ * gnutls_record_recv) rather than an int, whose upper register half the callee may leave as
+ * garbage. */
+#define CALL_WRITE_LONG 4
+#define CALL_READ_LONG 5
 
 /* Arguments of a read/write call of a TLS stack in progress, keyed by pid_tgid. */
 struct tls_call {
@@ -236,12 +241,17 @@ static __always_inline int tls_call_exit(struct pt_regs *ctx, __u8 is_write)
 	if (bpf_map_delete_elem(&tls_calls, &id) == 0)
 		__sync_fetch_and_add(&tls_calls_open, -1);
 
-	int ret = (int)PT_REGS_RC(ctx);
+	__s64 rc = PT_REGS_RC(ctx);
+	int ret = (int)rc;
 	__u64 n = 0;
 	if (call.kind == CALL_WRITE || call.kind == CALL_READ) {
 		if (ret <= 0)
 			return 0;
 		n = ret;
+	} else if (call.kind == CALL_WRITE_LONG || call.kind == CALL_READ_LONG) {
+		if (rc <= 0)
+			return 0;
+		n = rc;
 	} else {
 		if (ret <= 0 || !call.out_len) /* 1 from SSL_*_ex; >0 from OpenSSL's internals */
 			return 0;

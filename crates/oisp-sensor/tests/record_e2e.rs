@@ -1,6 +1,6 @@
 //! End to end, as root: the mock provider over HTTPS, `oisp-sensor record`, real clients (curl
 //! over HTTP/1.1 and HTTP/2, the official openai and anthropic Python SDKs, the openai npm SDK
-//! under Node), then checks that every call became exactly one ai.request and one ai.response
+//! under Node, Debian's GnuTLS `wget`), then checks that every call became exactly one ai.request and one ai.response
 //! with the right model, messages, response text, usage, streaming flag, process and destination.
 //!
 //! One test function per scenario group; each runs its own mock and `record` (one group at a
@@ -447,5 +447,65 @@ fn non_ai_keepalive_connection_ignored() {
             "Captured beside an ignored connection",
             false,
         ),
+    );
+}
+
+/// Debian's `wget` (GnuTLS, no libssl mapped) POSTs a chat completion: captured through the
+/// GnuTLS probes (`record`'s state lists them on libgnutls), one ai.request + ai.response with
+/// the prompt, the reply and the SNI, for wget's pid.
+#[test]
+fn wget_gnutls_chat() {
+    let Some(mut s) = Session::start("wget_gnutls_chat") else {
+        return;
+    };
+    let prompt = "Hello from wget over GnuTLS";
+    let body =
+        format!(r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"{prompt}"}}]}}"#);
+    let mut c = Command::new("/usr/bin/wget");
+    c.args(["-q", "--no-hsts", "-O", "-", "--ca-certificate"])
+        .arg(&s.ca)
+        .args(["--header", "Content-Type: application/json"])
+        .args(["--header", &format!("Authorization: Bearer {KEY}")])
+        .args(["--post-data", &body])
+        .arg(format!("{}/v1/chat/completions", s.base()));
+    let pid = s.client("wget", c);
+    // `record` publishes its state (probes included) within a second of starting.
+    let state_file = s.tmp.join("state.json");
+    for _ in 0..50 {
+        if state_file.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_file).expect("record's state file"))
+            .expect("state JSON");
+    let gnutls: Vec<&Value> = state["probes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|p| {
+                    p["path"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("libgnutls.so")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for want in ["gnutls_record_send", "gnutls_record_recv", "gnutls_deinit"] {
+        assert!(
+            gnutls
+                .iter()
+                .any(|p| p["symbol"].as_str().unwrap_or_default().starts_with(want)),
+            "no {want} probe on libgnutls: {gnutls:#?}"
+        );
+    }
+    let evs = s.stop();
+    s.check_calls(
+        &evs,
+        pid,
+        1,
+        &chat_expect("wget", "/usr/bin/wget", prompt, false),
     );
 }

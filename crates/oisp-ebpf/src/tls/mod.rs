@@ -14,6 +14,7 @@
 //! `bpf/oisp.bpf.c`, and a line in [`STACKS`] (see `docs/extending.md`).
 
 pub(crate) mod boringssl;
+pub(crate) mod gnutls;
 pub(crate) mod openssl;
 
 use crate::elf::Elf;
@@ -22,7 +23,8 @@ use std::path::{Path, PathBuf};
 
 /// Every TLS stack, in the order discovery asks them. A stack's position is its id in the
 /// [`Origin`] of its records: append, never reorder.
-pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] = &[&openssl::OpenSsl, &boringssl::BoringSsl];
+pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] =
+    &[&openssl::OpenSsl, &boringssl::BoringSsl, &gnutls::GnuTls];
 
 /// How a stack's code is present in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +163,10 @@ mod tests {
         assert_eq!(
             Origin::new(1, Linkage::LinkedIn).data_source(),
             DataSource::BoringSsl
+        );
+        assert_eq!(
+            Origin::new(2, Linkage::Shared).data_source(),
+            DataSource::GnuTls
         );
     }
 }

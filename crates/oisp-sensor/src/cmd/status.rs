@@ -24,7 +24,7 @@ fn build_info() -> BuildInfo {
             ("demo", "bundled captures recorded from real SDK clients"),
             (
                 "ebpf",
-                "oisp-sensor record: session uprobes (kernel 6.13+; uprobes+uretprobes before) SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, or where both forms meet inside libssl (ssl_write_internal/ssl_read_internal, found from the code bytes), uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); BoringSSL SSL_read/SSL_write in stripped executables (Claude Code), located from the code's structure; tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
+                "oisp-sensor record: session uprobes (kernel 6.13+; uprobes+uretprobes before) SSL_write/SSL_read/SSL_write_ex/SSL_read_ex, or where both forms meet inside libssl (ssl_write_internal/ssl_read_internal, found from the code bytes), uprobes SSL_set_fd/SSL_free (libssl.so* and executables exporting them); BoringSSL SSL_read/SSL_write in stripped executables (Claude Code), located from the code's structure; GnuTLS gnutls_record_send2 (or gnutls_record_send)/gnutls_record_recv(_seq), uprobes gnutls_deinit/gnutls_server_name_set/gnutls_alpn_get_selected_protocol (libgnutls.so*); tp_btf sched_process_exec/exit/fork; syscall tracepoints read/write/sendto/recvfrom/readv/writev/sendmsg/recvmsg (TLS fd), openat/write/rename*/unlinkat, connect",
             ),
         ],
         protocols: vec![
