@@ -218,7 +218,7 @@ fn openai_embeddings() {
             exe: "python",
             cmdline: "Embed this sentence please",
             model: "text-embedding-3-small",
-            prompt: None,
+            prompt: Some("Embed this sentence please"),
             reply: None,
             stream: false,
             path: "/v1/embeddings",
@@ -229,6 +229,14 @@ fn openai_embeddings() {
         "request type: {}",
         reqs[0]
     );
+    // The input that left the machine, whole, as the request's one user message.
+    assert_eq!(
+        reqs[0]["data"]["messages"],
+        serde_json::json!([{"role": "user", "content": "Embed this sentence please", "content_length": 26}]),
+        "input: {}",
+        reqs[0]
+    );
+    assert_eq!(reqs[0]["data"]["messages_count"], 1, "{}", reqs[0]);
 }
 
 #[test]

@@ -254,6 +254,7 @@ impl ConnTracker {
                         "{} bytes arrived after the connection closed",
                         c.bytes.len()
                     ),
+                    role: None,
                 });
                 return;
             }
@@ -321,6 +322,7 @@ impl ConnTracker {
                     "connection limit {} reached; least recently active connection dropped",
                     self.cfg.max_connections
                 ),
+                role: self.conns.get(&victim).and_then(|c| c.st.info.role),
             });
             if let Some(conn) = self.conns.remove(&victim) {
                 self.end_conn(conn, End::Evicted, ts, out);

@@ -92,6 +92,7 @@ impl ConnState {
                     ts: meta.ts,
                     code: codes::STREAM_GAP,
                     message: format!("{len} bytes lost in the {dir:?} stream at offset {offset}"),
+                    role: self.info.role,
                 });
                 self.drive(dir, Item::Gap(len), meta, cfg, out);
             }
@@ -185,6 +186,7 @@ impl ConnState {
                     ts,
                     code: codes::NOT_HTTP,
                     message: why,
+                    role: self.info.role,
                 });
                 return;
             }

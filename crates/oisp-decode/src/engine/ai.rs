@@ -326,12 +326,16 @@ fn system_prompt(call: &AiCall) -> Option<&str> {
         .and_then(|m| m.content.as_deref())
 }
 
-/// What identifies a conversation across turns: its system prompt and first user message.
+/// What identifies a conversation across turns: its system prompt and first user message. An
+/// embeddings request's inputs (carried as user messages) are not a conversation's opening: a
+/// process's embeddings share one anchor, as they did before their inputs were carried.
 fn conversation_anchor(call: &AiCall) -> String {
+    let embedding = call.request.request_type == providers::RequestType::Embedding;
     let first_user = call
         .request
         .messages
         .iter()
+        .filter(|_| !embedding)
         .find(|m| m.role == providers::Role::User)
         .and_then(|m| m.content.as_deref())
         .or(call.request.prompt.as_deref())

@@ -69,7 +69,9 @@ pub struct DecoderConfig {
     pub system_records: SystemRecordOrigin,
     pub tracker: TrackerConfig,
     /// Also report exchanges seen from the server side of a connection (a local model server
-    /// or test mock). Off by default so one call seen by both ends is reported once.
+    /// or test mock), and that side's decoder warnings. Off by default so one call seen by both
+    /// ends is reported once, and a server's view (a mock's own sessions closing mid-request,
+    /// say) never surfaces as client-side warnings.
     pub include_server_side: bool,
 }
 
@@ -84,6 +86,10 @@ pub struct DecodeStats {
     pub non_ai_exchanges: u64,
     /// Exchanges skipped because they were observed from the server side.
     pub server_side_exchanges: u64,
+    /// Connection warnings (`closed_mid_request`, `no_response`, `stream_gap`, ...) not reported
+    /// because they were raised on the server side of a connection (see
+    /// [`DecoderConfig::include_server_side`]).
+    pub server_side_warnings: u64,
     /// Client connections found to carry no AI traffic and handed out by
     /// [`Decoder::drain_ignorable`] (see [`IGNORE_AFTER`] for the rule).
     pub ignorable_conns: u64,
@@ -104,6 +110,7 @@ impl std::ops::AddAssign for DecodeStats {
         self.ai_calls += s.ai_calls;
         self.non_ai_exchanges += s.non_ai_exchanges;
         self.server_side_exchanges += s.server_side_exchanges;
+        self.server_side_warnings += s.server_side_warnings;
         self.ignorable_conns += s.ignorable_conns;
         self.ignored_records += s.ignored_records;
         self.warnings += s.warnings;
@@ -317,13 +324,31 @@ impl Decoder {
                     ts,
                     code,
                     message,
+                    role,
                 } => {
+                    if self.server_side_hidden(conn_id, role) {
+                        self.stats.server_side_warnings += 1;
+                        continue;
+                    }
                     let w = SensorWarning::new(code, message).with_conn_id(conn_id);
                     let ev = self.warning_event(w, ts, Some(conn_id));
                     out.push(ev);
                 }
             }
         }
+    }
+
+    /// Whether what connection `conn_id` (whose role the tracker knew as `role`) shows is a
+    /// server's view not to be reported: its role, from the tracker or else from the
+    /// connection's `ConnOpen`, is server, and server sides are not included.
+    fn server_side_hidden(&self, conn_id: u64, role: Option<ConnRole>) -> bool {
+        if self.cfg.include_server_side {
+            return false;
+        }
+        let role = role
+            .filter(|r| *r != ConnRole::Unknown)
+            .or_else(|| self.conn_owner.get(&conn_id).map(|&(_, _, r)| r));
+        role == Some(ConnRole::Server)
     }
 
     fn exchange(&mut self, ex: &HttpExchange, out: &mut Vec<Event>) {

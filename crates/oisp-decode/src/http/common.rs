@@ -2,7 +2,7 @@
 //! sink and the leftover-buffer helper.
 
 use super::exchange::{ConnInfo, HttpExchange};
-use oisp_capture::Timestamp;
+use oisp_capture::{ConnRole, Timestamp};
 
 /// The two halves of an HTTP connection, independent of which process was observed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +76,10 @@ pub enum HttpOutput {
         ts: Timestamp,
         code: &'static str,
         message: String,
+        /// The connection's role as known when the warning was raised (from its `ConnOpen`, or
+        /// inferred from the direction of its first request); `None` when the connection is
+        /// unknown (data after close).
+        role: Option<ConnRole>,
     },
 }
 
@@ -93,6 +97,7 @@ impl Emit<'_> {
             ts,
             code,
             message,
+            role: self.info.role,
         });
     }
 

@@ -1,23 +1,70 @@
 //! Embeddings: OpenAI `/v1/embeddings` (and compatibles), Ollama `/api/embed` +
 //! `/api/embeddings`, Gemini `:embedContent` / `:batchEmbedContents`.
+//!
+//! The text sent to be embedded is what left the machine, so it is carried like a prompt: the
+//! OISP v0.1 `ai.request` schema has no input field for embeddings, so each input becomes one
+//! `user` message of the request, in order (and goes through redaction like any prompt). An
+//! input given as token ids (an array of integers) is described — `[N token ids]` — not dumped;
+//! an input that is neither text nor token ids (an image, say) is described by its JSON type.
 
-use super::call::{AiCall, AiResponse, EmbeddingInfo, RequestType, Usage};
+use super::call::{AiCall, AiResponse, EmbeddingInfo, Message, RequestType, Role, Usage};
 use super::common::{embedding_dims, error_from_json, parse_json, s, u, warn};
 use crate::http::HttpResponse;
 use serde_json::Value;
 
-fn count_inputs(v: Option<&Value>) -> u32 {
+/// One embedding input as message text (see the module doc).
+fn input_text(v: &Value) -> String {
     match v {
-        Some(Value::Array(a)) => {
-            // A flat array of token ids is a single input.
-            if !a.is_empty() && a.iter().all(Value::is_number) {
-                1
-            } else {
-                a.len().min(u32::MAX as usize) as u32
-            }
+        Value::String(s) => s.clone(),
+        Value::Array(a) if a.iter().all(Value::is_number) => {
+            let n = a.len();
+            format!("[{n} token id{}]", if n == 1 { "" } else { "s" })
         }
-        Some(Value::Null) | None => 0,
-        Some(_) => 1,
+        // Compatible APIs taking objects (`{"text": ...}`), Gemini `content` (`{"parts": [...]}`).
+        Value::Object(_) => match v.get("text").and_then(Value::as_str) {
+            Some(t) => t.to_string(),
+            None => gemini_text(v).unwrap_or_else(|| "[non-text input: object]".into()),
+        },
+        Value::Null => "[non-text input: null]".into(),
+        Value::Bool(_) => "[non-text input: boolean]".into(),
+        Value::Number(_) => "[non-text input: number]".into(),
+        Value::Array(_) => "[non-text input: array]".into(),
+    }
+}
+
+/// The text parts of a Gemini `content` (`{"parts": [{"text": ...}, ...]}`), joined with '\n'.
+fn gemini_text(content: &Value) -> Option<String> {
+    let parts = content.get("parts")?.as_array()?;
+    let t: Vec<&str> = parts
+        .iter()
+        .filter_map(|p| p.get("text").and_then(Value::as_str))
+        .collect();
+    (!t.is_empty()).then(|| t.join("\n"))
+}
+
+/// The inputs of an embeddings request body, one text each (see the module doc).
+fn inputs(b: &Value) -> Vec<String> {
+    if let Some(Value::Array(reqs)) = b.get("requests") {
+        // Gemini batchEmbedContents: one content per request.
+        return reqs
+            .iter()
+            .map(|r| match r.get("content") {
+                Some(c) => input_text(c),
+                None => "[non-text input: no content]".into(),
+            })
+            .collect();
+    }
+    if let Some(c) = b.get("content") {
+        return vec![input_text(c)];
+    }
+    match b.get("input").or_else(|| b.get("prompt")) {
+        None | Some(Value::Null) => Vec::new(),
+        // A flat array of token ids is a single input.
+        Some(v @ Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_number) => {
+            vec![input_text(v)]
+        }
+        Some(Value::Array(a)) => a.iter().map(input_text).collect(),
+        Some(v) => vec![input_text(v)],
     }
 }
 
@@ -27,13 +74,15 @@ pub(crate) fn decode_request(b: &Value, call: &mut AiCall) {
     if r.model.is_none() {
         r.model = s(b, "model").map(|m| m.trim_start_matches("models/").to_string());
     }
-    let input_count = if let Some(Value::Array(reqs)) = b.get("requests") {
-        reqs.len().min(u32::MAX as usize) as u32
-    } else if b.get("content").is_some() {
-        1
-    } else {
-        count_inputs(b.get("input").or_else(|| b.get("prompt")))
-    };
+    r.messages = inputs(b)
+        .into_iter()
+        .map(|text| Message {
+            role: Role::User,
+            content: Some(text),
+            ..Default::default()
+        })
+        .collect();
+    let input_count = r.messages.len().min(u32::MAX as usize) as u32;
     call.embedding = Some(EmbeddingInfo {
         input_count,
         encoding_format: s(b, "encoding_format"),

@@ -82,8 +82,8 @@ pub struct Expect<'a> {
     pub exe: &'a str,
     pub cmdline: &'a str,
     pub model: &'a str,
-    /// Text of the prompt that must be in `data.messages` (None: the event has no messages, as
-    /// for embeddings, whose input the decoder does not copy).
+    /// Text of the prompt that must be in `data.messages` (an embeddings request's input is
+    /// there too, as a user message); None: not checked.
     pub prompt: Option<&'a str>,
     pub reply: Option<&'a str>,
     pub stream: bool,
