@@ -359,4 +359,31 @@ static __always_inline void note_socket_io(int fd, bool is_write)
 	emit_tls_fd(s, fd);
 }
 
+/* The programs of one data function whose first two arguments are (session, buffer), whose
+ * `kind` (CALL_*) says how its result is read, and whose `out_len` is 0 or the register holding
+ * the size_t * of the _ex forms (PT_REGS_PARM4(ctx)): NAME_enter + NAME_exit (uprobe/uretprobe
+ * pair) and NAME_sess (one session uprobe, kernel 6.13+: its return half runs only when the entry
+ * half returned 0). Userspace picks the session program where the kernel has them. */
+#define TLS_DATA_PROGRAMS(name, kind, is_write, out_len)                                          \
+	SEC("uprobe")                                                                             \
+	int name##_enter(struct pt_regs *ctx)                                                     \
+	{                                                                                         \
+		tls_call_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), out_len, kind);            \
+		return 0;                                                                         \
+	}                                                                                         \
+	SEC("uretprobe")                                                                          \
+	int name##_exit(struct pt_regs *ctx)                                                      \
+	{                                                                                         \
+		return tls_call_exit(ctx, is_write);                                              \
+	}                                                                                         \
+	SEC("uprobe.session")                                                                     \
+	int name##_sess(struct pt_regs *ctx)                                                      \
+	{                                                                                         \
+		if (bpf_session_is_return()) {                                                    \
+			tls_call_exit(ctx, is_write);                                             \
+			return 0;                                                                 \
+		}                                                                                 \
+		return tls_call_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), out_len, kind);     \
+	}
+
 #endif

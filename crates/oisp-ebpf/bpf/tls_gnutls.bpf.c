@@ -14,55 +14,10 @@
 #include "tls.bpf.h"
 
 /* gnutls_record_send(session, data, size) and gnutls_record_send2(session, data, size, pad,
- * flags): the first three arguments are the same. */
-SEC("uprobe")
-int BPF_UPROBE(gnutls_send_enter, void *session, const void *data, __u64 size)
-{
-	tls_call_enter((__u64)session, (__u64)data, 0, CALL_WRITE_LONG);
-	return 0;
-}
-
-SEC("uretprobe")
-int gnutls_send_exit(struct pt_regs *ctx)
-{
-	return tls_call_exit(ctx, 1);
-}
-
-/* gnutls_record_recv(session, data, size) and gnutls_record_recv_seq(session, data, size, seq). */
-SEC("uprobe")
-int BPF_UPROBE(gnutls_recv_enter, void *session, void *data, __u64 size)
-{
-	tls_call_enter((__u64)session, (__u64)data, 0, CALL_READ_LONG);
-	return 0;
-}
-
-SEC("uretprobe")
-int gnutls_recv_exit(struct pt_regs *ctx)
-{
-	return tls_call_exit(ctx, 0);
-}
-
-/* Session uprobes (kernel 6.13+): entry and return in one program; the return runs only when the
- * entry returned 0. */
-SEC("uprobe.session")
-int gnutls_send_sess(struct pt_regs *ctx)
-{
-	if (bpf_session_is_return()) {
-		tls_call_exit(ctx, 1);
-		return 0;
-	}
-	return tls_call_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), 0, CALL_WRITE_LONG);
-}
-
-SEC("uprobe.session")
-int gnutls_recv_sess(struct pt_regs *ctx)
-{
-	if (bpf_session_is_return()) {
-		tls_call_exit(ctx, 0);
-		return 0;
-	}
-	return tls_call_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), 0, CALL_READ_LONG);
-}
+ * flags) — the first three arguments are the same —, gnutls_record_recv(session, data, size) and
+ * gnutls_record_recv_seq(session, data, size, seq): a 64-bit ssize_t of bytes, or <= 0. */
+TLS_DATA_PROGRAMS(gnutls_send, CALL_WRITE_LONG, 1, 0)
+TLS_DATA_PROGRAMS(gnutls_recv, CALL_READ_LONG, 0, 0)
 
 #define GNUTLS_NAME_DNS_ 1
 

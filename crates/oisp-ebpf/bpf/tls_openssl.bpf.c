@@ -7,100 +7,12 @@
  */
 #include "tls.bpf.h"
 
-SEC("uprobe")
-int BPF_UPROBE(ssl_write_enter, void *ssl, const void *buf, int num)
-{
-	tls_call_enter((__u64)ssl, (__u64)buf, 0, CALL_WRITE);
-	return 0;
-}
-
-SEC("uretprobe")
-int ssl_write_exit(struct pt_regs *ctx)
-{
-	return tls_call_exit(ctx, 1);
-}
-
-SEC("uprobe")
-int BPF_UPROBE(ssl_read_enter, void *ssl, void *buf, int num)
-{
-	tls_call_enter((__u64)ssl, (__u64)buf, 0, CALL_READ);
-	return 0;
-}
-
-SEC("uretprobe")
-int ssl_read_exit(struct pt_regs *ctx)
-{
-	return tls_call_exit(ctx, 0);
-}
-
-SEC("uprobe")
-int BPF_UPROBE(ssl_write_ex_enter, void *ssl, const void *buf, __u64 num, __u64 *written)
-{
-	tls_call_enter((__u64)ssl, (__u64)buf, (__u64)written, CALL_WRITE_EX);
-	return 0;
-}
-
-SEC("uretprobe")
-int ssl_write_ex_exit(struct pt_regs *ctx)
-{
-	return tls_call_exit(ctx, 1);
-}
-
-SEC("uprobe")
-int BPF_UPROBE(ssl_read_ex_enter, void *ssl, void *buf, __u64 num, __u64 *readbytes)
-{
-	tls_call_enter((__u64)ssl, (__u64)buf, (__u64)readbytes, CALL_READ_EX);
-	return 0;
-}
-
-SEC("uretprobe")
-int ssl_read_ex_exit(struct pt_regs *ctx)
-{
-	return tls_call_exit(ctx, 0);
-}
-
-/* One program per function for entry and return (session uprobes, kernel 6.13+; userspace falls
- * back to the uprobe/uretprobe pairs above on older kernels). The return runs only when the
- * entry returned 0. */
-SEC("uprobe.session")
-int ssl_write_sess(struct pt_regs *ctx)
-{
-	if (bpf_session_is_return()) {
-		tls_call_exit(ctx, 1);
-		return 0;
-	}
-	return tls_call_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), 0, CALL_WRITE);
-}
-
-SEC("uprobe.session")
-int ssl_read_sess(struct pt_regs *ctx)
-{
-	if (bpf_session_is_return()) {
-		tls_call_exit(ctx, 0);
-		return 0;
-	}
-	return tls_call_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), 0, CALL_READ);
-}
-
-SEC("uprobe.session")
-int ssl_write_ex_sess(struct pt_regs *ctx)
-{
-	if (bpf_session_is_return()) {
-		tls_call_exit(ctx, 1);
-		return 0;
-	}
-	return tls_call_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM4(ctx), CALL_WRITE_EX);
-}
-
-SEC("uprobe.session")
-int ssl_read_ex_sess(struct pt_regs *ctx)
-{
-	if (bpf_session_is_return()) {
-		tls_call_exit(ctx, 0);
-		return 0;
-	}
-	return tls_call_enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx), PT_REGS_PARM4(ctx), CALL_READ_EX);
-}
+/* SSL_write(ssl, buf, int num) / SSL_read: bytes or <= 0; the _ex forms (and the internal
+ * functions both forms meet in): 1 or 0, the length through their fourth argument. */
+TLS_DATA_PROGRAMS(ssl_write, CALL_WRITE, 1, 0)
+TLS_DATA_PROGRAMS(ssl_read, CALL_READ, 0, 0)
+TLS_DATA_PROGRAMS(ssl_write_ex, CALL_WRITE_EX, 1, PT_REGS_PARM4(ctx))
+TLS_DATA_PROGRAMS(ssl_read_ex, CALL_READ_EX, 0, PT_REGS_PARM4(ctx))
 
 SEC("uprobe")
 int BPF_UPROBE(ssl_set_fd_enter, void *ssl, int fd)

@@ -28,23 +28,8 @@ const SYSTEM_LIBGNUTLS: &[&str] = &[
     "/usr/lib/libgnutls.so.30",
 ];
 
-const fn data(
-    symbol: &'static str,
-    enter: &'static str,
-    exit: &'static str,
-    session: &'static str,
-) -> Export {
-    Export {
-        symbol,
-        enter,
-        exit: Some(exit),
-        session: Some(session),
-        data: true,
-    }
-}
-
 /// `gnutls_record_send2(session, data, size, pad, flags)`: where `gnutls_record_send` goes.
-const SEND2: Export = data(
+const SEND2: Export = Export::data(
     "gnutls_record_send2",
     "gnutls_send_enter",
     "gnutls_send_exit",
@@ -52,7 +37,7 @@ const SEND2: Export = data(
 );
 
 /// `gnutls_record_send(session, data, size)`: GnuTLS before 3.6.3 (no `gnutls_record_send2`).
-const SEND: Export = data(
+const SEND: Export = Export::data(
     "gnutls_record_send",
     "gnutls_send_enter",
     "gnutls_send_exit",
@@ -62,13 +47,13 @@ const SEND: Export = data(
 /// `gnutls_record_recv(session, data, size)` and `gnutls_record_recv_seq(session, data, size,
 /// seq)`: neither calls the other.
 const RECVS: [Export; 2] = [
-    data(
+    Export::data(
         "gnutls_record_recv",
         "gnutls_recv_enter",
         "gnutls_recv_exit",
         "gnutls_recv_sess",
     ),
-    data(
+    Export::data(
         "gnutls_record_recv_seq",
         "gnutls_recv_enter",
         "gnutls_recv_exit",

@@ -131,6 +131,22 @@ pub(crate) struct Export {
 }
 
 impl Export {
+    /// A data function (`data: true`) with entry, return and session programs.
+    pub(crate) const fn data(
+        symbol: &'static str,
+        enter: &'static str,
+        exit: &'static str,
+        session: &'static str,
+    ) -> Export {
+        Export {
+            symbol,
+            enter,
+            exit: Some(exit),
+            session: Some(session),
+            data: true,
+        }
+    }
+
     /// The hook for this function in `elf`, when `elf` defines it.
     pub(crate) fn hook(&self, elf: &Elf) -> Option<Hook> {
         let offset = elf

@@ -34,29 +34,14 @@ const SYSTEM_LIBSSL: &[&str] = &[
 /// data, while the exec record is still on its way to userspace).
 const STATIC_OPENSSL_EXES: &[&str] = &["node", "nodejs"];
 
-const fn data(
-    symbol: &'static str,
-    enter: &'static str,
-    exit: &'static str,
-    session: &'static str,
-) -> Export {
-    Export {
-        symbol,
-        enter,
-        exit: Some(exit),
-        session: Some(session),
-        data: true,
-    }
-}
-
 const WRITES: [Export; 2] = [
-    data(
+    Export::data(
         "SSL_write",
         "ssl_write_enter",
         "ssl_write_exit",
         "ssl_write_sess",
     ),
-    data(
+    Export::data(
         "SSL_write_ex",
         "ssl_write_ex_enter",
         "ssl_write_ex_exit",
@@ -65,13 +50,13 @@ const WRITES: [Export; 2] = [
 ];
 
 const READS: [Export; 2] = [
-    data(
+    Export::data(
         "SSL_read",
         "ssl_read_enter",
         "ssl_read_exit",
         "ssl_read_sess",
     ),
-    data(
+    Export::data(
         "SSL_read_ex",
         "ssl_read_ex_enter",
         "ssl_read_ex_exit",
