@@ -39,6 +39,8 @@ pub enum DataSource {
     BoringSsl,
     GnuTls,
     GoTls,
+    /// rustls, read at the AEAD boundary of its crypto provider (AWS-LC).
+    Rustls,
     /// A plaintext socket (e.g. Ollama on :11434).
     Socket,
     /// A MITM proxy terminating TLS.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Files: openat, writes to regular files, rename*, unlinkat — syscall tracepoints. The one write(2)
+/* Files: openat/open/creat, writes to regular files (write, pwrite64, writev), rename*,
+ * unlinkat/unlink — syscall tracepoints. The one write(2)
  * program also ties TLS sessions to their socket (tls.bpf.h), so it includes the TLS machinery. */
 #include "tls.bpf.h"
 
@@ -23,9 +24,22 @@ static __always_inline struct oisp_file *file_rec(__u32 kind, long ret)
 	f->flags = 0;
 	f->dirfd = -100;
 	f->dirfd2 = -100;
+	f->ino = 0;
+	f->dev = 0;
+	f->name[0] = 0;
 	f->path[0] = 0;
 	f->path2[0] = 0;
 	return f;
+}
+
+/* The inode number and device of `file` into `f`. */
+static __always_inline void file_identity(struct oisp_file *f, struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	if (!inode)
+		return;
+	f->ino = BPF_CORE_READ(inode, i_ino);
+	f->dev = BPF_CORE_READ(inode, i_sb, s_dev);
 }
 
 static __always_inline void file_out(struct oisp_file *f)
@@ -40,20 +54,106 @@ int file_openat_enter(struct trace_event_raw_sys_enter *ctx)
 	return stash(NR_OPENAT, ctx->args[0], ctx->args[1], ctx->args[2], 0, 0);
 }
 
-SEC("tracepoint/syscalls/sys_exit_openat")
-int file_openat_exit(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int open_exit(long ret)
 {
 	struct sys_args a;
 	if (!take(NR_OPENAT, &a))
 		return 0;
-	struct oisp_file *f = file_rec(OISP_EV_FILE_OPEN, ctx->ret);
+	struct oisp_file *f = file_rec(OISP_EV_FILE_OPEN, ret);
 	if (!f)
 		return 0;
 	f->dirfd = (int)a.a0;
 	f->flags = a.a2;
-	f->fd = ctx->ret >= 0 ? ctx->ret : -1;
+	f->fd = ret >= 0 ? ret : -1;
+	if (ret >= 0) {
+		struct file *file = fd_file(ret);
+		if (file)
+			file_identity(f, file);
+	}
 	bpf_probe_read_user_str(f->path, sizeof(f->path), (void *)a.a1);
 	file_out(f);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int file_openat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}
+
+/* open(2) and creat(2): what musl's open() calls on x86-64 (static Rust/Go-less binaries). */
+SEC("tracepoint/syscalls/sys_enter_open")
+int file_open_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_OPENAT, (__u64)-100, ctx->args[0], ctx->args[1], 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int file_open_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}
+
+#define O_CREAT_TRUNC_WRONLY_ (01000 | 0100 | 01)
+
+SEC("tracepoint/syscalls/sys_enter_creat")
+int file_creat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_OPENAT, (__u64)-100, ctx->args[0], O_CREAT_TRUNC_WRONLY_, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int file_creat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret);
+}
+
+/* A write of `bytes` to `fd` when it is a regular file (write, pwrite64, writev). */
+static __always_inline void file_write(int fd, __u64 bytes)
+{
+	if (!write_reports_files || filtered_out())
+		return;
+	struct file *file = fd_file(fd);
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT_) != S_IFREG_)
+		return;
+	struct oisp_file *f = file_rec(OISP_EV_FILE_WRITE, 0);
+	if (!f)
+		return;
+	f->fd = fd;
+	f->bytes = bytes;
+	file_identity(f, file);
+	bpf_probe_read_kernel_str(f->name, sizeof(f->name),
+				  BPF_CORE_READ(file, f_path.dentry, d_name.name));
+	if (bpf_ringbuf_output(&sys_ring, f, offsetof(struct oisp_file, path), 0) < 0)
+		count_lost(OISP_LOST_SYS, 1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_pwrite64")
+int file_pwrite_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	file_write(ctx->args[0], ctx->args[2]);
+	return 0;
+}
+
+/* writev(2) to a file: the bytes are the sum of the first iovecs' lengths (up to 8). */
+SEC("tracepoint/syscalls/sys_enter_writev")
+int file_writev_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct {
+		__u64 base;
+		__u64 len;
+	} iov[8] = {};
+	__u64 n = ctx->args[2] > 8 ? 8 : ctx->args[2];
+	__u32 size = n * sizeof(iov[0]);
+	if (size > sizeof(iov))
+		size = sizeof(iov);
+	__u64 bytes = 0;
+	if (size && bpf_probe_read_user(iov, size, (void *)ctx->args[1]) == 0) {
+		for (int i = 0; i < 8; i++)
+			if (i < n)
+				bytes += iov[i].len;
+	}
+	file_write(ctx->args[0], bytes);
 	return 0;
 }
 
@@ -65,17 +165,7 @@ int sys_write_enter(struct trace_event_raw_sys_enter *ctx)
 	int fd = ctx->args[0];
 	if (write_notes_tls)
 		note_socket_io(fd, true);
-	if (!write_reports_files || filtered_out())
-		return 0;
-	if ((fd_mode(fd) & S_IFMT_) != S_IFREG_)
-		return 0;
-	struct oisp_file *f = file_rec(OISP_EV_FILE_WRITE, 0);
-	if (!f)
-		return 0;
-	f->fd = fd;
-	f->bytes = ctx->args[2];
-	if (bpf_ringbuf_output(&sys_ring, f, offsetof(struct oisp_file, path), 0) < 0)
-		count_lost(OISP_LOST_SYS, 1);
+	file_write(fd, ctx->args[2]);
 	return 0;
 }
 
@@ -132,6 +222,33 @@ int file_rename_exit(struct trace_event_raw_sys_exit *ctx)
 	return rename_exit(ctx->ret);
 }
 
+static __always_inline int unlink_exit(long ret)
+{
+	struct sys_args a;
+	if (!take(NR_UNLINKAT, &a))
+		return 0;
+	struct oisp_file *f = file_rec(OISP_EV_FILE_UNLINK, ret);
+	if (!f)
+		return 0;
+	f->dirfd = (int)a.a0;
+	f->flags = a.a2;
+	bpf_probe_read_user_str(f->path, sizeof(f->path), (void *)a.a1);
+	file_out(f);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlink")
+int file_unlink_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return stash(NR_UNLINKAT, (__u64)-100, ctx->args[0], 0, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlink")
+int file_unlink_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return unlink_exit(ctx->ret);
+}
+
 SEC("tracepoint/syscalls/sys_enter_unlinkat")
 int file_unlinkat_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -141,15 +258,5 @@ int file_unlinkat_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_unlinkat")
 int file_unlinkat_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct sys_args a;
-	if (!take(NR_UNLINKAT, &a))
-		return 0;
-	struct oisp_file *f = file_rec(OISP_EV_FILE_UNLINK, ctx->ret);
-	if (!f)
-		return 0;
-	f->dirfd = (int)a.a0;
-	f->flags = a.a2;
-	bpf_probe_read_user_str(f->path, sizeof(f->path), (void *)a.a1);
-	file_out(f);
-	return 0;
+	return unlink_exit(ctx->ret);
 }

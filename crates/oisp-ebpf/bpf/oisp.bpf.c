@@ -21,6 +21,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "tls.bpf.c"
 #include "tls_openssl.bpf.c"
 #include "tls_gnutls.bpf.c"
+#include "tls_rustls.bpf.c"
 #include "proc.bpf.c"
 #include "file.bpf.c"
 #include "net.bpf.c"

@@ -19,6 +19,8 @@
 #define OISP_MAX_CALL (16 * 1024 * 1024)
 #define OISP_MAX_CHUNKS (OISP_MAX_CALL / OISP_CHUNK)
 #define OISP_PATH_LEN 512
+/* Bytes kept of a written file's own name (struct oisp_file.name). */
+#define OISP_FILE_NAME_LEN 64
 #define OISP_ARGS_LEN 4096
 #define OISP_SOCKADDR_LEN 28
 /* Longest SNI host name / ALPN protocol id kept (DNS names are at most 253 bytes). */
@@ -139,7 +141,8 @@ struct oisp_fork {
 	__u32 child_pid;
 };
 
-/* openat (fd = result), write to a regular file, renameat(2), unlinkat. */
+/* openat (fd = result), write to a regular file, renameat(2), unlinkat. A write record ends
+ * before `path`. */
 struct oisp_file {
 	struct oisp_hdr h;
 	__s64 result;
@@ -148,6 +151,11 @@ struct oisp_file {
 	__u32 flags;  /* openat flags / unlinkat flags / renameat2 flags */
 	__s32 dirfd;  /* openat/unlinkat/rename old dirfd */
 	__s32 dirfd2; /* rename new dirfd */
+	__u64 ino;    /* open (success) and write: the file's inode number (0: unknown) */
+	__u32 dev;    /* ... and its device (the kernel's s_dev) */
+	/* write: the file's own name (last path component) from the kernel, for when no open of it
+	 * was seen and the process is gone before userspace can look in /proc */
+	char name[OISP_FILE_NAME_LEN];
 	char path[OISP_PATH_LEN];
 	char path2[OISP_PATH_LEN];
 };

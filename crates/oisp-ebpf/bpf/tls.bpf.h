@@ -107,6 +107,49 @@ struct {
 __u8 fd_wanted_used = 0;
 
 
+/* Stacks with one state per direction of a connection (rustls: an AEAD context each way) tie both
+ * to the connection through the thread's socket syscalls. The session key a socket's data goes
+ * under, once its sealing side wrote to it: */
+struct sock_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct sock_key);
+	__type(value, __u64);
+} sock_sessions SEC(".maps");
+
+/* Per thread (pid_tgid): the session whose records it just sealed, waiting for the socket write
+ * that sends them. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} seal_wanted SEC(".maps");
+
+/* Per thread (pid_tgid): the socket fd it read last, whose records it opens next. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __s32);
+} last_read_fd SEC(".maps");
+
+/* Processes (tgid) with such a stack in use: only their socket syscalls are followed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} split_tgids SEC(".maps");
+
+/* Set once anything is in `split_tgids`: until then the socket syscalls skip that lookup. */
+__u8 split_used = 0;
+
 /* The addresses of the socket behind the current task's fd, into a TLS_FD record. */
 static __always_inline void fill_sock_addrs(struct oisp_tls_fd *e, int fd)
 {
@@ -160,28 +203,43 @@ static __always_inline void emit_tls_fd(__u64 session, int fd)
 	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
 }
 
-/* Entry of a data call (SSL_read/SSL_write(_ex) and their likes): remembers the arguments for the return. Returns 1 when the
- * call is of no interest (muted session, filtered-out process), 0 when the return must run. */
-static __always_inline int tls_call_enter(__u64 session, __u64 buf, __u64 out_len, __u32 kind)
+/* Whether data of `session` in this process is not copied: a muted session (counted per reason)
+ * or a filtered-out process. */
+static __always_inline bool tls_skipped(__u64 session)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct seq_key mk = { .session = session, .tgid = id >> 32, .dir = 0 };
+	struct seq_key mk = { .session = session, .tgid = bpf_get_current_pid_tgid() >> 32, .dir = 0 };
 	__u8 *why = bpf_map_lookup_elem(&muted, &mk);
 	if (why) {
 		__u32 slot = *why == OISP_SKIP_IGNORED ? OISP_SKIP_IGNORED : OISP_SKIP_SERVER;
 		__u64 *n = bpf_map_lookup_elem(&skips, &slot);
 		if (n)
 			*n += 1; /* per-CPU slot: no atomic needed */
-		return 1;
+		return true;
 	}
-	if (filtered_out())
+	return filtered_out();
+}
+
+/* Entry of a data call (SSL_read/SSL_write(_ex) and their likes): remembers the arguments for the
+ * return, with the socket fd if the caller already knows it (else -1: the socket syscalls inside
+ * the call fill it in). Returns 1 when the call is of no interest (muted session, filtered-out
+ * process), 0 when the return must run. */
+static __always_inline int tls_call_enter_fd(__u64 session, __u64 buf, __u64 out_len, __u32 kind,
+					     __s32 fd)
+{
+	if (tls_skipped(session))
 		return 1;
-	struct tls_call c = { .session = session, .buf = buf, .out_len = out_len, .kind = kind, .fd = -1 };
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call c = { .session = session, .buf = buf, .out_len = out_len, .kind = kind, .fd = fd };
 	if (bpf_map_update_elem(&tls_calls, &id, &c, BPF_NOEXIST) == 0)
 		__sync_fetch_and_add(&tls_calls_open, 1);
 	else
 		bpf_map_update_elem(&tls_calls, &id, &c, BPF_ANY); /* nested call: replaces */
 	return 0;
+}
+
+static __always_inline int tls_call_enter(__u64 session, __u64 buf, __u64 out_len, __u32 kind)
+{
+	return tls_call_enter_fd(session, buf, out_len, kind, -1);
 }
 
 struct chunk_ctx {
@@ -231,16 +289,66 @@ static long emit_chunk(__u32 index, void *vctx)
 	return 0;
 }
 
-static __always_inline int tls_call_exit(struct pt_regs *ctx, __u8 is_write)
+/* Copies `n` plaintext bytes at `buf` of `session` into ring records (chunks of OISP_CHUNK, at
+ * most OISP_MAX_CALL, the rest counted as truncated), at the session's next stream offset in
+ * that direction; reports the session's socket first if this is its first data that way and the
+ * fd is known. */
+static __always_inline void tls_emit(struct pt_regs *ctx, __u64 session, __u64 buf, __u64 n,
+				     __s32 fd, __u8 is_write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u8 dir = is_write ? OISP_DIR_EGRESS : OISP_DIR_INGRESS;
+	struct seq_key k = { .session = session, .tgid = id >> 32, .dir = dir };
+	__u64 *next = bpf_map_lookup_elem(&seqs, &k);
+	if (!next) {
+		/* First data of this session in this direction: tell userspace its socket and
+		 * addresses now, while the socket surely exists (a short-lived client may be gone by
+		 * the time userspace could look in /proc). */
+		if (fd >= 0)
+			emit_tls_fd(session, fd);
+		__u64 zero = 0;
+		bpf_map_update_elem(&seqs, &k, &zero, BPF_NOEXIST);
+		next = bpf_map_lookup_elem(&seqs, &k);
+		if (!next)
+			return;
+	}
+	__u64 base = __sync_fetch_and_add(next, n);
+
+	struct chunk_ctx cc = {
+		.session = session,
+		.buf = buf,
+		.base = base,
+		.copy = n > OISP_MAX_CALL ? OISP_MAX_CALL : n,
+		.truncated = n > OISP_MAX_CALL ? n - OISP_MAX_CALL : 0,
+		.fd = fd,
+		.dir = dir,
+		/* the attach cookie says which stack, and which copy of it, the probe sits in */
+		.origin = (__u8)bpf_get_attach_cookie(ctx),
+	};
+	if (cc.truncated)
+		count_lost(OISP_LOST_TRUNCATED_BYTES, cc.truncated);
+	__u32 chunks = (cc.copy + OISP_CHUNK - 1) / OISP_CHUNK;
+	bpf_loop(chunks, emit_chunk, &cc, 0);
+}
+
+/* The in-flight call of this thread, taken out of `tls_calls` (0: none). */
+static __always_inline int tls_call_take(struct tls_call *out)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = bpf_map_lookup_elem(&tls_calls, &id);
 	if (!c)
 		return 0;
-	struct tls_call call = *c;
+	*out = *c;
 	if (bpf_map_delete_elem(&tls_calls, &id) == 0)
 		__sync_fetch_and_add(&tls_calls_open, -1);
+	return 1;
+}
 
+static __always_inline int tls_call_exit(struct pt_regs *ctx, __u8 is_write)
+{
+	struct tls_call call;
+	if (!tls_call_take(&call))
+		return 0;
 	__s64 rc = PT_REGS_RC(ctx);
 	int ret = (int)rc;
 	__u64 n = 0;
@@ -261,42 +369,11 @@ static __always_inline int tls_call_exit(struct pt_regs *ctx, __u8 is_write)
 	}
 	if (n == 0)
 		return 0;
-
-	__u8 dir = is_write ? OISP_DIR_EGRESS : OISP_DIR_INGRESS;
-	struct seq_key k = { .session = call.session, .tgid = id >> 32, .dir = dir };
-	__u64 *next = bpf_map_lookup_elem(&seqs, &k);
-	if (!next) {
-		/* First data of this session in this direction: tell userspace its socket and
-		 * addresses now, while the socket surely exists (a short-lived client may be gone by
-		 * the time userspace could look in /proc). */
-		if (call.fd >= 0)
-			emit_tls_fd(call.session, call.fd);
-		__u64 zero = 0;
-		bpf_map_update_elem(&seqs, &k, &zero, BPF_NOEXIST);
-		next = bpf_map_lookup_elem(&seqs, &k);
-		if (!next)
-			return 0;
-	}
-	__u64 base = __sync_fetch_and_add(next, n);
-
-	struct chunk_ctx cc = {
-		.session = call.session,
-		.buf = call.buf,
-		.base = base,
-		.copy = n > OISP_MAX_CALL ? OISP_MAX_CALL : n,
-		.truncated = n > OISP_MAX_CALL ? n - OISP_MAX_CALL : 0,
-		.fd = call.fd,
-		.dir = dir,
-		/* the attach cookie says which stack, and which copy of it, the probe sits in */
-		.origin = (__u8)bpf_get_attach_cookie(ctx),
-	};
-	if (cc.truncated)
-		count_lost(OISP_LOST_TRUNCATED_BYTES, cc.truncated);
-	__u32 chunks = (cc.copy + OISP_CHUNK - 1) / OISP_CHUNK;
-	bpf_loop(chunks, emit_chunk, &cc, 0);
+	tls_emit(ctx, call.session, call.buf, n, call.fd, is_write);
 
 	if (is_write && call.fd < 0) {
 		/* Memory BIO (Node): the ciphertext goes out with this thread's next socket write. */
+		__u64 id = bpf_get_current_pid_tgid();
 		bpf_map_update_elem(&fd_wanted, &id, &call.session, BPF_ANY);
 		fd_wanted_used = 1;
 	}
@@ -338,8 +415,12 @@ static __always_inline void tls_session_free(__u64 session)
 }
 
 /* A socket syscall of a thread inside a TLS data call tells which fd the session uses. */
+static __always_inline void note_split_io(int fd, bool is_write);
+
 static __always_inline void note_socket_io(int fd, bool is_write)
 {
+	if (split_used)
+		note_split_io(fd, is_write);
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = tls_calls_open > 0 ? bpf_map_lookup_elem(&tls_calls, &id) : 0;
 	if (c) {
@@ -357,6 +438,35 @@ static __always_inline void note_socket_io(int fd, bool is_write)
 		return;
 	bpf_map_delete_elem(&fd_wanted, &id);
 	emit_tls_fd(s, fd);
+}
+
+/* A socket syscall of a process using a per-direction stack: a read notes the thread's last
+ * socket; a write after sealing ties the sealed session to that socket (reported once per
+ * socket and session). */
+static __always_inline void note_split_io(int fd, bool is_write)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if (!bpf_map_lookup_elem(&split_tgids, &tgid))
+		return;
+	if ((fd_mode(fd) & S_IFMT_) != S_IFSOCK_)
+		return;
+	if (!is_write) {
+		__s32 f = fd;
+		bpf_map_update_elem(&last_read_fd, &id, &f, BPF_ANY);
+		return;
+	}
+	__u64 *wanted = bpf_map_lookup_elem(&seal_wanted, &id);
+	if (!wanted)
+		return;
+	__u64 session = *wanted;
+	bpf_map_delete_elem(&seal_wanted, &id);
+	struct sock_key k = { .tgid = tgid, .fd = fd };
+	__u64 *cur = bpf_map_lookup_elem(&sock_sessions, &k);
+	if (cur && *cur == session)
+		return;
+	bpf_map_update_elem(&sock_sessions, &k, &session, BPF_ANY);
+	emit_tls_fd(session, fd);
 }
 
 /* The programs of one data function whose first two arguments are (session, buffer), whose

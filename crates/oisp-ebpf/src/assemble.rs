@@ -135,18 +135,53 @@ pub(crate) fn net_connect(
     })
 }
 
-/// The paths behind file descriptors, learnt from opens (and /proc for files opened before the
-/// capture), so a write names its file.
+/// The paths of files written, learnt from their opens by (device, inode) — which holds across
+/// `dup2` (a shell's `> file`) and fd reuse — else from /proc while the process lives (files
+/// opened before the capture), else the file's own name as the kernel gave it.
 #[derive(Default)]
 pub(crate) struct FilePaths {
-    by_fd: HashMap<(u32, i32), String>,
+    by_inode: HashMap<(u32, u64), String>,
+    /// Each process's working directory as its exec saw it (inherited over forks), for relative
+    /// paths of a process gone before its records are read.
+    cwd: HashMap<u32, String>,
 }
+
+/// Files remembered at most; past it the table starts over (a write then falls back to /proc).
+const MAX_REMEMBERED_FILES: usize = 200_000;
 
 impl FilePaths {
     /// The absolute path an open/rename/unlink record names (relative paths resolved against
-    /// its dirfd or cwd).
-    pub(crate) fn resolve(pid: u32, dirfd: i32, path: &str) -> String {
-        procfs::resolve_at(pid, dirfd, path)
+    /// its dirfd or cwd, from /proc, else the cwd remembered from the process's exec).
+    pub(crate) fn resolve(&self, pid: u32, dirfd: i32, path: &str) -> String {
+        let full = procfs::resolve_at(pid, dirfd, path);
+        if full.starts_with('/') || dirfd != -100 {
+            return full;
+        }
+        match self.cwd.get(&pid) {
+            Some(cwd) => std::path::Path::new(cwd)
+                .join(path)
+                .to_string_lossy()
+                .into_owned(),
+            None => full,
+        }
+    }
+
+    /// Process `pid` exec'd in `cwd`.
+    pub(crate) fn exec(&mut self, pid: u32, cwd: Option<&str>) {
+        if let Some(cwd) = cwd {
+            self.cwd.insert(pid, cwd.to_string());
+        }
+    }
+
+    /// `child` starts in its parent's directory.
+    pub(crate) fn fork(&mut self, parent: u32, child: u32) {
+        if let Some(cwd) = self.cwd.get(&parent).cloned() {
+            self.cwd.insert(child, cwd);
+        }
+    }
+
+    pub(crate) fn exit(&mut self, pid: u32) {
+        self.cwd.remove(&pid);
     }
 
     /// A file operation; `None` for a write whose file is unknown. `open_path` is the resolved
@@ -161,9 +196,12 @@ impl FilePaths {
         let pid = h.pid;
         let (kind, path, new_path, flags, bytes, result) = match h.kind {
             wire::EV_FILE_OPEN => {
-                let full = open_path.unwrap_or_else(|| Self::resolve(pid, f.dirfd, &f.path));
-                if f.fd >= 0 {
-                    self.by_fd.insert((pid, f.fd), full.clone());
+                let full = open_path.unwrap_or_else(|| self.resolve(pid, f.dirfd, &f.path));
+                if f.dev_ino.1 != 0 {
+                    if self.by_inode.len() >= MAX_REMEMBERED_FILES {
+                        self.by_inode.clear();
+                    }
+                    self.by_inode.insert(f.dev_ino, full.clone());
                 }
                 (
                     FileOpKind::Open,
@@ -175,27 +213,26 @@ impl FilePaths {
                 )
             }
             wire::EV_FILE_WRITE => {
-                let p = match self.by_fd.get(&(pid, f.fd)) {
+                let known = self.by_inode.get(&f.dev_ino).filter(|_| f.dev_ino.1 != 0);
+                let p = match known {
                     Some(p) => p.clone(),
-                    None => {
-                        let p = procfs::fd_path(pid, f.fd)?;
-                        self.by_fd.insert((pid, f.fd), p.clone());
-                        p
-                    }
+                    None => procfs::fd_path(pid, f.fd)
+                        .filter(|p| p.starts_with('/'))
+                        .or_else(|| (!f.name.is_empty()).then(|| f.name.clone()))?,
                 };
                 (FileOpKind::Write, p, None, None, Some(f.bytes), None)
             }
             wire::EV_FILE_RENAME => (
                 FileOpKind::Rename,
-                Self::resolve(pid, f.dirfd, &f.path),
-                Some(Self::resolve(pid, f.dirfd2, &f.path2)),
+                self.resolve(pid, f.dirfd, &f.path),
+                Some(self.resolve(pid, f.dirfd2, &f.path2)),
                 Some(f.flags),
                 None,
                 Some(f.result),
             ),
             wire::EV_FILE_UNLINK => (
                 FileOpKind::Delete,
-                Self::resolve(pid, f.dirfd, &f.path),
+                self.resolve(pid, f.dirfd, &f.path),
                 None,
                 Some(f.flags),
                 None,
@@ -214,10 +251,5 @@ impl FilePaths {
             bytes,
             result,
         })
-    }
-
-    /// Process `pid` exited: its descriptors are gone.
-    pub(crate) fn process_exit(&mut self, pid: u32) {
-        self.by_fd.retain(|(p, _), _| *p != pid);
     }
 }

@@ -209,6 +209,7 @@ impl EbpfCapture {
             Ev::Exec { h, exec } => {
                 let ts = clock.ts(h.ts_ns);
                 let rec = assemble::process_exec(&h, ts, exec);
+                files.exec(h.pid, rec.cwd.as_deref());
                 scope.exec(rec, out);
                 if opts.ssl {
                     Discovery {
@@ -222,17 +223,18 @@ impl EbpfCapture {
             Ev::Exit { h, exit_code } => {
                 let ts = clock.ts(h.ts_ns);
                 sessions.process_exit(h.pid, ts, out, &mut reported);
+                files.exit(h.pid);
                 scope.exit(assemble::process_exit(&h, ts, exit_code), out);
-                files.process_exit(h.pid);
             }
             Ev::Fork { h, parent, child } => {
+                files.fork(parent, child);
                 scope.fork(clock.ts(h.ts_ns), parent, child, out);
             }
             Ev::File { h, file } => {
                 let ts = clock.ts(h.ts_ns);
                 let mut open_path = None;
                 if h.kind == wire::EV_FILE_OPEN {
-                    let full = FilePaths::resolve(h.pid, file.dirfd, &file.path);
+                    let full = files.resolve(h.pid, file.dirfd, &file.path);
                     if opts.ssl && file.result >= 0 {
                         Discovery {
                             probes,

@@ -32,6 +32,8 @@ pub struct Elf {
     dynsym: Option<(Vec<u8>, usize, Vec<u8>)>,
     /// The GNU build id (hex), when the file has one.
     build_id: Option<String>,
+    /// PT_GNU_EH_FRAME: (file offset, vaddr, size) of `.eh_frame_hdr`, when present.
+    eh_frame_hdr: Option<(u64, u64, u64)>,
 }
 
 /// The GNU build id (lowercase hex) in the notes `b` of a PT_NOTE segment.
@@ -94,6 +96,7 @@ impl Elf {
         );
         let mut loads = Vec::new();
         let mut notes = Vec::new();
+        let mut eh_frame_hdr = None;
         if phoff != 0 && phentsize >= 56 && phnum <= 4096 {
             let ph = read_at(&mut f, phoff, phentsize * phnum)?;
             for p in ph.chunks_exact(phentsize) {
@@ -107,6 +110,9 @@ impl Elf {
                 } else if u32le(p, 0) == 4 {
                     // PT_NOTE
                     notes.push((u64le(p, 0x08), u64le(p, 0x20)));
+                } else if u32le(p, 0) == 0x6474_e550 {
+                    // PT_GNU_EH_FRAME
+                    eh_frame_hdr = Some((u64le(p, 0x08), u64le(p, 0x10), u64le(p, 0x20)));
                 }
             }
         }
@@ -120,6 +126,7 @@ impl Elf {
             loads,
             dynsym,
             build_id,
+            eh_frame_hdr,
         })
     }
 
@@ -174,6 +181,32 @@ impl Elf {
     /// The GNU build id (lowercase hex), when the file has one.
     pub fn build_id(&self) -> Option<&str> {
         self.build_id.as_deref()
+    }
+
+    /// The start address of every function with unwind information, sorted: the binary-search
+    /// table of `.eh_frame_hdr` (what unwinders use), present in stripped executables too. `None`
+    /// when the file has no such table or it is in an encoding other than the usual
+    /// (`DW_EH_PE_datarel | DW_EH_PE_sdata4` entries).
+    pub fn function_starts(&mut self) -> Option<Vec<u64>> {
+        let (off, vaddr, size) = self.eh_frame_hdr?;
+        if size < 12 || size > 256 << 20 {
+            return None;
+        }
+        let hdr = read_at(&mut self.file, off, size as usize)?;
+        let (version, frame_ptr_enc, count_enc, table_enc) = (hdr[0], hdr[1], hdr[2], hdr[3]);
+        // eh_frame_ptr as a 4-byte value, a udata4 count, datarel sdata4 table entries.
+        if version != 1 || frame_ptr_enc & 0x0f != 0x0b || count_enc != 0x03 || table_enc != 0x3b {
+            return None;
+        }
+        let count = u32le(&hdr, 8) as usize;
+        let table = hdr.get(12..12 + count.checked_mul(8)?)?;
+        let mut starts: Vec<u64> = table
+            .chunks_exact(8)
+            .map(|e| (vaddr as i64 + i32::from_le_bytes([e[0], e[1], e[2], e[3]]) as i64) as u64)
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        Some(starts)
     }
 
     /// The loadable segments.

@@ -83,6 +83,10 @@ pub struct FileFields {
     pub dirfd: i32,
     /// rename: the new name's dirfd
     pub dirfd2: i32,
+    /// open (success) and write: the file's (device, inode), `(0, 0)` when unknown
+    pub dev_ino: (u32, u64),
+    /// write: the file's own name, as the kernel knows it (empty when unknown)
+    pub name: String,
     pub path: String,
     /// rename: the new name
     pub path2: String,
@@ -279,6 +283,14 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
                     flags: u32_at(b, at!(oisp_file.flags))?,
                     dirfd: i32_at(b, at!(oisp_file.dirfd))?,
                     dirfd2: i32_at(b, at!(oisp_file.dirfd2))?,
+                    dev_ino: (
+                        u32_at(b, at!(oisp_file.dev))?,
+                        u64_at(b, at!(oisp_file.ino))?,
+                    ),
+                    name: b
+                        .get(at!(oisp_file.name)..at!(oisp_file.path))
+                        .map(cstr)
+                        .unwrap_or_default(),
                     path: b
                         .get(path_off..path_off + PATH_LEN)
                         .map(cstr)
@@ -396,7 +408,7 @@ mod tests {
         assert_eq!(size_of::<k::oisp_hdr>(), 24);
         assert_eq!(at!(oisp_tls_data.data), 56);
         assert_eq!(at!(oisp_tls_fd.laddr), 48);
-        assert_eq!(at!(oisp_file.path), 56);
+        assert_eq!(at!(oisp_file.path), 132);
         assert_eq!(at!(oisp_connect.sock_type), 68);
         assert_eq!((EV_TLS_DATA, EV_TLS_ALPN, SKIP_IGNORED), (1, 13, 1));
     }

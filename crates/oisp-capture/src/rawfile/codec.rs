@@ -90,6 +90,7 @@ fn source_code(s: DataSource) -> u8 {
         DataSource::Socket => 5,
         DataSource::Proxy => 6,
         DataSource::MockRecorder => 7,
+        DataSource::Rustls => 8,
         DataSource::Unknown => 255,
     }
 }
@@ -104,6 +105,7 @@ fn source_from(code: u8) -> DataSource {
         5 => DataSource::Socket,
         6 => DataSource::Proxy,
         7 => DataSource::MockRecorder,
+        8 => DataSource::Rustls,
         _ => DataSource::Unknown,
     }
 }

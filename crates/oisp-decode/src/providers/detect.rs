@@ -368,6 +368,7 @@ pub(crate) fn detect_with_body(ex: &HttpExchange, body: Option<&Value>) -> Optio
                 | DataSource::BoringSsl
                 | DataSource::GnuTls
                 | DataSource::GoTls
+                | DataSource::Rustls
         )
     );
     let tls = tls_source || sni.is_some() || port == Some(443);

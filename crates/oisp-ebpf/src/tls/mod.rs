@@ -14,8 +14,10 @@
 //! `bpf/oisp.bpf.c`, and a line in [`STACKS`] (see `docs/extending.md`).
 
 pub(crate) mod boringssl;
+mod errsites;
 pub(crate) mod gnutls;
 pub(crate) mod openssl;
+pub(crate) mod rustls;
 
 use crate::elf::Elf;
 use oisp_capture::DataSource;
@@ -23,8 +25,12 @@ use std::path::{Path, PathBuf};
 
 /// Every TLS stack, in the order discovery asks them. A stack's position is its id in the
 /// [`Origin`] of its records: append, never reorder.
-pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] =
-    &[&openssl::OpenSsl, &boringssl::BoringSsl, &gnutls::GnuTls];
+pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] = &[
+    &openssl::OpenSsl,
+    &boringssl::BoringSsl,
+    &gnutls::GnuTls,
+    &rustls::Rustls,
+];
 
 /// How a stack's code is present in a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

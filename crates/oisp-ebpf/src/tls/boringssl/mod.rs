@@ -13,9 +13,10 @@
 
 mod locate;
 
+use super::errsites::{with_regions, SiteRefusal};
 use super::{Hook, HookGroup, Linkage, TlsStack};
 use crate::elf::Elf;
-use locate::{Found, Region};
+use locate::Found;
 use oisp_capture::DataSource;
 use std::path::{Path, PathBuf};
 
@@ -52,30 +53,14 @@ pub(crate) enum Located {
 
 /// `SSL_read`/`SSL_write` file offsets in `elf`, and how they were found; `Err` says why not.
 pub(crate) fn find(elf: &mut Elf) -> Result<(u64, u64, Located), String> {
-    let segments: Vec<_> = elf.segments().to_vec();
-    let mut bytes = Vec::with_capacity(segments.len());
-    for s in &segments {
-        bytes.push(
-            elf.bytes_at(s.vaddr, s.file_size as usize)
-                .unwrap_or_default(),
-        );
-    }
-    let regions: Vec<Region> = segments
-        .iter()
-        .zip(&bytes)
-        .map(|(s, b)| Region {
-            vaddr: s.vaddr,
-            bytes: b,
-            code: s.executable,
-        })
-        .collect();
+    let structure = with_regions(elf, true, locate::locate);
     let cached = elf
         .build_id()
         .and_then(|id| KNOWN_BUILDS.iter().find(|(b, ..)| *b == id));
-    let structure = locate::locate(&regions).and_then(|Found { read, write }| {
+    let structure = structure.and_then(|Found { read, write }| {
         match (elf.offset_of(read), elf.offset_of(write)) {
             (Some(r), Some(w)) => Ok((r, w)),
-            _ => Err(locate::Refusal::NoErrorSites),
+            _ => Err(locate::Refusal::Sites(SiteRefusal::NoErrorSites)),
         }
     });
     match (structure, cached) {
@@ -115,22 +100,7 @@ impl TlsStack for BoringSsl {
         if elf.symbol("SSL_write").is_some() {
             return false;
         }
-        let segments: Vec<_> = elf
-            .segments()
-            .iter()
-            .filter(|s| !s.executable)
-            .copied()
-            .collect();
-        segments.iter().any(|s| {
-            elf.bytes_at(s.vaddr, s.file_size as usize)
-                .is_some_and(|b| {
-                    locate::mentions_ssl_lib(&[Region {
-                        vaddr: s.vaddr,
-                        bytes: &b,
-                        code: false,
-                    }])
-                })
-        })
+        with_regions(elf, false, locate::mentions_ssl_lib)
     }
 
     fn locate(&self, elf: &mut Elf, _linkage: Linkage) -> Result<Vec<HookGroup>, String> {
