@@ -27,13 +27,7 @@ fn claude_code_runs_a_command_that_writes_a_file() {
     };
     // On PATH before `record` starts, as `claude` is for a user: probed at start, before its
     // first connection.
-    let dir = std::path::Path::new(&claude).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    std::env::set_var("PATH", path);
+    put_on_path(&claude);
     let Some(mut s) = Session::start("claude_code") else {
         return;
     };
@@ -73,7 +67,7 @@ fn claude_code_runs_a_command_that_writes_a_file() {
     check_episode(
         &evs,
         claude_pid,
-        "Bash",
+        ("Bash", "command"),
         &command,
         &out.display().to_string(),
     );
@@ -130,10 +124,93 @@ fn gemini_cli_runs_a_command_that_writes_a_file() {
     check_episode(
         &evs,
         agent,
-        "run_shell_command",
+        ("run_shell_command", "command"),
         &command,
         &out.display().to_string(),
     );
+}
+
+/// Codex: a stripped static-pie Rust executable whose API traffic goes through rustls on AWS-LC
+/// (its OpenSSL is not used for it) — found by the structure of AWS-LC's AEAD code. Its shell
+/// tool is `exec_command` (argument `cmd`), run as `/bin/bash -lc CMD` by a helper it forks.
+#[test]
+fn codex_runs_a_command_that_writes_a_file() {
+    let Ok(codex) = std::env::var("OISP_CODEX_BIN") else {
+        eprintln!(
+            "skipped: OISP_CODEX_BIN is not set (tools/agents/fetch.sh fetches Codex; \
+             scripts/test.sh sets it)"
+        );
+        return;
+    };
+    // On PATH before `record` starts, as `codex` is for a user: probed at start.
+    put_on_path(&codex);
+    let Some(mut s) = Session::start("codex") else {
+        return;
+    };
+    let out = s.tmp.join("codex-wrote.txt");
+    let command = format!("echo oisp-agent-check | tee {}", out.display());
+    let prompt = format!(
+        "Run this for me. [[tool:exec_command {}]]",
+        serde_json::json!({ "cmd": command })
+    );
+    let home = s.tmp.join("codex-home");
+    let work = s.tmp.join("work");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
+             name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
+             wire_api = \"responses\"\nsupports_websockets = false\n",
+            s.base()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("timeout");
+    cmd.current_dir(&work)
+        .args([
+            "120",
+            "codex",
+            "exec",
+            "--skip-git-repo-check",
+            "--dangerously-bypass-approvals-and-sandbox",
+            &prompt,
+        ])
+        .env("CODEX_HOME", &home)
+        .env("MOCK_OPENAI_KEY", "sk-mock-codex-key-0123456789")
+        .env("CODEX_CA_CERTIFICATE", &s.ca);
+    let timeout_pid = s.client("codex exec", cmd);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap_or_default().trim(),
+        "oisp-agent-check",
+        "codex did not run the command"
+    );
+    let evs = s.stop();
+    let agent = evs
+        .iter()
+        .find(|e| e["event_type"] == "process.exec" && e["process"]["ppid"] == timeout_pid)
+        .and_then(|e| e["process"]["pid"].as_u64())
+        .unwrap_or_else(|| panic!("no process.exec of codex (child of pid {timeout_pid})"));
+    check_episode(
+        &evs,
+        agent,
+        ("exec_command", "cmd"),
+        &command,
+        &out.display().to_string(),
+    );
+}
+
+/// Puts the directory of `exe` first on this process's PATH (which `record` and the agents
+/// inherit), once, whatever other tests do to PATH at the same time.
+fn put_on_path(exe: &str) {
+    static PATH_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _held = PATH_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::path::Path::new(exe).parent().unwrap();
+    let path = std::env::var("PATH").unwrap_or_default();
+    if !std::env::split_paths(&path).any(|p| p == dir) {
+        std::env::set_var("PATH", format!("{}:{path}", dir.display()));
+    }
 }
 
 /// A Gemini API key of the right shape (`AIza` + 35 characters).
@@ -150,8 +227,10 @@ fn in_tree(e: &Value, root: u64) -> bool {
 }
 
 /// The episode of the agent `pid` (its AI calls may come from a process it started, as Gemini
-/// CLI relaunches itself): see the module docs.
-fn check_episode(evs: &[Value], pid: u64, tool: &str, command: &str, file: &str) {
+/// CLI relaunches itself): see the module docs. `tool` is the shell tool's name and the argument
+/// that holds the command.
+fn check_episode(evs: &[Value], pid: u64, tool: (&str, &str), command: &str, file: &str) {
+    let (tool, arg) = tool;
     let of = |t: &str| -> Vec<&Value> {
         evs.iter()
             .filter(|e| e["event_type"] == t && in_tree(e, pid))
@@ -191,7 +270,7 @@ fn check_episode(evs: &[Value], pid: u64, tool: &str, command: &str, file: &str)
         .into_iter()
         .find(|e| e["data"]["tool"]["name"] == tool)
         .unwrap_or_else(|| panic!("no agent.tool_call {tool} by pid {pid}"));
-    assert_eq!(call["data"]["arguments"]["command"], command);
+    assert_eq!(call["data"]["arguments"][arg], command);
     // The next request carries the command's output back; linked by the call's id where the API
     // gives one (Gemini's function calls have none: the CLI makes up its own).
     let call_id = call["data"]["call_id"].clone();
