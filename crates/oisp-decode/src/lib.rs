@@ -10,5 +10,5 @@ pub mod providers;
 
 pub use engine::{
     decode_capture, decode_records, decode_records_with, CaptureDecoder, DecodeStats, Decoder,
-    DecoderConfig, SystemRecordOrigin, CONNECT_DOMAIN_WAIT_NS, IGNORE_AFTER,
+    DecoderConfig, ProcessAi, SystemRecordOrigin, CONNECT_DOMAIN_WAIT_NS, IGNORE_AFTER,
 };

@@ -123,6 +123,11 @@ impl Pipeline {
     }
 
     /// Counters over every capture this pipeline decoded.
+    /// The processes that made AI calls in the current capture (for `status`).
+    pub fn ai_processes(&self) -> Vec<oisp_decode::ProcessAi> {
+        self.decoder.ai_processes()
+    }
+
     pub fn stats(&self) -> DecodeStats {
         self.decoder.stats()
     }

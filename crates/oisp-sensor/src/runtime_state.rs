@@ -21,6 +21,22 @@ pub struct UnlocatedState {
     pub why: String,
 }
 
+/// A process that made AI calls (or holds a TLS stack nothing could be attached to): how much of
+/// its traffic is read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CoverageState {
+    pub pid: u32,
+    pub exe: String,
+    pub ai_calls: u64,
+    pub providers: String,
+    /// Where its bytes are read (`BoringSSL linked in`, `OpenSSL (shared libssl)`, …).
+    pub stack: String,
+    /// How that stack was located (`by symbol`, `by structure, = build-id cache: …`).
+    pub located: String,
+    /// `full content`, or `none: why`.
+    pub coverage: String,
+}
+
 /// Counters of a running capture.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Counters {
@@ -55,6 +71,9 @@ pub struct RecordState {
     /// Files holding a TLS stack where nothing could be located safely (content not read).
     #[serde(default)]
     pub unlocated: Vec<UnlocatedState>,
+    /// Per process: AI calls and how they are read.
+    #[serde(default)]
+    pub coverage: Vec<CoverageState>,
     pub counters: Counters,
     /// Each sink's health (state, delivered, lag, drops, last error).
     #[serde(default)]

@@ -58,12 +58,18 @@ fn claude_code_runs_a_command_that_writes_a_file() {
         "oisp-agent-check",
         "claude did not run the command"
     );
+    let status = s.status();
     let evs = s.stop();
     let claude_pid = evs
         .iter()
         .find(|e| e["event_type"] == "process.exec" && e["process"]["ppid"] == timeout_pid)
         .and_then(|e| e["process"]["pid"].as_u64())
         .unwrap_or_else(|| panic!("no process.exec of claude (child of pid {timeout_pid})"));
+    covered(
+        &status,
+        claude_pid,
+        "BoringSSL linked in, located BoringSSL, by structure",
+    );
     check_episode(
         &evs,
         claude_pid,
@@ -115,12 +121,19 @@ fn gemini_cli_runs_a_command_that_writes_a_file() {
         "oisp-agent-check",
         "gemini did not run the command"
     );
+    let status = s.status();
     let evs = s.stop();
     let agent = evs
         .iter()
         .find(|e| e["event_type"] == "process.exec" && e["process"]["ppid"] == timeout_pid)
         .and_then(|e| e["process"]["pid"].as_u64())
         .unwrap_or_else(|| panic!("no process.exec of gemini (child of pid {timeout_pid})"));
+    // Gemini CLI's calls come from node processes below the `timeout` (it relaunches itself).
+    assert!(
+        status.lines().any(|l| l.contains("via OpenSSL linked in")
+            && l.contains("located by symbol: full content")),
+        "status shows no Node process covered with full content:\n{status}"
+    );
     check_episode(
         &evs,
         agent,
@@ -186,18 +199,36 @@ fn codex_runs_a_command_that_writes_a_file() {
         "oisp-agent-check",
         "codex did not run the command"
     );
+    let status = s.status();
     let evs = s.stop();
     let agent = evs
         .iter()
         .find(|e| e["event_type"] == "process.exec" && e["process"]["ppid"] == timeout_pid)
         .and_then(|e| e["process"]["pid"].as_u64())
         .unwrap_or_else(|| panic!("no process.exec of codex (child of pid {timeout_pid})"));
+    covered(
+        &status,
+        agent,
+        "rustls on AWS-LC, linked in, located rustls on AWS-LC, by structure",
+    );
     check_episode(
         &evs,
         agent,
         ("exec_command", "cmd"),
         &command,
         &out.display().to_string(),
+    );
+}
+
+/// `status` lists process `pid` as read with full content, through `how` (the stack and how it
+/// was located).
+fn covered(status: &str, pid: u64, how: &str) {
+    eprintln!("{status}");
+    assert!(
+        status.lines().any(|l| l.contains(&format!("pid {pid} "))
+            && l.contains(&format!("via {how}"))
+            && l.ends_with("full content")),
+        "status does not show pid {pid} covered via {how}:\n{status}"
     );
 }
 

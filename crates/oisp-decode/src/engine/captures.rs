@@ -79,6 +79,11 @@ impl CaptureDecoder {
         self.decoder.cfg.system_records
     }
 
+    /// The processes that made AI calls in the current capture.
+    pub fn ai_processes(&self) -> Vec<super::ProcessAi> {
+        self.decoder.ai_processes()
+    }
+
     /// Counters over every capture decoded so far, the current one included.
     pub fn stats(&self) -> DecodeStats {
         let mut total = self.done;

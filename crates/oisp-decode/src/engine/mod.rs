@@ -15,6 +15,7 @@ mod hashing;
 mod ignore;
 mod procs;
 mod system;
+mod tally;
 mod tool_kind;
 mod tools;
 
@@ -23,6 +24,7 @@ pub use context::{redact_query, source_for};
 pub use hashing::short_hash;
 pub use ignore::{IGNORE_AFTER, MAX_TRACKED as MAX_IGNORE_TRACKED};
 pub use procs::{container_id_from_cgroup, ProcessTable};
+pub use tally::{AiProcesses, ProcessAi, MAX_AI_PROCESSES};
 pub use tool_kind::classify_tool;
 
 use crate::conn::{ConnTracker, TrackerConfig, TrackerStats};
@@ -140,6 +142,7 @@ pub struct Decoder {
     pending_connects: std::collections::VecDeque<oisp_capture::NetConnect>,
     id_counter: u64,
     stats: DecodeStats,
+    ai_processes: AiProcesses,
     ignore: ignore::IgnoreTracker,
 }
 
@@ -162,6 +165,7 @@ impl Decoder {
             pending_connects: Default::default(),
             id_counter: 0,
             stats: DecodeStats::default(),
+            ai_processes: AiProcesses::default(),
             ignore: Default::default(),
         }
     }
@@ -258,6 +262,11 @@ impl Decoder {
     }
 
     /// Counters so far.
+    /// The processes that made AI calls so far (for `status`).
+    pub fn ai_processes(&self) -> Vec<ProcessAi> {
+        self.ai_processes.list()
+    }
+
     pub fn stats(&self) -> DecodeStats {
         DecodeStats {
             tracker: self.tracker.stats(),
@@ -361,6 +370,17 @@ impl Decoder {
             Some(call) => {
                 self.ignore.exchange(ex, true);
                 self.stats.ai_calls += 1;
+                let exe = self
+                    .procs
+                    .get(ex.conn.pid)
+                    .map(|p| p.image.exe.as_str())
+                    .filter(|e| !e.is_empty());
+                self.ai_processes.call(
+                    ex.conn.pid,
+                    exe,
+                    ex.conn.source,
+                    &call.detection.oisp_provider,
+                );
                 self.ai_events(ex, &call, out);
             }
             None => {

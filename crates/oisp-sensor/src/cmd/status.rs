@@ -169,6 +169,33 @@ fn print_record(state: Option<&RecordState>) {
         let unhealthy = h.state != oisp_sinks::SinkState::Ok || h.dropped > 0;
         println!("{}", if unhealthy { s.yellow(&line) } else { line });
     }
+    if !st.coverage.is_empty() {
+        println!("  processes and their coverage:");
+        for c in &st.coverage {
+            let line = format!(
+                "    pid {:<7} {:<40} {} AI calls ({})  via {}, located {}: {}",
+                c.pid,
+                c.exe,
+                c.ai_calls,
+                if c.providers.is_empty() {
+                    "-"
+                } else {
+                    &c.providers
+                },
+                c.stack,
+                c.located,
+                c.coverage
+            );
+            println!(
+                "{}",
+                if c.coverage.starts_with("none") {
+                    s.yellow(&line)
+                } else {
+                    line
+                }
+            );
+        }
+    }
     println!("  {} probes attached:", st.probes.len());
     for p in &st.probes {
         println!("    {:<10} {:<28} {}", p.probe, p.symbol, s.dim(&p.path));

@@ -169,6 +169,19 @@ impl Session {
         format!("https://localhost:{}", self.port)
     }
 
+    /// What `oisp-sensor status` prints about the running capture, once `record` has published
+    /// its state again (every second), so that what happened so far is in it.
+    pub fn status(&self) -> String {
+        std::thread::sleep(Duration::from_millis(2200));
+        let out = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"))
+            .arg("status")
+            .env("OISP_STATE_FILE", self.tmp.join("state.json"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run status");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Runs a client to completion; returns its pid.
     pub fn client(&self, what: &str, mut cmd: Command) -> u32 {
         if cmd.get_current_dir().is_none() {

@@ -5,6 +5,7 @@
 //! reload the configuration on SIGHUP ([`reload`]), publish the state `status` reads
 //! ([`state`]) and draw the progress line on a terminal ([`progress`]).
 
+mod coverage;
 mod progress;
 mod reload;
 mod state;

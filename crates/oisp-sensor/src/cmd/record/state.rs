@@ -26,6 +26,7 @@ impl Publisher {
                 output: output(pipeline),
                 probes: Vec::new(),
                 unlocated: Vec::new(),
+                coverage: Vec::new(),
                 counters: Counters::default(),
                 sinks: Vec::new(),
                 config,
@@ -66,6 +67,11 @@ impl Publisher {
                 why: o.what,
             })
             .collect();
+        self.state.coverage = super::coverage::coverage(
+            &pipeline.ai_processes(),
+            &self.state.probes,
+            &self.state.unlocated,
+        );
         self.state.sinks = pipeline
             .sinks()
             .health()

@@ -1,0 +1,91 @@
+//! Which processes made AI calls, and through which capture source: what `status` shows as each
+//! process's coverage.
+
+use oisp_capture::DataSource;
+use std::collections::HashMap;
+
+/// Processes remembered at most (the first ones seen stay).
+pub const MAX_AI_PROCESSES: usize = 4096;
+
+/// The AI calls one process made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessAi {
+    pub pid: u32,
+    /// The executable, as its exec (or /proc) said when the first call was decoded.
+    pub exe: Option<String>,
+    pub calls: u64,
+    /// Where the calls' bytes were read (TLS stack, socket, proxy…), each once.
+    pub sources: Vec<DataSource>,
+    /// Providers called (`openai`, `anthropic`, …), each once.
+    pub providers: Vec<String>,
+}
+
+/// Every process that made an AI call.
+#[derive(Debug, Default)]
+pub struct AiProcesses {
+    by_pid: HashMap<u32, ProcessAi>,
+}
+
+impl AiProcesses {
+    /// Counts one decoded AI call of `pid`.
+    pub(crate) fn call(
+        &mut self,
+        pid: u32,
+        exe: Option<&str>,
+        source: Option<DataSource>,
+        provider: &str,
+    ) {
+        if !self.by_pid.contains_key(&pid) && self.by_pid.len() >= MAX_AI_PROCESSES {
+            return;
+        }
+        let p = self.by_pid.entry(pid).or_insert_with(|| ProcessAi {
+            pid,
+            exe: exe.map(str::to_string),
+            calls: 0,
+            sources: Vec::new(),
+            providers: Vec::new(),
+        });
+        p.calls += 1;
+        if let Some(s) = source {
+            if !p.sources.contains(&s) {
+                p.sources.push(s);
+            }
+        }
+        if !p.providers.iter().any(|x| x == provider) {
+            p.providers.push(provider.to_string());
+        }
+    }
+
+    /// The processes, by pid.
+    pub fn list(&self) -> Vec<ProcessAi> {
+        let mut v: Vec<ProcessAi> = self.by_pid.values().cloned().collect();
+        v.sort_by_key(|p| p.pid);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_calls_sources_and_providers_once_each() {
+        let mut t = AiProcesses::default();
+        t.call(
+            7,
+            Some("/usr/bin/node"),
+            Some(DataSource::OpenSslStatic),
+            "openai",
+        );
+        t.call(7, None, Some(DataSource::OpenSslStatic), "anthropic");
+        t.call(7, None, None, "openai");
+        t.call(3, None, Some(DataSource::Rustls), "openai");
+        let l = t.list();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l[0].pid, 3);
+        let p = &l[1];
+        assert_eq!((p.calls, p.exe.as_deref()), (3, Some("/usr/bin/node")));
+        assert_eq!(p.sources, vec![DataSource::OpenSslStatic]);
+        assert_eq!(p.providers, vec!["openai", "anthropic"]);
+    }
+}
