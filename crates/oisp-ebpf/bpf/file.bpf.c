@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Files: openat/open/creat, writes to regular files (write, pwrite64, writev), rename*,
  * unlinkat/unlink — syscall tracepoints. The one write(2)
- * program also ties TLS sessions to their socket (tls.bpf.h), so it includes the TLS machinery. */
-#include "tls.bpf.h"
+ * program also ties TLS sessions to their socket (tls.bpf.h) and keeps writes to plaintext HTTP
+ * sockets (sock_plain.bpf.h), so it includes that machinery. */
+#include "sock_plain.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -157,15 +158,21 @@ int file_writev_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* write(2): ties a TLS session to its socket (as the other socket syscalls above do) and reports
- * writes to regular files, as `write_notes_tls` / `write_reports_files` say. */
+/* write(2): ties a TLS session to its socket (as the other socket syscalls above do), keeps a write
+ * to a plaintext HTTP socket (sock_plain.bpf.h) and reports writes to regular files, as
+ * `write_notes_tls` / `write_reports_files` say. */
 SEC("tracepoint/syscalls/sys_enter_write")
 int sys_write_enter(struct trace_event_raw_sys_enter *ctx)
 {
+	/* all arguments read first: the compiler otherwise keeps ctx + offset across the calls,
+	 * which the verifier refuses */
 	int fd = ctx->args[0];
+	__u64 buf = ctx->args[1];
+	__u64 count = ctx->args[2];
 	if (write_notes_tls)
 		note_socket_io(fd, true);
-	file_write(fd, ctx->args[2]);
+	plain_enter(fd, buf, count, PLAIN_FLAT, 1);
+	file_write(fd, count);
 	return 0;
 }
 

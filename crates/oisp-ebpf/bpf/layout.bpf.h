@@ -26,6 +26,7 @@ struct oisp_layout {
 	enum oisp_dir dir;
 	enum oisp_lost_slot lost_slot;
 	enum oisp_skip skip;
+	enum oisp_origin origin;
 };
 
 struct {

@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Network: connect(2) with its destination and socket type — syscall tracepoints. */
-#include "common.bpf.h"
+/* Network: connect(2) with its destination and socket type — syscall tracepoints. A connected TCP
+ * socket is also followed for plaintext HTTP (sock_plain.bpf.h). */
+#include "sock_plain.bpf.h"
+
+/* Set by userspace before load: report connects (the programs also load, without reporting, to
+ * follow plaintext sockets). */
+const volatile __u8 connect_reports = 1;
 
 SEC("tracepoint/syscalls/sys_enter_connect")
 int net_connect_enter(struct trace_event_raw_sys_enter *ctx)
@@ -13,6 +18,9 @@ int net_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct sys_args a;
 	if (!take(NR_CONNECT, &a))
+		return 0;
+	plain_connected((int)a.a0, ctx->ret);
+	if (!connect_reports)
 		return 0;
 	struct oisp_connect *e = bpf_ringbuf_reserve(&sys_ring, sizeof(*e), 0);
 	if (!e) {

@@ -9,9 +9,11 @@
  *   tls.bpf.c         socket syscalls that tie a TLS session to its socket
  *   tls_openssl.bpf.c OpenSSL's functions
  *   tls_gnutls.bpf.c  GnuTLS's functions
+ *   tls_rustls.bpf.c  rustls's AEAD boundary (AWS-LC)
  *   proc.bpf.c        exec / exit / fork
  *   file.bpf.c        openat / write / rename / unlink
  *   net.bpf.c         connect
+ *   sock_plain.bpf.c  plaintext HTTP on connected TCP sockets (exit halves, close)
  *   layout.bpf.h      the record layout anchor checked by src/wire.rs
  */
 #include "common.bpf.h"
@@ -25,4 +27,5 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "proc.bpf.c"
 #include "file.bpf.c"
 #include "net.bpf.c"
+#include "sock_plain.bpf.c"
 #include "layout.bpf.h"

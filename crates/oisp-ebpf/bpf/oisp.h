@@ -65,6 +65,12 @@ enum oisp_skip {
 	OISP_SKIP_SLOTS = 2,
 };
 
+/* oisp_tls_data.origin of plaintext read at the socket syscalls (sock_plain.bpf.c) rather than at a
+ * TLS stack's functions (whose origins are the attach cookies of their probes, see src/tls). */
+enum oisp_origin {
+	OISP_ORIGIN_SOCKET = 255,
+};
+
 struct oisp_hdr {
 	__u32 kind;
 	__u32 pid; /* tgid */

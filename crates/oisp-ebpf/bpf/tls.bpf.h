@@ -289,12 +289,12 @@ static long emit_chunk(__u32 index, void *vctx)
 	return 0;
 }
 
-/* Copies `n` plaintext bytes at `buf` of `session` into ring records (chunks of OISP_CHUNK, at
- * most OISP_MAX_CALL, the rest counted as truncated), at the session's next stream offset in
- * that direction; reports the session's socket first if this is its first data that way and the
+/* Copies `n` plaintext bytes at `buf` of `session` (read by `origin`) into ring records (chunks
+ * of OISP_CHUNK, at most OISP_MAX_CALL, the rest counted as truncated), at the session's next
+ * stream offset in that direction; reports the session's socket first if this is its first data that way and the
  * fd is known. */
-static __always_inline void tls_emit(struct pt_regs *ctx, __u64 session, __u64 buf, __u64 n,
-				     __s32 fd, __u8 is_write)
+static __always_inline void tls_emit_as(__u64 session, __u64 buf, __u64 n, __s32 fd,
+					__u8 is_write, __u8 origin)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u8 dir = is_write ? OISP_DIR_EGRESS : OISP_DIR_INGRESS;
@@ -322,13 +322,20 @@ static __always_inline void tls_emit(struct pt_regs *ctx, __u64 session, __u64 b
 		.truncated = n > OISP_MAX_CALL ? n - OISP_MAX_CALL : 0,
 		.fd = fd,
 		.dir = dir,
-		/* the attach cookie says which stack, and which copy of it, the probe sits in */
-		.origin = (__u8)bpf_get_attach_cookie(ctx),
+		.origin = origin,
 	};
 	if (cc.truncated)
 		count_lost(OISP_LOST_TRUNCATED_BYTES, cc.truncated);
 	__u32 chunks = (cc.copy + OISP_CHUNK - 1) / OISP_CHUNK;
 	bpf_loop(chunks, emit_chunk, &cc, 0);
+}
+
+/* tls_emit_as for a uprobe: the attach cookie says which stack, and which copy of it, the probe
+ * sits in. */
+static __always_inline void tls_emit(struct pt_regs *ctx, __u64 session, __u64 buf, __u64 n,
+				     __s32 fd, __u8 is_write)
+{
+	tls_emit_as(session, buf, n, fd, is_write, (__u8)bpf_get_attach_cookie(ctx));
 }
 
 /* The in-flight call of this thread, taken out of `tls_calls` (0: none). */

@@ -22,7 +22,10 @@ pub(crate) fn preflight() -> Result<(), CaptureError> {
     }
     ensure_tracefs()?;
     // libbpf's own messages would interleave with our output; errors come back as values.
-    libbpf_rs::set_print(None);
+    // OISP_BPF_LOG=1 keeps them (on stderr), with the verifier's log of a program it rejects.
+    if std::env::var("OISP_BPF_LOG").as_deref() != Ok("1") {
+        libbpf_rs::set_print(None);
+    }
     Ok(())
 }
 
@@ -116,6 +119,8 @@ pub(crate) fn load(
         ro.targ_tgid = opts.pid.unwrap_or(0);
         ro.write_notes_tls = opts.ssl as u8;
         ro.write_reports_files = opts.file as u8;
+        ro.plain_enabled = opts.plaintext as u8;
+        ro.connect_reports = opts.network as u8;
         if let Some(c) = &opts.comm {
             ro.filter_comm = 1;
             for (i, b) in c.bytes().take(15).enumerate() {

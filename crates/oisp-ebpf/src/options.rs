@@ -8,6 +8,9 @@ pub struct CaptureOptions {
     pub process: bool,
     pub file: bool,
     pub network: bool,
+    /// Read plaintext HTTP on TCP sockets the process connected (local model servers, any
+    /// OpenAI-compatible API over http://).
+    pub plaintext: bool,
     /// Report every process, not only those that used TLS and their relatives.
     pub all_processes: bool,
     /// Only this process (filtered in the kernel).
@@ -23,6 +26,7 @@ impl Default for CaptureOptions {
             process: true,
             file: true,
             network: true,
+            plaintext: true,
             all_processes: false,
             pid: None,
             comm: None,

@@ -16,6 +16,8 @@ enum Group {
     Open,
     File,
     Net,
+    /// Follows connected sockets for plaintext HTTP (also needs Tls, Open and Net's programs).
+    Plain,
 }
 
 /// (program, group, tracepoint) of every syscall tracepoint program (category `syscalls`).
@@ -48,6 +50,15 @@ const SYSCALL_PROGRAMS: &[(&str, Group, &str)] = &[
     ("file_unlink_exit", Group::File, "sys_exit_unlink"),
     ("net_connect_enter", Group::Net, "sys_enter_connect"),
     ("net_connect_exit", Group::Net, "sys_exit_connect"),
+    ("plain_read_exit", Group::Plain, "sys_exit_read"),
+    ("plain_recvfrom_exit", Group::Plain, "sys_exit_recvfrom"),
+    ("plain_readv_exit", Group::Plain, "sys_exit_readv"),
+    ("plain_recvmsg_exit", Group::Plain, "sys_exit_recvmsg"),
+    ("plain_write_exit", Group::Plain, "sys_exit_write"),
+    ("plain_sendto_exit", Group::Plain, "sys_exit_sendto"),
+    ("plain_writev_exit", Group::Plain, "sys_exit_writev"),
+    ("plain_sendmsg_exit", Group::Plain, "sys_exit_sendmsg"),
+    ("plain_close", Group::Plain, "sys_enter_close"),
 ];
 
 /// (program, tracepoint) of the process programs (BTF tracepoints, category `sched`).
@@ -59,10 +70,11 @@ const PROCESS_PROGRAMS: [(&str, &str); 3] = [
 
 fn group_wanted(g: Group, o: &CaptureOptions) -> bool {
     match g {
-        Group::Tls => o.ssl,
-        Group::Open => o.ssl || o.file,
+        Group::Tls => o.ssl || o.plaintext,
+        Group::Open => o.ssl || o.file || o.plaintext,
         Group::File => o.file,
-        Group::Net => o.network,
+        Group::Net => o.network || o.plaintext,
+        Group::Plain => o.plaintext,
     }
 }
 
@@ -307,9 +319,16 @@ mod tests {
             &all,
             false
         ));
+        assert!(wanted(
+            "plain_read_exit",
+            "tracepoint/syscalls/sys_exit_read",
+            &all,
+            false
+        ));
         let no_tls = CaptureOptions {
             ssl: false,
             file: false,
+            plaintext: false,
             ..Default::default()
         };
         assert!(!wanted("ssl_alpn_exit", "uretprobe", &no_tls, true));

@@ -35,6 +35,8 @@ pub const LOST_TRUNCATED_BYTES: u32 = k::oisp_lost_slot::OISP_LOST_TRUNCATED_BYT
 /// Slots of the per-CPU skip counters (map `skips`), also the values of map `muted`.
 pub const SKIP_SERVER: u32 = k::oisp_skip::OISP_SKIP_SERVER.0;
 pub const SKIP_IGNORED: u32 = k::oisp_skip::OISP_SKIP_IGNORED.0;
+/// `oisp_tls_data.origin` of plaintext read at the socket syscalls (`bpf/sock_plain.bpf.c`).
+pub const ORIGIN_SOCKET: u8 = k::oisp_origin::OISP_ORIGIN_SOCKET.0 as u8;
 
 /// Offset of `field` in the generated record struct `ty`.
 macro_rules! at {

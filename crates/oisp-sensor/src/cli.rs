@@ -285,7 +285,7 @@ pub struct RecordArgs {
     /// Only this process id (filtered in the kernel).
     #[arg(long, value_name = "N")]
     pub pid: Option<u32>,
-    /// Do not capture TLS plaintext (OpenSSL uprobes).
+    /// Do not capture TLS plaintext (uprobes on TLS libraries and executables).
     #[arg(long)]
     pub no_ssl: bool,
     /// Do not report process exec/exit/fork events.
@@ -297,6 +297,10 @@ pub struct RecordArgs {
     /// Do not capture connect(2) calls.
     #[arg(long)]
     pub no_network: bool,
+    /// Do not read plaintext HTTP on TCP sockets (local model servers such as Ollama, APIs
+    /// reached over http://).
+    #[arg(long)]
+    pub no_plaintext: bool,
     /// Report process, file and network activity of every process, not only of processes that
     /// talked TLS as clients, their ancestors and their descendants.
     #[arg(long)]

@@ -223,7 +223,6 @@ fn codex_runs_a_command_that_writes_a_file() {
 /// `status` lists process `pid` as read with full content, through `how` (the stack and how it
 /// was located).
 fn covered(status: &str, pid: u64, how: &str) {
-    eprintln!("{status}");
     assert!(
         status.lines().any(|l| l.contains(&format!("pid {pid} "))
             && l.contains(&format!("via {how}"))

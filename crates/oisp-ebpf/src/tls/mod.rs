@@ -117,8 +117,12 @@ impl Origin {
         }
     }
 
-    /// The record source this origin stands for (`Unknown` for a cookie no stack wrote).
+    /// The record source this origin stands for: a stack's, [`DataSource::Socket`] for plaintext
+    /// read at the socket syscalls, `Unknown` for a cookie nothing wrote.
     pub(crate) fn data_source(self) -> DataSource {
+        if self.0 == crate::wire::ORIGIN_SOCKET {
+            return DataSource::Socket;
+        }
         STACKS
             .get((self.0 >> 1) as usize)
             .map(|s| s.data_source(self.linkage()))
@@ -182,6 +186,10 @@ mod tests {
         assert_eq!(shared.data_source(), DataSource::OpenSsl);
         assert_eq!(linked.data_source(), DataSource::OpenSslStatic);
         assert_eq!(Origin(200).data_source(), DataSource::Unknown);
+        assert_eq!(
+            Origin(crate::wire::ORIGIN_SOCKET).data_source(),
+            DataSource::Socket
+        );
         assert_eq!(
             Origin::new(1, Linkage::LinkedIn).data_source(),
             DataSource::BoringSsl

@@ -61,6 +61,8 @@ pub struct RecordConfig {
     pub process: bool,
     pub file: bool,
     pub network: bool,
+    /// Plaintext HTTP on connected TCP sockets (local model servers, http:// APIs).
+    pub plaintext: bool,
     pub all_processes: bool,
     /// Only this process id.
     pub pid: Option<u32>,
@@ -77,6 +79,7 @@ impl Default for RecordConfig {
             process: true,
             file: true,
             network: true,
+            plaintext: true,
             all_processes: false,
             pid: None,
             process_name: None,

@@ -69,6 +69,8 @@ pub struct Session {
     name: &'static str,
     pub tmp: PathBuf,
     port: u16,
+    /// The mock's plain-HTTP port.
+    plain_port: u16,
     pub ca: PathBuf,
     events: PathBuf,
     rec: Option<KillOnDrop>,
@@ -116,10 +118,11 @@ impl Session {
                 .expect("start mock"),
         );
         let start = Instant::now();
-        let port = loop {
+        let (port, plain_port) = loop {
             if let Ok(text) = std::fs::read_to_string(&port_file) {
                 if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                    break v["https_port"].as_u64().expect("https_port") as u16;
+                    let port = |k: &str| v[k].as_u64().expect(k) as u16;
+                    break (port("https_port"), port("http_port"));
                 }
             }
             assert!(
@@ -157,6 +160,7 @@ impl Session {
             name,
             tmp,
             port,
+            plain_port,
             ca: ca_dir.join("ca.pem"),
             events,
             rec: Some(KillOnDrop(rec)),
@@ -167,6 +171,11 @@ impl Session {
 
     pub fn base(&self) -> String {
         format!("https://localhost:{}", self.port)
+    }
+
+    /// The mock's plain-HTTP base URL (no TLS: local model servers, http:// APIs).
+    pub fn plain_base(&self) -> String {
+        format!("http://localhost:{}", self.plain_port)
     }
 
     /// What `oisp-sensor status` prints about the running capture, once `record` has published
@@ -194,6 +203,7 @@ impl Session {
             .env("CURL_CA_BUNDLE", &self.ca)
             .env("NODE_EXTRA_CA_CERTS", &self.ca)
             .env("MOCK_BASE", self.base())
+            .env("MOCK_PLAIN_BASE", self.plain_base())
             .env("OPENAI_API_KEY", KEY)
             .env("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
             .stdout(Stdio::piped())
@@ -319,25 +329,33 @@ impl Session {
                 "{name}: cmdline {cmdline:?} lacks {:?}",
                 x.cmdline
             );
-            // destination
+            // destination: the mock's HTTPS port (SNI localhost), or its plain-HTTP one (no SNI)
             let endpoint = rq["data"]["provider"]["endpoint"]
                 .as_str()
                 .unwrap_or_default();
+            let plain = endpoint.starts_with("http://");
+            let (base, port) = if plain {
+                (self.plain_base(), self.plain_port)
+            } else {
+                (self.base(), self.port)
+            };
             assert_eq!(
                 endpoint,
-                format!("{}{}", self.base(), x.path),
+                format!("{base}{}", x.path),
                 "{name}: endpoint: {rq_s}"
             );
             let remote = rq["attrs"]["http"]["remote"].as_str().unwrap_or_default();
             assert!(
-                remote.ends_with(&format!(":{}", self.port))
+                remote.ends_with(&format!(":{port}"))
                     && (remote.starts_with("127.0.0.1") || remote.starts_with("[::1]")),
                 "{name}: remote address {remote:?}: {rq_s}"
             );
-            assert_eq!(
-                rq["attrs"]["http"]["sni"], "localhost",
-                "{name}: SNI: {rq_s}"
-            );
+            let sni = &rq["attrs"]["http"]["sni"];
+            if plain {
+                assert!(sni.is_null(), "{name}: SNI on plain HTTP: {rq_s}");
+            } else {
+                assert_eq!(sni, "localhost", "{name}: SNI: {rq_s}");
+            }
         }
         assert!(
             !of("process.exec").is_empty(),

@@ -91,6 +91,7 @@ fn capture_options(r: &RecordConfig) -> CaptureOptions {
         process: r.process,
         file: r.file,
         network: r.network,
+        plaintext: r.plaintext,
         all_processes: r.all_processes,
         pid: r.pid,
         comm: r.process_name.clone(),

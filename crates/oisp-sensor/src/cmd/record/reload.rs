@@ -15,6 +15,7 @@ fn apply_record_flags(r: &mut RecordConfig, args: &RecordArgs) {
     r.process &= !args.no_process;
     r.file &= !args.no_file;
     r.network &= !args.no_network;
+    r.plaintext &= !args.no_plaintext;
     r.all_processes |= args.all_processes;
     if args.pid.is_some() {
         r.pid = args.pid;

@@ -1,0 +1,120 @@
+//! End to end, as root: AI calls over plaintext HTTP — a local model server's API reached without
+//! TLS (Ollama's `/api/chat` NDJSON, an OpenAI-compatible `/v1/chat/completions` on any port) —
+//! read at the socket syscalls by `record` and decoded like TLS traffic. Real clients: the
+//! official `ollama` Python package, the `openai` Python SDK with an http:// base URL, curl. A
+//! connection that carries something other than HTTP is not decoded and raises no warning.
+//!
+//! Needs root and BPF. When not root the tests fail, unless OISP_SKIP_ROOT_TESTS=1 says to skip.
+
+mod e2e;
+mod root;
+
+use e2e::*;
+use serde_json::Value;
+use std::process::Command;
+
+fn ollama_expect<'a>(prompt: &'a str, stream: bool) -> Expect<'a> {
+    Expect {
+        client: "ollama",
+        exe: "python",
+        cmdline: "ollama",
+        model: "llama3.2",
+        prompt: Some(prompt),
+        reply: Some("This is a mock reply"),
+        stream,
+        path: "/api/chat",
+    }
+}
+
+#[test]
+fn ollama_openai_and_curl_over_plain_http() {
+    let Some(mut s) = Session::start("plaintext_http") else {
+        return;
+    };
+    let ollama = s.python(
+        "ollama",
+        "import os, ollama\n\
+         c = ollama.Client(host=os.environ['MOCK_PLAIN_BASE'])\n\
+         r = c.chat(model='llama3.2', messages=[{'role':'user','content':'Plain ollama one'}])\n\
+         assert 'mock reply' in r.message.content, r\n",
+    );
+    let ollama_streamed = s.python(
+        "ollama streamed",
+        "import os, ollama\n\
+         c = ollama.Client(host=os.environ['MOCK_PLAIN_BASE'])\n\
+         parts = [p.message.content for p in c.chat(model='llama3.2', stream=True,\n\
+                  messages=[{'role':'user','content':'Plain ollama streamed'}])]\n\
+         assert len(parts) > 1, parts\n",
+    );
+    let openai = s.python(
+        "openai over http",
+        "import os, openai\n\
+         c = openai.OpenAI(base_url=os.environ['MOCK_PLAIN_BASE'] + '/v1')\n\
+         r = c.chat.completions.create(model='gpt-4o-mini', messages=[{'role':'user','content':'Plain openai'}])\n\
+         assert 'mock reply' in r.choices[0].message.content\n",
+    );
+    let prompt = "Plain curl streamed";
+    let body = format!(
+        r#"{{"model":"gpt-4o-mini","stream":true,"stream_options":{{"include_usage":true}},"messages":[{{"role":"user","content":"{prompt}"}}]}}"#
+    );
+    let mut c = Command::new("curl");
+    c.args(["-sS", "-o", "/dev/null"])
+        .args(["-H", &format!("Authorization: Bearer {KEY}")])
+        .args(["-H", "content-type: application/json", "-d", &body])
+        .arg(format!("{}/v1/chat/completions", s.plain_base()));
+    let curl = s.client("curl", c);
+    // Not HTTP: a client that speaks its own protocol to the same port.
+    let other = s.python(
+        "not http",
+        "import os, socket, urllib.parse\n\
+         u = urllib.parse.urlparse(os.environ['MOCK_PLAIN_BASE'])\n\
+         k = socket.create_connection((u.hostname, u.port))\n\
+         k.sendall(b'\\x00\\x01HELLO not http\\r\\n\\r\\n')\n\
+         k.settimeout(2)\n\
+         try:\n    k.recv(100)\n\
+         except Exception:\n    pass\n\
+         k.close()\n",
+    );
+    let status = s.status();
+    let evs = s.stop();
+
+    for (pid, prompt, stream) in [
+        (ollama, "Plain ollama one", false),
+        (ollama_streamed, "Plain ollama streamed", true),
+    ] {
+        for r in s.check_calls(&evs, pid, 1, &ollama_expect(prompt, stream)) {
+            assert_eq!(r["data"]["provider"]["name"], "ollama", "{r}");
+        }
+    }
+    let mut x = chat_expect("openai", "python", "Plain openai", false);
+    x.cmdline = "openai";
+    s.check_calls(&evs, openai, 1, &x);
+    s.check_calls(&evs, curl, 1, &chat_expect("curl", "curl", prompt, true));
+
+    // The non-HTTP connection: its connect is reported, nothing is decoded, nothing warned.
+    let of = |pid: u32, t: &str| -> Vec<&Value> {
+        evs.iter()
+            .filter(|e| {
+                e["process"]["pid"] == pid && e["event_type"].as_str().unwrap_or("").starts_with(t)
+            })
+            .collect()
+    };
+    assert!(of(other, "ai.").is_empty(), "{:#?}", of(other, "ai."));
+    let warnings: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["event_type"] == "sensor.warning")
+        .collect();
+    assert!(warnings.is_empty(), "warnings: {warnings:#?}");
+
+    // `status` shows each plaintext client covered through the socket path.
+    for pid in [ollama, ollama_streamed, openai, curl] {
+        let line = status
+            .lines()
+            .find(|l| l.contains(&format!("pid {pid} ")))
+            .unwrap_or_else(|| panic!("no coverage line for pid {pid}:\n{status}"));
+        assert!(
+            line.contains("plaintext socket") && line.contains("full content"),
+            "{line}"
+        );
+    }
+}
