@@ -1,7 +1,9 @@
 //! End to end, as root: AI calls over plaintext HTTP — a local model server's API reached without
 //! TLS (Ollama's `/api/chat` NDJSON, an OpenAI-compatible `/v1/chat/completions` on any port) —
 //! read at the socket syscalls by `record` and decoded like TLS traffic. Real clients: the
-//! official `ollama` Python package, the `openai` Python SDK with an http:// base URL, curl. A
+//! official `ollama` Python package, the `openai` Python SDK with an http:// base URL, curl, and an
+//! Ollama-style agent script (the model asks for a shell command, the script runs it — an exec
+//! below it that writes a file — and sends the output back: the whole episode must show). A
 //! connection that carries something other than HTTP is not decoded and raises no warning.
 //!
 //! Needs root and BPF. When not root the tests fail, unless OISP_SKIP_ROOT_TESTS=1 says to skip.
@@ -75,8 +77,27 @@ fn ollama_openai_and_curl_over_plain_http() {
          except Exception:\n    pass\n\
          k.close()\n",
     );
+    // An Ollama-style agent: the model asks for a shell command, the script runs it (it writes a
+    // file) and sends the output back.
+    let out = s.tmp.join("plain-agent.txt");
+    let command = format!("echo oisp-plain-check | tee {}", out.display());
+    let agent_code = format!(
+        "import os, json, subprocess, ollama\n\
+         c = ollama.Client(host=os.environ['MOCK_PLAIN_BASE'])\n\
+         tools = [{{'type':'function','function':{{'name':'run_shell','description':'Run a shell command',\n\
+                   'parameters':{{'type':'object','properties':{{'command':{{'type':'string'}}}},'required':['command']}}}}}}]\n\
+         msgs = [{{'role':'user','content':'Please run it. [[tool:run_shell {{\"command\": \"{command}\"}}]]'}}]\n\
+         r = c.chat(model='llama3.2', messages=msgs, tools=tools)\n\
+         call = r.message.tool_calls[0]\n\
+         out = subprocess.run(['/bin/sh', '-c', call.function.arguments['command']], capture_output=True, text=True).stdout\n\
+         msgs += [r.message, {{'role':'tool','content':out,'tool_name':'run_shell'}}]\n\
+         r2 = c.chat(model='llama3.2', messages=msgs, tools=tools)\n\
+         assert 'oisp-plain-check' in r2.message.content, r2\n"
+    );
+    let agent = s.python("ollama agent", &agent_code);
     let status = s.status();
     let evs = s.stop();
+    check_tool_episode(&evs, agent, &command, &out.to_string_lossy());
 
     for (pid, prompt, stream) in [
         (ollama, "Plain ollama one", false),
@@ -107,7 +128,7 @@ fn ollama_openai_and_curl_over_plain_http() {
     assert!(warnings.is_empty(), "warnings: {warnings:#?}");
 
     // `status` shows each plaintext client covered through the socket path.
-    for pid in [ollama, ollama_streamed, openai, curl] {
+    for pid in [ollama, ollama_streamed, openai, curl, agent] {
         let line = status
             .lines()
             .find(|l| l.contains(&format!("pid {pid} ")))
@@ -117,4 +138,68 @@ fn ollama_openai_and_curl_over_plain_http() {
             "{line}"
         );
     }
+}
+
+/// The tool episode of the script `pid`: two calls, the first answered with a `run_shell` tool
+/// call for `command`, which the script ran (an exec below it, writing `file`), the second
+/// carrying the command's output back.
+fn check_tool_episode(evs: &[Value], pid: u32, command: &str, file: &str) {
+    let below = |e: &Value| {
+        let p = &e["process"];
+        p["pid"] == pid
+            || p["ppid"] == pid
+            || p["ancestors"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|a| a["pid"] == pid))
+    };
+    let of = |t: &str| -> Vec<&Value> {
+        evs.iter()
+            .filter(|e| e["event_type"] == t && e["process"]["pid"] == pid)
+            .collect()
+    };
+    let requests = of("ai.request");
+    assert_eq!(requests.len(), 2, "{requests:#?}");
+    assert!(
+        requests[0]["data"]["tools"]
+            .to_string()
+            .contains("run_shell"),
+        "tool list missing: {}",
+        requests[0]
+    );
+    let call = of("agent.tool_call")
+        .into_iter()
+        .find(|e| e["data"]["tool"]["name"] == "run_shell")
+        .unwrap_or_else(|| panic!("no agent.tool_call run_shell by {pid}"));
+    assert_eq!(call["data"]["arguments"]["command"], command, "{call}");
+    assert!(
+        requests[1]["data"]["messages"]
+            .to_string()
+            .contains("oisp-plain-check"),
+        "the tool result is not in the next request: {}",
+        requests[1]
+    );
+    let exec = evs
+        .iter()
+        .find(|e| {
+            e["event_type"] == "process.exec"
+                && e["process"]["pid"] != pid
+                && e["process"]["cmdline"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("tee"))
+        })
+        .unwrap_or_else(|| panic!("no process.exec of the command"));
+    assert!(
+        below(exec),
+        "the command is not below {pid}: {}",
+        exec["process"]
+    );
+    let write = evs
+        .iter()
+        .find(|e| e["event_type"] == "file.write" && e["data"]["path"] == file)
+        .unwrap_or_else(|| panic!("no file.write of {file}"));
+    assert!(
+        below(write),
+        "the write is not below {pid}: {}",
+        write["process"]
+    );
 }
