@@ -43,6 +43,9 @@ pub enum DataSource {
     Rustls,
     /// A plaintext socket (e.g. Ollama on :11434).
     Socket,
+    /// Only the TLS ClientHello a client wrote on its socket: the server name and addresses of a
+    /// connection whose content no hooked TLS stack read (a connection with no data).
+    ClientHello,
     /// A MITM proxy terminating TLS.
     Proxy,
     /// The project's mock provider recording its own plaintext (test fixtures).
@@ -82,7 +85,8 @@ pub struct DataChunk {
 /// A connection (TLS session or socket) became known to the capture source.
 ///
 /// `conn_id` is unique for the life of a capture and stable across every read and write of the
-/// session. Addresses, SNI and ALPN are filled in when known.
+/// session. Addresses, SNI and ALPN are filled in when known. A `ConnOpen` of source
+/// [`DataSource::ClientHello`] is metadata only: no data and no `ConnClose` follow it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnOpen {
     pub conn_id: u64,

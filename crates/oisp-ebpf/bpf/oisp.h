@@ -69,6 +69,9 @@ enum oisp_skip {
  * TLS stack's functions (whose origins are the attach cookies of their probes, see src/tls). */
 enum oisp_origin {
 	OISP_ORIGIN_SOCKET = 255,
+	/* the start of a TLS ClientHello a client wrote on a connected socket (its server name is
+	 * known even where no TLS stack of the process is hooked) */
+	OISP_ORIGIN_HELLO = 254,
 };
 
 struct oisp_hdr {

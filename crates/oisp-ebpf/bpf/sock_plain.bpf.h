@@ -8,7 +8,9 @@
  * A socket enters `plain_socks` when connect(2) on a TCP inet socket succeeds (or is in progress).
  * Its first write decides: an HTTP request line (or the HTTP/2 prior-knowledge preface) makes it
  * copied from then on, both ways; anything else (a TLS ClientHello, a database protocol) makes it
- * ignored for good. Accepted sockets are never entered: a local server's view of an exchange is
+ * ignored for good — but a TLS ClientHello is copied first (up to PLAIN_HELLO_MAX bytes, origin
+ * OISP_ORIGIN_HELLO, after the socket's addresses), so that userspace learns the server name of
+ * every TLS connection, hooked stack or not. Accepted sockets are never entered: a local server's view of an exchange is
  * not reported, as for TLS. close(2) ends the session. The session key is the kernel's struct
  * sock address, which no TLS stack's user-space keys can equal.
  *
@@ -113,9 +115,20 @@ static __always_inline bool plain_is_http(__u64 w)
 #undef B8
 }
 
-/* The user address of the first bytes a call moves, or 0. */
-static __always_inline __u64 plain_first_bytes(__u64 ptr, __u64 count, __u8 mode)
+/* Most bytes of a ClientHello copied (the server name may follow a large post-quantum key share). */
+#define PLAIN_HELLO_MAX 4096
+
+/* Whether the first 8 bytes a client writes (as one little-endian word) start a TLS handshake
+ * record (type 22, version 3.x) holding a ClientHello (handshake type 1). */
+static __always_inline bool plain_is_client_hello(__u64 w)
 {
+	return (w & 0xffff) == 0x0316 && ((w >> 40) & 0xff) == 1;
+}
+
+/* The user address of the first bytes a call moves, or 0; their contiguous length in *len. */
+static __always_inline __u64 plain_first_bytes(__u64 ptr, __u64 count, __u8 mode, __u64 *len)
+{
+	*len = count;
 	if (mode == PLAIN_FLAT)
 		return count ? ptr : 0;
 	__u64 iov_ptr = ptr;
@@ -130,7 +143,38 @@ static __always_inline __u64 plain_first_bytes(__u64 ptr, __u64 count, __u8 mode
 	struct plain_iov v;
 	if (bpf_probe_read_user(&v, sizeof(v), (void *)iov_ptr) < 0 || !v.len)
 		return 0;
+	*len = v.len;
 	return v.base;
+}
+
+/* Copies the start of a ClientHello (`len` bytes at `buf`) as one record of origin
+ * OISP_ORIGIN_HELLO, after the socket's addresses. */
+static __always_inline void plain_hello(__u64 session, int fd, __u64 buf, __u64 len)
+{
+	__u32 zero = 0;
+	struct oisp_tls_data *d = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!d)
+		return;
+	emit_tls_fd(session, fd);
+	if (len > PLAIN_HELLO_MAX)
+		len = PLAIN_HELLO_MAX;
+	fill_hdr(&d->h, OISP_EV_TLS_DATA);
+	d->session = session;
+	d->seq = 0;
+	d->len = len;
+	d->truncated = 0;
+	d->fd = fd;
+	d->dir = OISP_DIR_EGRESS;
+	d->origin = OISP_ORIGIN_HELLO;
+	d->_pad[0] = 0;
+	d->_pad[1] = 0;
+	if (bpf_probe_read_user(d->data, len, (void *)buf) < 0)
+		return;
+	__u64 size = offsetof(struct oisp_tls_data, data) + len;
+	if (size > sizeof(struct oisp_tls_data))
+		size = sizeof(struct oisp_tls_data);
+	if (bpf_ringbuf_output(&tls_ring, d, size, wake_flags(&tls_ring)) < 0)
+		count_lost(OISP_LOST_TLS, 1);
 }
 
 /* Enter half of a socket syscall on `fd` of the current process: for a socket that carries HTTP
@@ -146,13 +190,17 @@ static __always_inline void plain_enter(int fd, __u64 ptr, __u64 count, __u8 mod
 	if (ps->state == PLAIN_NEW) {
 		if (!is_write)
 			return; /* a read before the first write (a liveness check): wait */
-		__u64 head = 0;
-		__u64 first = plain_first_bytes(ptr, count, mode);
-		if (!first || bpf_probe_read_user(&head, sizeof(head), (void *)first) < 0)
+		__u64 head = 0, len = 0;
+		__u64 first = plain_first_bytes(ptr, count, mode, &len);
+		if (!first || len < sizeof(head) ||
+		    bpf_probe_read_user(&head, sizeof(head), (void *)first) < 0)
 			return;
 		ps->state = plain_is_http(head) ? PLAIN_HTTP : PLAIN_OTHER;
-		if (ps->state == PLAIN_OTHER)
+		if (ps->state == PLAIN_OTHER) {
+			if (plain_is_client_hello(head))
+				plain_hello(ps->session, fd, first, len);
 			return;
+		}
 	}
 	if (tls_skipped(ps->session))
 		return;

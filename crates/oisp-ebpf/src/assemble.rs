@@ -2,13 +2,15 @@
 //! record carries, and what /proc adds (an exec's executable, cwd and cgroup; the paths behind
 //! file descriptors). No decisions here: what is reported, and when, is `capture.rs`'s.
 
+use crate::hello;
 use crate::procfs;
 use crate::wire::{self, ExecFields, FileFields, Hdr};
 use oisp_capture::{
-    DataChunk, DataSource, Direction, FileOp, FileOpKind, NetConnect, ProcessExec, ProcessExit,
-    Timestamp, Transport,
+    ConnOpen, ConnRole, DataChunk, DataSource, Direction, FileOp, FileOpKind, NetConnect,
+    ProcessExec, ProcessExit, RawRecord, Timestamp, Transport,
 };
 use std::collections::HashMap;
+use std::net::SocketAddr;
 
 /// Turns the kernel's monotonic timestamps into wall-clock ones.
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +76,32 @@ pub(crate) fn data_chunk(
         truncated_len: truncated,
         bytes: bytes.to_vec(),
     }
+}
+
+/// A client's TLS connection known only from its ClientHello (`bytes`) and its socket's
+/// (local, remote) addresses: a `ConnOpen` of source `ClientHello` with the server name and
+/// offered protocols (no data and no `ConnClose` follow it). `None` when the bytes name no server.
+pub(crate) fn client_hello(
+    h: &Hdr,
+    ts: Timestamp,
+    conn_id: u64,
+    addrs: Option<(SocketAddr, SocketAddr)>,
+    bytes: &[u8],
+) -> Option<RawRecord> {
+    let hello = hello::parse(bytes)?;
+    let sni = hello.sni?;
+    Some(RawRecord::ConnOpen(ConnOpen {
+        conn_id,
+        ts,
+        pid: h.pid,
+        tid: h.tid,
+        role: ConnRole::Client,
+        source: DataSource::ClientHello,
+        local: addrs.map(|a| a.0),
+        remote: addrs.map(|a| a.1),
+        sni: Some(sni),
+        alpn: (!hello.alpn.is_empty()).then(|| hello.alpn.join(",")),
+    }))
 }
 
 /// An exec, completed from /proc: the executable when the kernel's file name is relative, the

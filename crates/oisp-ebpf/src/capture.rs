@@ -171,6 +171,22 @@ impl EbpfCapture {
             Ev::TlsData {
                 h,
                 session,
+                origin,
+                data,
+                ..
+            } if origin == wire::ORIGIN_HELLO => {
+                let ts = clock.ts(h.ts_ns);
+                let addrs = sessions.take_socket((h.pid, session));
+                let conn_id = sessions.new_conn_id();
+                // A TLS client: in scope, whether or not its TLS stack is hooked.
+                scope.enter(h.pid, out);
+                if let Some(rec) = assemble::client_hello(&h, ts, conn_id, addrs, data) {
+                    out.push(rec);
+                }
+            }
+            Ev::TlsData {
+                h,
+                session,
                 seq,
                 truncated,
                 fd,

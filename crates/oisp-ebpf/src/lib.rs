@@ -3,11 +3,16 @@
 //! BPF programs (C, `bpf/`: one file per probe family, one shared record header `bpf/oisp.h`)
 //! are compiled by `build.rs` as one object with clang against the kernel's BTF (CO-RE) and
 //! loaded through a libbpf-rs skeleton, with libbpf linked statically. They capture:
-//! - TLS plaintext through uprobes on each TLS stack of [`tls`]'s list — today OpenSSL's
+//! - TLS plaintext through uprobes on each TLS stack of [`tls`]'s list — OpenSSL's
 //!   `SSL_read`/`SSL_write` (or the internal functions both forms meet in), `SSL_set_fd`,
 //!   `SSL_free`, `SSL_ctrl` (SNI) and `SSL_get0_alpn_selected` (ALPN), in every `libssl.so*` and
-//!   every executable that exports them (Node.js); on kernels 6.13+ the data functions of shared
-//!   libraries use session uprobes, whose return probe is skipped for calls of no interest;
+//!   every executable that exports them (Node.js); BoringSSL located by structure in stripped
+//!   executables (Bun → Claude Code); GnuTLS; rustls at AWS-LC's AEAD boundary (Codex); on
+//!   kernels 6.13+ the data functions use session uprobes, whose return probe is skipped for
+//!   calls of no interest;
+//! - plaintext HTTP on TCP sockets a process connected (local model servers, http:// APIs), and
+//!   the server name of every TLS ClientHello a client writes (hooked stack or not), at the socket
+//!   syscalls (`bpf/sock_plain.bpf.*`, [`hello`]);
 //! - sessions whose plaintext is not wanted are skipped in the kernel before any copy: server
 //!   sessions, and client connections the decoder found to carry no AI traffic
 //!   ([`EbpfCapture::ignore_connection`]);
@@ -20,6 +25,7 @@ mod assemble;
 mod capture;
 mod discovery;
 mod elf;
+mod hello;
 mod kernel;
 mod load;
 mod options;

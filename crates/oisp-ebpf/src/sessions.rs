@@ -165,6 +165,22 @@ impl Sessions {
         }
     }
 
+    /// Forgets session `s`, known only from its socket, and returns that socket's (local, remote)
+    /// addresses (a connection seen only through its ClientHello: no data will come).
+    pub(crate) fn take_socket(&mut self, s: SessionId) -> Option<(SocketAddr, SocketAddr)> {
+        match self.conns.get(&s) {
+            Some(c) if !c.opened && c.pending.is_empty() => self.conns.remove(&s)?.addrs,
+            _ => None,
+        }
+    }
+
+    /// A fresh connection id (for a connection this capture reports without a session).
+    pub(crate) fn new_conn_id(&mut self) -> u64 {
+        let id = self.next_conn;
+        self.next_conn += 1;
+        id
+    }
+
     /// The SNI host name a client set: a new host name on a session key means a new session
     /// (keys such as `SSL*` addresses are reused).
     pub(crate) fn sni(&mut self, s: SessionId, name: String) {

@@ -37,6 +37,8 @@ pub const SKIP_SERVER: u32 = k::oisp_skip::OISP_SKIP_SERVER.0;
 pub const SKIP_IGNORED: u32 = k::oisp_skip::OISP_SKIP_IGNORED.0;
 /// `oisp_tls_data.origin` of plaintext read at the socket syscalls (`bpf/sock_plain.bpf.c`).
 pub const ORIGIN_SOCKET: u8 = k::oisp_origin::OISP_ORIGIN_SOCKET.0 as u8;
+/// `oisp_tls_data.origin` of the start of a TLS ClientHello a client wrote on a socket.
+pub const ORIGIN_HELLO: u8 = k::oisp_origin::OISP_ORIGIN_HELLO.0 as u8;
 
 /// Offset of `field` in the generated record struct `ty`.
 macro_rules! at {

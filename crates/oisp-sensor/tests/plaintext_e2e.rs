@@ -4,7 +4,8 @@
 //! official `ollama` Python package, the `openai` Python SDK with an http:// base URL, curl, and an
 //! Ollama-style agent script (the model asks for a shell command, the script runs it — an exec
 //! below it that writes a file — and sends the output back: the whole episode must show). A
-//! connection that carries something other than HTTP is not decoded and raises no warning.
+//! connection that carries something other than HTTP is not decoded and raises no warning. And a
+//! TLS client no hooked stack reads is still seen from its ClientHello (metadata only).
 //!
 //! Needs root and BPF. When not root the tests fail, unless OISP_SKIP_ROOT_TESTS=1 says to skip.
 
@@ -201,5 +202,54 @@ fn check_tool_episode(evs: &[Value], pid: u32, command: &str, file: &str) {
         below(write),
         "the write is not below {pid}: {}",
         write["process"]
+    );
+}
+
+/// A TLS client whose stack is not hooked (`record --no-ssl` here) is still seen: its ClientHello,
+/// read at the socket, names the server (an AI provider's), so the process is in scope (its exec
+/// is reported), its connect carries the domain, and `status` shows it covered by metadata only.
+#[test]
+fn unhooked_tls_is_seen_from_its_client_hello() {
+    let Some(mut s) = Session::start_with("unhooked_tls", &["--no-ssl"]) else {
+        return;
+    };
+    let port = s.base().rsplit(':').next().unwrap().to_string();
+    let body = r#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"unread"}]}"#;
+    let mut c = Command::new("curl");
+    c.args(["-sS", "-o", "/dev/null", "--cacert"])
+        .arg(&s.ca)
+        .args(["--resolve", &format!("api.openai.com:{port}:127.0.0.1")])
+        .args(["-H", &format!("Authorization: Bearer {KEY}")])
+        .args(["-H", "content-type: application/json", "-d", body])
+        .arg(format!("https://api.openai.com:{port}/v1/chat/completions"));
+    let curl = s.client("curl", c);
+    let status = s.status();
+    let evs = s.stop();
+    let of = |t: &str| -> Vec<&Value> {
+        evs.iter()
+            .filter(|e| e["event_type"] == t && e["process"]["pid"] == curl)
+            .collect()
+    };
+    assert!(of("ai.request").is_empty(), "content was not to be read");
+    assert_eq!(of("process.exec").len(), 1, "curl's exec is not reported");
+    let connects = of("network.connect");
+    assert!(
+        connects
+            .iter()
+            .any(|e| e.to_string().contains("api.openai.com")),
+        "no network.connect naming api.openai.com: {connects:#?}"
+    );
+    let warnings: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["event_type"] == "sensor.warning")
+        .collect();
+    assert!(warnings.is_empty(), "warnings: {warnings:#?}");
+    let line = status
+        .lines()
+        .find(|l| l.contains(&format!("pid {curl} ")))
+        .unwrap_or_else(|| panic!("no coverage line for curl {curl}:\n{status}"));
+    assert!(
+        line.contains("metadata only: TLS to api.openai.com"),
+        "{line}"
     );
 }

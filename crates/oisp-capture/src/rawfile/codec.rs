@@ -91,6 +91,7 @@ fn source_code(s: DataSource) -> u8 {
         DataSource::Proxy => 6,
         DataSource::MockRecorder => 7,
         DataSource::Rustls => 8,
+        DataSource::ClientHello => 9,
         DataSource::Unknown => 255,
     }
 }
@@ -106,6 +107,7 @@ fn source_from(code: u8) -> DataSource {
         6 => DataSource::Proxy,
         7 => DataSource::MockRecorder,
         8 => DataSource::Rustls,
+        9 => DataSource::ClientHello,
         _ => DataSource::Unknown,
     }
 }

@@ -31,7 +31,7 @@ use crate::conn::{ConnTracker, TrackerConfig, TrackerStats};
 use crate::http::{HttpExchange, HttpOutput};
 use crate::providers;
 use context::EventContext;
-use oisp_capture::{ConnRole, RawRecord, Timestamp};
+use oisp_capture::{ConnOpen, ConnRole, DataSource, RawRecord, Timestamp};
 use oisp_event::{Event, SensorWarning};
 use std::collections::HashMap;
 
@@ -229,8 +229,13 @@ impl Decoder {
                         out.push(ev);
                     }
                 }
-                self.remember_owner(o.conn_id, o.pid, o.tid, o.role);
-                self.feed_tracker(rec, out);
+                if o.source == DataSource::ClientHello {
+                    // metadata only: no data follows, nothing to reassemble
+                    self.count_tls_to(o);
+                } else {
+                    self.remember_owner(o.conn_id, o.pid, o.tid, o.role);
+                    self.feed_tracker(rec, out);
+                }
             }
             RawRecord::Data(d) if self.ignore.is_ignored(d.conn_id) => {
                 self.stats.ignored_records += 1;
@@ -307,6 +312,22 @@ impl Decoder {
                 out.push(ev);
             }
         }
+    }
+
+    /// A TLS connection seen from its ClientHello: counted for `status` when its server name is
+    /// an AI provider's.
+    fn count_tls_to(&mut self, o: &ConnOpen) {
+        let Some(sni) = o.sni.as_deref() else { return };
+        let Some(provider) = providers::provider_for_host(sni) else {
+            return;
+        };
+        let exe = self
+            .procs
+            .get(o.pid)
+            .map(|p| p.image.exe.as_str())
+            .filter(|e| !e.is_empty());
+        self.ai_processes
+            .tls_to(o.pid, exe, sni, provider.oisp_name());
     }
 
     fn remember_owner(&mut self, conn_id: u64, pid: u32, tid: u32, role: ConnRole) {

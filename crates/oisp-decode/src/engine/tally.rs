@@ -1,5 +1,6 @@
-//! Which processes made AI calls, and through which capture source: what `status` shows as each
-//! process's coverage.
+//! Which processes made AI calls, and through which capture source, and which opened TLS
+//! connections to an AI provider's servers (seen from their ClientHello, whether or not a hooked
+//! stack read their content): what `status` shows as each process's coverage.
 
 use oisp_capture::DataSource;
 use std::collections::HashMap;
@@ -18,6 +19,9 @@ pub struct ProcessAi {
     pub sources: Vec<DataSource>,
     /// Providers called (`openai`, `anthropic`, …), each once.
     pub providers: Vec<String>,
+    /// AI providers' server names this process opened TLS connections to (from their
+    /// ClientHello), each once: with no `calls`, what nothing could read.
+    pub tls_hosts: Vec<String>,
 }
 
 /// Every process that made an AI call.
@@ -35,16 +39,9 @@ impl AiProcesses {
         source: Option<DataSource>,
         provider: &str,
     ) {
-        if !self.by_pid.contains_key(&pid) && self.by_pid.len() >= MAX_AI_PROCESSES {
+        let Some(p) = self.entry(pid, exe) else {
             return;
-        }
-        let p = self.by_pid.entry(pid).or_insert_with(|| ProcessAi {
-            pid,
-            exe: exe.map(str::to_string),
-            calls: 0,
-            sources: Vec::new(),
-            providers: Vec::new(),
-        });
+        };
         p.calls += 1;
         if let Some(s) = source {
             if !p.sources.contains(&s) {
@@ -54,6 +51,34 @@ impl AiProcesses {
         if !p.providers.iter().any(|x| x == provider) {
             p.providers.push(provider.to_string());
         }
+    }
+
+    /// Counts a TLS connection of `pid` to `host`, an AI provider's server, seen from its
+    /// ClientHello.
+    pub(crate) fn tls_to(&mut self, pid: u32, exe: Option<&str>, host: &str, provider: &str) {
+        let Some(p) = self.entry(pid, exe) else {
+            return;
+        };
+        if !p.tls_hosts.iter().any(|h| h == host) {
+            p.tls_hosts.push(host.to_string());
+        }
+        if !p.providers.iter().any(|x| x == provider) {
+            p.providers.push(provider.to_string());
+        }
+    }
+
+    fn entry(&mut self, pid: u32, exe: Option<&str>) -> Option<&mut ProcessAi> {
+        if !self.by_pid.contains_key(&pid) && self.by_pid.len() >= MAX_AI_PROCESSES {
+            return None;
+        }
+        Some(self.by_pid.entry(pid).or_insert_with(|| ProcessAi {
+            pid,
+            exe: exe.map(str::to_string),
+            calls: 0,
+            sources: Vec::new(),
+            providers: Vec::new(),
+            tls_hosts: Vec::new(),
+        }))
     }
 
     /// The processes, by pid.
@@ -87,5 +112,17 @@ mod tests {
         assert_eq!((p.calls, p.exe.as_deref()), (3, Some("/usr/bin/node")));
         assert_eq!(p.sources, vec![DataSource::OpenSslStatic]);
         assert_eq!(p.providers, vec!["openai", "anthropic"]);
+    }
+
+    #[test]
+    fn tls_connections_are_kept_apart_from_calls() {
+        let mut t = AiProcesses::default();
+        t.tls_to(9, Some("/opt/java"), "api.anthropic.com", "anthropic");
+        t.tls_to(9, None, "api.anthropic.com", "anthropic");
+        let p = &t.list()[0];
+        assert_eq!((p.calls, p.exe.as_deref()), (0, Some("/opt/java")));
+        assert_eq!(p.tls_hosts, vec!["api.anthropic.com"]);
+        assert_eq!(p.providers, vec!["anthropic"]);
+        assert!(p.sources.is_empty());
     }
 }

@@ -40,6 +40,13 @@ const EXTRA_DOMAINS: &[(&str, ProviderId)] = &[
     ("router.huggingface.co", ProviderId::HuggingFace),
 ];
 
+/// The AI provider serving `host` (a TLS server name or a DNS name), by the bundle's domains and
+/// patterns and the built-in list; `None` for a host no provider is known at.
+pub fn provider_for_host(host: &str) -> Option<ProviderId> {
+    let host = host.to_ascii_lowercase();
+    lookup_host(&host, &host).map(|(p, _)| p)
+}
+
 fn lookup_host(host_port: &str, host: &str) -> Option<(ProviderId, DetectionMethod)> {
     let b = bundle();
     for key in [host_port, host] {
@@ -369,6 +376,7 @@ pub(crate) fn detect_with_body(ex: &HttpExchange, body: Option<&Value>) -> Optio
                 | DataSource::GnuTls
                 | DataSource::GoTls
                 | DataSource::Rustls
+                | DataSource::ClientHello
         )
     );
     let tls = tls_source || sni.is_some() || port == Some(443);

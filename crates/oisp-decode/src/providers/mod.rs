@@ -25,7 +25,9 @@ mod stream;
 pub use call::*;
 pub(crate) use detect::split_target as split_request_target;
 pub use pricing::{cost_usd, find_model, Cost, PriceMatch};
-pub use registry::{bundle, detect, ApiShape, Detection, DetectionMethod, ProviderId};
+pub use registry::{
+    bundle, detect, provider_for_host, ApiShape, Detection, DetectionMethod, ProviderId,
+};
 
 /// Whether a request path (without query) has the shape of an AI API endpoint, whatever the
 /// host: `/chat/completions`, `/v1/messages`, `:generateContent`, `/api/chat`, ...

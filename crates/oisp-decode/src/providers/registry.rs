@@ -273,7 +273,7 @@ pub struct Detection {
     pub sdk_hint: Option<String>,
 }
 
-pub use super::detect::{detect, glob_match};
+pub use super::detect::{detect, glob_match, provider_for_host};
 
 #[cfg(test)]
 mod tests {

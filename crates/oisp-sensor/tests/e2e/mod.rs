@@ -95,6 +95,11 @@ pub struct Expect<'a> {
 
 impl Session {
     pub fn start(name: &'static str) -> Option<Session> {
+        Session::start_with(name, &[])
+    }
+
+    /// [`start`](Self::start) with more `record` arguments (e.g. `--no-ssl`).
+    pub fn start_with(name: &'static str, record_args: &[&str]) -> Option<Session> {
         if !crate::root::root_or_skip(&format!("record_e2e::{name}")) {
             return None;
         }
@@ -134,6 +139,7 @@ impl Session {
         let events = tmp.join("events.jsonl");
         let mut rec = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"))
             .arg("record")
+            .args(record_args)
             .arg("-o")
             .arg(&events)
             .env("OISP_STORE", tmp.join("events.db"))

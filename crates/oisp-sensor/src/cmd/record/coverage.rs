@@ -1,7 +1,8 @@
 //! Per-process coverage for `status`: for each process that made AI calls, which TLS stack (or
 //! other source) its bytes were read from, how that stack was located, and how much of its
-//! traffic is read; and running processes whose executable holds a TLS stack nothing could be
-//! attached to, with why.
+//! traffic is read; processes that opened TLS connections to an AI provider but made no call
+//! anything decoded (metadata only: the ClientHello's server name); and running processes whose
+//! executable holds a TLS stack nothing could be attached to, with why.
 
 use crate::runtime_state::{CoverageState, ProbeState, UnlocatedState};
 use oisp_capture::DataSource;
@@ -17,6 +18,7 @@ fn stack_name(s: DataSource) -> &'static str {
         DataSource::GoTls => "Go crypto/tls",
         DataSource::Rustls => "rustls on AWS-LC, linked in",
         DataSource::Socket => "plaintext socket",
+        DataSource::ClientHello => "TLS seen at the socket (ClientHello)",
         DataSource::Proxy => "proxy",
         DataSource::MockRecorder => "mock recorder",
         DataSource::Unknown => "unknown",
@@ -56,6 +58,9 @@ pub fn coverage(
     let mut out: Vec<CoverageState> = ai
         .iter()
         .map(|p| {
+            if p.calls == 0 {
+                return metadata_only(p);
+            }
             let exe = p.exe.clone().or_else(|| exe_of(p.pid));
             let source = p.sources.first().copied().unwrap_or(DataSource::Unknown);
             CoverageState {
@@ -92,6 +97,22 @@ pub fn coverage(
         }
     }
     out
+}
+
+/// The line of a process whose AI connections were seen only from their ClientHello.
+fn metadata_only(p: &ProcessAi) -> CoverageState {
+    CoverageState {
+        pid: p.pid,
+        exe: p.exe.clone().or_else(|| exe_of(p.pid)).unwrap_or_default(),
+        ai_calls: 0,
+        providers: p.providers.join(", "),
+        stack: stack_name(DataSource::ClientHello).into(),
+        located: "no hooked TLS stack read it".into(),
+        coverage: format!(
+            "metadata only: TLS to {} (server name, addresses, timing; no content)",
+            p.tls_hosts.join(", ")
+        ),
+    }
 }
 
 fn exe_of(pid: u32) -> Option<String> {
@@ -145,10 +166,26 @@ mod tests {
             calls: 2,
             sources: vec![DataSource::BoringSsl],
             providers: vec!["anthropic".into()],
+            tls_hosts: vec!["api.anthropic.com".into()],
         }];
         let c = coverage(&ai, &probes, &[]);
         assert_eq!(c.len(), 1);
         assert_eq!((c[0].ai_calls, c[0].coverage.as_str()), (2, "full content"));
         assert_eq!(c[0].stack, "BoringSSL linked in");
+        let unread = vec![ProcessAi {
+            pid: 2,
+            exe: Some("/opt/jdk/bin/java".into()),
+            calls: 0,
+            sources: vec![],
+            providers: vec!["openai".into()],
+            tls_hosts: vec!["api.openai.com".into()],
+        }];
+        let c = coverage(&unread, &probes, &[]);
+        assert!(
+            c[0].coverage
+                .starts_with("metadata only: TLS to api.openai.com"),
+            "{}",
+            c[0].coverage
+        );
     }
 }
