@@ -9,6 +9,8 @@
  *   tls.bpf.c         socket syscalls that tie a TLS session to its socket
  *   tls_openssl.bpf.c OpenSSL's functions
  *   tls_gnutls.bpf.c  GnuTLS's functions
+ *   tls_rustls.bpf.c  AWS-LC's AEAD under rustls
+ *   tls_go.bpf.c      Go's crypto/tls
  *   proc.bpf.c        exec / exit / fork
  *   file.bpf.c        openat / write / rename / unlink
  *   net.bpf.c         connect
@@ -22,6 +24,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "tls_openssl.bpf.c"
 #include "tls_gnutls.bpf.c"
 #include "tls_rustls.bpf.c"
+#include "tls_go.bpf.c"
 #include "proc.bpf.c"
 #include "file.bpf.c"
 #include "net.bpf.c"

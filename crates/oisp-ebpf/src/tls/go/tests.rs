@@ -1,0 +1,119 @@
+use super::testbin::go_client;
+use super::*;
+
+/// Both builds of the Go client: located by symbol (unstripped) and through `.gopclntab`
+/// (stripped), at the same functions, with the same returns; `.symtab` and the table agree.
+#[test]
+fn go_client_builds_are_located() {
+    let Some((plain, stripped)) = go_client() else {
+        return;
+    };
+    let mut located = Vec::new();
+    for (path, how) in [(plain, "by symbol"), (stripped, "by .gopclntab")] {
+        let mut elf = Elf::open(path).expect("ELF");
+        assert!(GoTls.is_linked_into(path, &mut elf), "{}", path.display());
+        assert_eq!(
+            elf.static_symbol(WRITE).is_some(),
+            how == "by symbol",
+            "{how}"
+        );
+        let groups = GoTls.locate(&mut elf, Linkage::LinkedIn).expect("located");
+        assert_eq!(groups.len(), 3, "{groups:#?}");
+        let hooks: Vec<&Hook> = groups
+            .iter()
+            .map(|g| &g.alternatives[0])
+            .flatten()
+            .collect();
+        for h in &hooks {
+            assert!(
+                h.label.contains(how) && h.label.contains("go1."),
+                "{}",
+                h.label
+            );
+            assert!(
+                h.exit.is_none() && h.session.is_none(),
+                "no return probes: {h:?}"
+            );
+        }
+        let write = &groups[0].alternatives[0];
+        let read = &groups[1].alternatives[0];
+        assert_eq!(write[0].enter, "go_write_enter");
+        assert_eq!(read[0].enter, "go_read_enter");
+        assert!(write.len() >= 2 && read.len() >= 2, "returns found");
+        assert!(write[1..]
+            .iter()
+            .chain(&read[1..])
+            .all(|h| h.enter == "go_tls_ret"));
+        assert_eq!(groups[2].alternatives[0][0].enter, "go_close_enter");
+        // Each return probe sits on a `ret` (0xc3) inside the function.
+        let mut f = std::fs::read(path).unwrap();
+        for h in write[1..].iter().chain(&read[1..]) {
+            assert_eq!(f[h.offset as usize], 0xc3, "{}", h.label);
+        }
+        f.clear();
+        eprintln!(
+            "{}: {how}: Write entry 0x{:x} + {} returns, Read entry 0x{:x} + {} returns",
+            path.display(),
+            write[0].offset,
+            write.len() - 1,
+            read[0].offset,
+            read.len() - 1
+        );
+        located.push(
+            hooks
+                .iter()
+                .map(|h| (h.offset, h.enter))
+                .collect::<Vec<_>>(),
+        );
+    }
+    // Stripping removes symbols, not code: the same functions at the same places.
+    assert_eq!(located[0], located[1]);
+}
+
+/// The table of a real Go executable parses, and every check on it holds: the functions found
+/// through it are the `.symtab` ones, start and end.
+#[test]
+fn pclntab_matches_symtab() {
+    let Some((plain, _)) = go_client() else {
+        return;
+    };
+    let mut elf = Elf::open(plain).unwrap();
+    let (bytes, text) = pclntab_bytes(&mut elf).expect(".gopclntab");
+    let table = Pclntab::parse(&bytes, text).expect("parses");
+    let magic = u32::from_le_bytes(bytes[..4].try_into().unwrap());
+    assert!(matches!(magic, pclntab::MAGIC_118 | pclntab::MAGIC_120));
+    assert_eq!(
+        Some(table.text_start),
+        elf.section(".text").map(|s| s.vaddr)
+    );
+    for name in [
+        WRITE,
+        READ,
+        CLOSE,
+        "main.main",
+        "net/http.(*Transport).RoundTrip",
+    ] {
+        let f = table.find(name).expect(name);
+        let sym = elf.static_symbol(name).expect(name);
+        assert_eq!(f.start, sym.vaddr, "{name}");
+        // The table's end includes the alignment padding after the function.
+        assert!(f.end >= sym.vaddr + sym.size && f.end - (sym.vaddr + sym.size) < 32);
+    }
+    let version = buildinfo::version_string(&mut elf).expect("version");
+    assert!(
+        buildinfo::parse(&version).is_some_and(|v| v >= (1, 17)),
+        "{version}"
+    );
+}
+
+/// Executables that are not Go, or not x86-64 Go with crypto/tls, are not claimed.
+#[test]
+fn other_executables_are_not_go() {
+    for p in ["/bin/ls", "/usr/bin/wget"] {
+        let Some(mut elf) = Elf::open(Path::new(p)) else {
+            eprintln!("skipped: no {p}");
+            continue;
+        };
+        assert!(!GoTls.is_linked_into(Path::new(p), &mut elf), "{p}");
+    }
+}
