@@ -6,7 +6,8 @@
 //
 // Each run makes two calls on one connection: a non-streaming completion, then a streaming one
 // (server-sent events, with usage). net/http negotiates HTTP/2 by ALPN by default; -http1 keeps
-// it to HTTP/1.1. -noop only starts and exits (lets a sensor see the executable first).
+// it to HTTP/1.1. -wait delays the first request (a sensor attaches its probes to a new
+// executable after seeing it start).
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -30,11 +32,9 @@ func main() {
 	model := flag.String("model", "gpt-4o-mini", "model")
 	prompt := flag.String("prompt", "Hello from Go", "the user message")
 	http1 := flag.Bool("http1", false, "HTTP/1.1 only (no HTTP/2)")
-	noop := flag.Bool("noop", false, "start and exit without a request")
+	wait := flag.Duration("wait", 0, "wait this long before the first request")
 	flag.Parse()
-	if *noop {
-		return
-	}
+	time.Sleep(*wait)
 	client, err := newClient(*caFile, *http1)
 	if err != nil {
 		fail(err)
