@@ -379,7 +379,7 @@ impl Decoder {
                     ex.conn.pid,
                     exe,
                     ex.conn.source,
-                    &call.detection.oisp_provider,
+                    call.detection.oisp_provider,
                 );
                 self.ai_events(ex, &call, out);
             }
