@@ -95,7 +95,11 @@ fn check_go_calls(s: &Session, evs: &[Value], pid: u32, exe: &Path, prompt: &str
                 && rs["data"]["usage"]["completion_tokens"].as_u64() > Some(0),
             "{name}: usage: {rs_s}"
         );
-        assert_eq!(rq["process"]["exe"], exe.to_string_lossy().as_ref(), "{name}");
+        assert_eq!(
+            rq["process"]["exe"],
+            exe.to_string_lossy().as_ref(),
+            "{name}"
+        );
         assert!(
             rq["process"]["cmdline"]
                 .as_str()
@@ -117,7 +121,11 @@ fn check_go_calls(s: &Session, evs: &[Value], pid: u32, exe: &Path, prompt: &str
         );
     }
     streams.sort();
-    assert_eq!(streams, [Some(false), Some(true)], "{name}: streaming flags");
+    assert_eq!(
+        streams,
+        [Some(false), Some(true)],
+        "{name}: streaming flags"
+    );
     assert!(
         !of("process.exec").is_empty(),
         "{name}: no process.exec of the Go client"
