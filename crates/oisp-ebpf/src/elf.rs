@@ -24,17 +24,20 @@ fn u64le(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
 }
 
+/// A symbol table: (symbol entries, entry size, string table bytes).
+type SymTable = (Vec<u8>, usize, Vec<u8>);
+
 /// An open ELF64 little-endian file: its loadable segments and dynamic symbol table.
 pub struct Elf {
     file: File,
     /// Each PT_LOAD segment.
     loads: Vec<Segment>,
     /// (symbol table bytes, entry size, string table bytes) of SHT_DYNSYM, when present
-    dynsym: Option<(Vec<u8>, usize, Vec<u8>)>,
+    dynsym: Option<SymTable>,
     /// The section headers, named.
     sections: Vec<Section>,
     /// `.symtab` as for `dynsym`, read on first use (`None` inside: the file has none).
-    symtab: Option<Option<(Vec<u8>, usize, Vec<u8>)>>,
+    symtab: Option<Option<SymTable>>,
     /// The GNU build id (hex), when the file has one.
     build_id: Option<String>,
     /// PT_GNU_EH_FRAME: (file offset, vaddr, size) of `.eh_frame_hdr`, when present.
@@ -72,7 +75,7 @@ fn gnu_build_id(b: &[u8]) -> Option<String> {
 }
 
 /// The defined symbol `name` of a symbol table (symbols, entry size, strings).
-fn find_symbol((syms, entsize, strs): &(Vec<u8>, usize, Vec<u8>), name: &str) -> Option<Symbol> {
+fn find_symbol((syms, entsize, strs): &SymTable, name: &str) -> Option<Symbol> {
     let want = name.as_bytes();
     syms.chunks_exact(*entsize).find_map(|e| {
         let at = u32le(e, 0) as usize;
@@ -222,11 +225,7 @@ impl Elf {
     }
 
     /// (symbols, entry size, strings) of the symbol table `s`.
-    fn read_symbols(
-        f: &mut File,
-        sections: &[Section],
-        s: &Section,
-    ) -> Option<(Vec<u8>, usize, Vec<u8>)> {
+    fn read_symbols(f: &mut File, sections: &[Section], s: &Section) -> Option<SymTable> {
         let strtab = sections.get(s.link)?;
         if s.entsize < 24 || s.size > MAX_TABLE || strtab.size > MAX_TABLE {
             return None;
@@ -287,7 +286,7 @@ impl Elf {
     /// (`DW_EH_PE_datarel | DW_EH_PE_sdata4` entries).
     pub fn function_starts(&mut self) -> Option<Vec<u64>> {
         let (off, vaddr, size) = self.eh_frame_hdr?;
-        if size < 12 || size > 256 << 20 {
+        if !(12..=256 << 20).contains(&size) {
             return None;
         }
         let hdr = read_at(&mut self.file, off, size as usize)?;

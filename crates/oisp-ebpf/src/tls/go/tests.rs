@@ -19,11 +19,7 @@ fn go_client_builds_are_located() {
         );
         let groups = GoTls.locate(&mut elf, Linkage::LinkedIn).expect("located");
         assert_eq!(groups.len(), 3, "{groups:#?}");
-        let hooks: Vec<&Hook> = groups
-            .iter()
-            .map(|g| &g.alternatives[0])
-            .flatten()
-            .collect();
+        let hooks: Vec<&Hook> = groups.iter().flat_map(|g| &g.alternatives[0]).collect();
         for h in &hooks {
             assert!(
                 h.label.contains(how) && h.label.contains("go1."),
