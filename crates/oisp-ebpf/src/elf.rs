@@ -235,6 +235,11 @@ impl Elf {
         Some((syms, s.entsize, strs))
     }
 
+    /// Whether the file has section headers (stripping with `sstrip` removes them).
+    pub fn has_sections(&self) -> bool {
+        !self.sections.is_empty()
+    }
+
     /// The section called `name`, if the file has section headers and one is so called.
     pub fn section(&self, name: &str) -> Option<&Section> {
         self.sections.iter().find(|s| s.name == name)

@@ -10,9 +10,38 @@ const MAGIC: &[u8] = b"\xff Go buildinf:";
 /// A Go release as (major, minor), e.g. (1, 19) for `go1.19.8`.
 pub(crate) type GoVersion = (u32, u32);
 
+/// The bytes of `.go.buildinfo`: the section, else (no section headers) the one 16-byte aligned
+/// header in a writable data segment.
+fn buildinfo_bytes(elf: &mut Elf) -> Option<Vec<u8>> {
+    if elf.has_sections() {
+        return elf.section_bytes(".go.buildinfo", 1 << 16);
+    }
+    let segments: Vec<_> = elf
+        .segments()
+        .iter()
+        .filter(|s| !s.executable && s.file_size <= 512 << 20)
+        .copied()
+        .collect();
+    let mut found = Vec::new();
+    for s in segments {
+        let Some(bytes) = elf.bytes_at(s.vaddr, s.file_size as usize) else {
+            continue;
+        };
+        found.extend(
+            memchr::memmem::find_iter(&bytes, MAGIC)
+                .filter(|at| (s.vaddr + *at as u64) % 16 == 0)
+                .map(|at| bytes[at..bytes.len().min(at + 4096)].to_vec()),
+        );
+    }
+    match <[Vec<u8>; 1]>::try_from(found) {
+        Ok([b]) => Some(b),
+        Err(_) => None,
+    }
+}
+
 /// The version string (`go1.19.8`) of an executable built by Go, if it says.
 pub(crate) fn version_string(elf: &mut Elf) -> Option<String> {
-    let data = elf.section_bytes(".go.buildinfo", 1 << 16)?;
+    let data = buildinfo_bytes(elf)?;
     if data.len() < 32 || !data.starts_with(MAGIC) || data[14] != 8 {
         return None;
     }

@@ -75,16 +75,40 @@ struct Located {
     how: How,
 }
 
+/// Names of the section holding Go's function table: `.gopclntab`, or in position-independent
+/// executables `.data.rel.ro.gopclntab`.
+const PCLNTAB_SECTIONS: [&str; 2] = [".gopclntab", ".data.rel.ro.gopclntab"];
+
 /// `.gopclntab`: the section, else (no section headers) the one table header found in a
 /// read-only segment; with the `.text` address for position-independent executables.
 fn pclntab_bytes(elf: &mut Elf) -> Option<(Vec<u8>, Option<u64>)> {
     let text = elf.section(".text").map(|s| s.vaddr);
-    if let Some(b) = elf.section_bytes(".gopclntab", MAX_PCLNTAB) {
-        return Some((b, text));
+    if let Some(name) = PCLNTAB_SECTIONS.iter().find(|n| elf.section(n).is_some()) {
+        return elf.section_bytes(name, MAX_PCLNTAB).map(|b| (b, text));
     }
-    if elf.section(".gopclntab").is_some() {
+    if elf.has_sections() {
         return None;
     }
+    let found = search_segments(elf, |bytes, at| {
+        let start = at.checked_sub(1)?;
+        if start % 8 != 0 || !pclntab::header_at(bytes, start) {
+            return None;
+        }
+        let table = &bytes[start..];
+        Pclntab::parse(table, text).ok().map(|_| table.to_vec())
+    });
+    match <[Vec<u8>; 1]>::try_from(found) {
+        Ok([t]) => Some((t, text)),
+        Err(_) => None,
+    }
+}
+
+/// What `accept` makes of each place in a non-executable loadable segment where the bytes
+/// `ff ff ff 00 00 01 08` (a table header after its magic's first byte) begin.
+fn search_segments(
+    elf: &mut Elf,
+    accept: impl Fn(&[u8], usize) -> Option<Vec<u8>>,
+) -> Vec<Vec<u8>> {
     let segments: Vec<_> = elf
         .segments()
         .iter()
@@ -96,25 +120,25 @@ fn pclntab_bytes(elf: &mut Elf) -> Option<(Vec<u8>, Option<u64>)> {
         let Some(bytes) = elf.bytes_at(s.vaddr, s.file_size as usize) else {
             continue;
         };
-        for at in memchr::memmem::find_iter(&bytes, b"\xff\xff\xff\x00\x00\x01\x08") {
-            let start = at.wrapping_sub(1);
-            if at > 0 && pclntab::header_at(&bytes, start) && start % 8 == 0 {
-                let table = bytes[start..].to_vec();
-                if Pclntab::parse(&table, text).is_ok() {
-                    found.push(table);
-                }
-            }
-        }
+        found.extend(
+            memchr::memmem::find_iter(&bytes, b"\xff\xff\xff\x00\x00\x01\x08")
+                .filter_map(|at| accept(&bytes, at)),
+        );
     }
-    match found.len() {
-        1 => found.pop().map(|t| (t, text)),
-        _ => None,
-    }
+    found
 }
 
-/// Whether the executable was built by Go (has Go's function table or build information).
-fn is_go(elf: &Elf) -> bool {
-    elf.section(".gopclntab").is_some() || elf.section(".go.buildinfo").is_some()
+/// Whether the executable was built by Go: Go's function table or build information, by
+/// section, or (no section headers) Go's build information header in a data segment.
+fn is_go(elf: &mut Elf) -> bool {
+    if PCLNTAB_SECTIONS
+        .iter()
+        .chain(&[".go.buildinfo"])
+        .any(|n| elf.section(n).is_some())
+    {
+        return true;
+    }
+    !elf.has_sections() && buildinfo::version_string(elf).is_some()
 }
 
 /// Where `name` is: by symbol when `.symtab` has it (checked against the table when there is
