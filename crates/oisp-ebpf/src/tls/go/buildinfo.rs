@@ -29,7 +29,7 @@ fn buildinfo_bytes(elf: &mut Elf) -> Option<Vec<u8>> {
         };
         found.extend(
             memchr::memmem::find_iter(&bytes, MAGIC)
-                .filter(|at| (s.vaddr + *at as u64) % 16 == 0)
+                .filter(|at| (s.vaddr + *at as u64).is_multiple_of(16))
                 .map(|at| bytes[at..bytes.len().min(at + 4096)].to_vec()),
         );
     }

@@ -91,7 +91,7 @@ fn pclntab_bytes(elf: &mut Elf) -> Option<(Vec<u8>, Option<u64>)> {
     }
     let found = search_segments(elf, |bytes, at| {
         let start = at.checked_sub(1)?;
-        if start % 8 != 0 || !pclntab::header_at(bytes, start) {
+        if !start.is_multiple_of(8) || !pclntab::header_at(bytes, start) {
             return None;
         }
         let table = &bytes[start..];
