@@ -8,7 +8,8 @@
 //!
 //! Where: by name in `.symtab` when the executable keeps it, else in Go's own function table
 //! `.gopclntab`, which stripped executables keep (`pclntab.rs`): start, and end where the next
-//! function begins. Both must agree when both are there. The code must decode and begin with
+//! function begins. Both must agree when both are there (same start, the symbol's end not past
+//! the next function). The code must decode and begin with
 //! Go's stack check on R14 (`code.rs`); the Go version (`.go.buildinfo`) must be ≥ 1.17 and the
 //! executable x86-64. Anything else is a refusal that `status` shows.
 //!
@@ -23,9 +24,15 @@
 //! registers): what the kernel sees, independent of `net.Conn` layouts that change between Go
 //! versions or of the connection being wrapped.
 //!
+//! A function's entry and return probes are one alternative of one hook group: a return probe
+//! that failed to attach loses that return's data (its call stays in flight until the goroutine's
+//! next call replaces it), never misattributes it.
+//!
 //! Not covered: Go before 1.17 (stack calling convention), other architectures, Go's 1.16/1.17
-//! table layout in stripped executables, SNI and ALPN (not read from Go's structures), and
-//! executables without section headers.
+//! table layout in stripped executables, SNI and ALPN (not read from Go's structures, whose
+//! layout changes between versions), a buffer on the goroutine's own stack that Go moves during
+//! the call (net/http's buffers are on the heap), and calls made before the probes attach (a
+//! Go program started after `record` is probed once its exec is seen).
 
 mod buildinfo;
 mod code;
@@ -155,10 +162,10 @@ fn locate_function(
     let (start, end, how) = match elf.static_symbol(name).filter(|s| s.size > 0) {
         Some(sym) => {
             if let Ok(f) = &from_table {
-                if f.start != sym.vaddr {
+                if f.start != sym.vaddr || sym.vaddr + sym.size > f.end {
                     return Err(format!(
-                        "{name}: symbol at 0x{:x}, .gopclntab at 0x{:x}",
-                        sym.vaddr, f.start
+                        "{name}: symbol at 0x{:x}+0x{:x}, .gopclntab at 0x{:x}..0x{:x}",
+                        sym.vaddr, sym.size, f.start, f.end
                     ));
                 }
             }
