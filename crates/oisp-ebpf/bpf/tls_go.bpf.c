@@ -148,3 +148,53 @@ int go_close_enter(struct pt_regs *ctx)
 	tls_session_free(conn);
 	return 0;
 }
+
+/* SNI: (*Conn).makeClientHello(c) builds the ClientHello of the Conn in RAX and, on the same
+ * goroutine, calls hostnameInSNI(config.ServerName), whose result (RAX = pointer, RBX = length;
+ * empty for an IP address) is the name sent. The Conn is kept per goroutine from the one to
+ * the other's returns. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct go_call_key);
+	__type(value, __u64);
+} go_hellos SEC(".maps");
+
+SEC("uprobe")
+int go_hello_enter(struct pt_regs *ctx)
+{
+	struct go_call_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14 };
+	__u64 conn = ctx->ax;
+	if (conn && !filtered_out())
+		bpf_map_update_elem(&go_hellos, &k, &conn, BPF_ANY);
+	return 0;
+}
+
+/* At every RET of hostnameInSNI. */
+SEC("uprobe")
+int go_sni_ret(struct pt_regs *ctx)
+{
+	struct go_call_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14 };
+	__u64 *c = bpf_map_lookup_elem(&go_hellos, &k);
+	if (!c)
+		return 0;
+	__u64 conn = *c;
+	bpf_map_delete_elem(&go_hellos, &k);
+	__u64 name = ctx->ax, name_len = ctx->bx;
+	if (!name || name_len == 0)
+		return 0;
+	struct oisp_tls_name *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_TLS, 1);
+		return 0;
+	}
+	fill_hdr(&e->h, OISP_EV_TLS_SNI);
+	e->session = conn;
+	e->_pad = 0;
+	__u32 len = name_len > OISP_NAME_LEN - 1 ? OISP_NAME_LEN - 1 : name_len;
+	e->len = 0;
+	if (bpf_probe_read_user(e->name, len & (OISP_NAME_LEN - 1), (void *)name) == 0)
+		e->len = len;
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
+	return 0;
+}

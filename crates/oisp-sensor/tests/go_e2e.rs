@@ -2,8 +2,8 @@
 //! with the machine's Go) calls the mock provider under `oisp-sensor record`, built unstripped
 //! (Go's TLS located by symbol) and stripped (`-ldflags=-s -w`: located through `.gopclntab`),
 //! over HTTP/2 (net/http's default) and HTTP/1.1; each run makes a non-streaming and a streaming
-//! chat completion. Every call must be one complete ai.request/ai.response of the Go process, and
-//! `status` must show the process covered by Go crypto/tls, located as expected.
+//! chat completion. Every call must be one complete ai.request/ai.response of the Go process (SNI
+//! included), and `status` must show the process covered by Go crypto/tls, located as expected.
 //!
 //! Needs root and BPF (as record_e2e.rs), and `go` (scripts/install-deps.sh installs golang-go).
 
@@ -114,6 +114,7 @@ fn check_go_calls(s: &Session, evs: &[Value], pid: u32, exe: &Path, prompt: &str
         let http = &rq["attrs"]["http"];
         assert_eq!(http["version"], version, "{name}: {rq_s}");
         assert_eq!(rs["attrs"]["http"]["version"], version, "{name}: {rs_s}");
+        assert_eq!(http["sni"], "localhost", "{name}: SNI: {rq_s}");
         let remote = http["remote"].as_str().unwrap_or_default();
         assert!(
             remote.ends_with(&format!(":{}", s.base().rsplit(':').next().unwrap())),
@@ -193,6 +194,8 @@ fn go_crypto_tls_h1_h2_symbol_and_pclntab() {
             "crypto/tls.(*Conn).Read@",
             "crypto/tls.(*Conn).Read ret@",
             "crypto/tls.(*Conn).Close@",
+            "crypto/tls.(*Conn).makeClientHello@",
+            "crypto/tls.hostnameInSNI ret@",
         ] {
             assert!(
                 probes.iter().any(|l| l.contains(want)),

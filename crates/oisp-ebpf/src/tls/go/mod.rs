@@ -5,6 +5,8 @@
 //! is the caller's buffer. Go ≥ 1.17 on x86-64 passes arguments in registers (ABIInternal): at
 //! entry RAX = the `*Conn`, RBX = `b`'s pointer, RCX = its length; at return RAX = the bytes
 //! written or read. R14 always holds the running goroutine (`g`). `(*Conn).Close` ends a session.
+//! SNI: `(*Conn).makeClientHello` (entry: the `*Conn`) calls `hostnameInSNI(config.ServerName)`
+//! on the same goroutine, whose result is the name sent (probed at its returns).
 //!
 //! Where: by name in `.symtab` when the executable keeps it, else in Go's own function table
 //! `.gopclntab`, which stripped executables keep (`pclntab.rs`): start, and end where the next
@@ -29,8 +31,9 @@
 //! next call replaces it), never misattributes it.
 //!
 //! Not covered: Go before 1.17 (stack calling convention), other architectures, Go's 1.16/1.17
-//! table layout in stripped executables, SNI and ALPN (not read from Go's structures, whose
-//! layout changes between versions), a buffer on the goroutine's own stack that Go moves during
+//! table layout in stripped executables, ALPN (not read from Go's structures, whose layout
+//! changes between versions; HTTP/2 is recognised by its preface), SNI where `hostnameInSNI` is
+//! inlined, a buffer on the goroutine's own stack that Go moves during
 //! the call (net/http's buffers are on the heap), and calls made before the probes attach (a
 //! Go program started after `record` is probed once its exec is seen).
 
@@ -51,6 +54,10 @@ pub(crate) struct GoTls;
 const WRITE: &str = "crypto/tls.(*Conn).Write";
 const READ: &str = "crypto/tls.(*Conn).Read";
 const CLOSE: &str = "crypto/tls.(*Conn).Close";
+/// `(c *Conn) makeClientHello()`: builds the ClientHello of `c` and calls [`SNI`].
+const HELLO: &str = "crypto/tls.(*Conn).makeClientHello";
+/// `hostnameInSNI(name string) string`: the server name the ClientHello carries.
+const SNI: &str = "crypto/tls.hostnameInSNI";
 /// `EM_X86_64`.
 const X86_64: u16 = 62;
 /// Largest `.gopclntab` read (bytes).
@@ -204,26 +211,37 @@ fn locate_function(
     Ok(Located { entry, rets, how })
 }
 
-/// The hooks of a data function: its entry program at the entry, `go_tls_ret` at every return.
-fn data_hooks(name: &str, f: &Located, enter: &'static str, version: &str) -> Vec<Hook> {
+/// The hooks of a located function: `enter` at its entry and `ret` at each of its returns
+/// (each when given); `data` says whether they carry plaintext.
+fn hooks(
+    name: &str,
+    f: &Located,
+    enter: Option<&'static str>,
+    ret: Option<&'static str>,
+    data: bool,
+    version: &str,
+) -> Vec<Hook> {
     let how = format!("{}, {version}", f.how.label());
-    let mut hooks = vec![Hook {
-        offset: f.entry,
-        label: format!("{name}@0x{:x} ({how})", f.entry),
-        enter,
+    let hook = |offset: u64, label: String, program: &'static str| Hook {
+        offset,
+        label,
+        enter: program,
         exit: None,
         session: None,
-        data: true,
-    }];
-    hooks.extend(f.rets.iter().map(|r| Hook {
-        offset: *r,
-        label: format!("{name} ret@0x{r:x} ({how})"),
-        enter: "go_tls_ret",
-        exit: None,
-        session: None,
-        data: true,
-    }));
-    hooks
+        data,
+    };
+    let mut out: Vec<Hook> = enter
+        .map(|p| hook(f.entry, format!("{name}@0x{:x} ({how})", f.entry), p))
+        .into_iter()
+        .collect();
+    if let Some(p) = ret {
+        out.extend(
+            f.rets
+                .iter()
+                .map(|r| hook(*r, format!("{name} ret@0x{r:x} ({how})"), p)),
+        );
+    }
+    out
 }
 
 impl TlsStack for GoTls {
@@ -274,22 +292,35 @@ impl TlsStack for GoTls {
             return Err(refuse("Write and Read located differently".into()));
         }
         let mut groups = vec![
-            HookGroup::one(data_hooks(WRITE, &write, "go_write_enter", &version)),
-            HookGroup::one(data_hooks(READ, &read, "go_read_enter", &version)),
+            HookGroup::one(hooks(
+                WRITE,
+                &write,
+                Some("go_write_enter"),
+                Some("go_tls_ret"),
+                true,
+                &version,
+            )),
+            HookGroup::one(hooks(
+                READ,
+                &read,
+                Some("go_read_enter"),
+                Some("go_tls_ret"),
+                true,
+                &version,
+            )),
         ];
         if let Ok(close) = locate_function(elf, &table, CLOSE) {
-            groups.push(HookGroup::one(vec![Hook {
-                offset: close.entry,
-                label: format!(
-                    "{CLOSE}@0x{:x} ({}, {version})",
-                    close.entry,
-                    close.how.label()
-                ),
-                enter: "go_close_enter",
-                exit: None,
-                session: None,
-                data: false,
-            }]));
+            let h = hooks(CLOSE, &close, Some("go_close_enter"), None, false, &version);
+            groups.push(HookGroup::one(h));
+        }
+        // SNI: both functions, or neither (see `bpf/tls_go.bpf.c`).
+        if let (Ok(hello), Ok(sni)) = (
+            locate_function(elf, &table, HELLO),
+            locate_function(elf, &table, SNI),
+        ) {
+            let mut h = hooks(HELLO, &hello, Some("go_hello_enter"), None, false, &version);
+            h.extend(hooks(SNI, &sni, None, Some("go_sni_ret"), false, &version));
+            groups.push(HookGroup::one(h));
         }
         Ok(groups)
     }

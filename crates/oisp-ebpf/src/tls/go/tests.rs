@@ -19,7 +19,7 @@ fn go_client_builds_are_located() {
             "{how}"
         );
         let groups = GoTls.locate(&mut elf, Linkage::LinkedIn).expect("located");
-        assert_eq!(groups.len(), 3, "{groups:#?}");
+        assert_eq!(groups.len(), 4, "{groups:#?}");
         let hooks: Vec<&Hook> = groups.iter().flat_map(|g| &g.alternatives[0]).collect();
         for h in &hooks {
             assert!(
@@ -42,6 +42,13 @@ fn go_client_builds_are_located() {
             .chain(&read[1..])
             .all(|h| h.enter == "go_tls_ret"));
         assert_eq!(groups[2].alternatives[0][0].enter, "go_close_enter");
+        let sni = &groups[3].alternatives[0];
+        assert_eq!(sni[0].enter, "go_hello_enter");
+        assert!(sni.len() >= 2 && sni[1..].iter().all(|h| h.enter == "go_sni_ret"));
+        assert!(groups[2..]
+            .iter()
+            .flat_map(|g| &g.alternatives[0])
+            .all(|h| !h.data));
         // Each return probe sits on a `ret` (0xc3) inside the function.
         let mut f = std::fs::read(path).unwrap();
         for h in write[1..].iter().chain(&read[1..]) {
