@@ -6,8 +6,8 @@
 //
 // Each run makes two calls on one connection: a non-streaming completion, then a streaming one
 // (server-sent events, with usage). net/http negotiates HTTP/2 by ALPN by default; -http1 keeps
-// it to HTTP/1.1. -wait delays the first request (a sensor attaches its probes to a new
-// executable after seeing it start).
+// it to HTTP/1.1. -wait and -start-file delay the first request (a sensor attaches its probes to
+// a new executable after seeing it start; a test creates the start file once they are attached).
 package main
 
 import (
@@ -33,8 +33,14 @@ func main() {
 	prompt := flag.String("prompt", "Hello from Go", "the user message")
 	http1 := flag.Bool("http1", false, "HTTP/1.1 only (no HTTP/2)")
 	wait := flag.Duration("wait", 0, "wait this long before the first request")
+	startFile := flag.String("start-file", "", "wait (at most a minute) until this file exists before the first request")
 	flag.Parse()
 	time.Sleep(*wait)
+	if *startFile != "" {
+		if err := waitFor(*startFile, time.Minute); err != nil {
+			fail(err)
+		}
+	}
 	client, err := newClient(*caFile, *http1)
 	if err != nil {
 		fail(err)
@@ -46,6 +52,20 @@ func main() {
 			fail(err)
 		}
 		fmt.Printf("%s stream=%v: %s\n", proto, stream, text)
+	}
+}
+
+// waitFor returns once path exists, or an error after limit.
+func waitFor(path string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not appear within %v", path, limit)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -14,6 +14,7 @@ use e2e::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// `tools/go-client` built into the test's target directory (`stripped`: `-s -w`), rebuilt when
 /// its source is newer. Only the local toolchain and the standard library: nothing is fetched.
@@ -133,6 +134,34 @@ fn check_go_calls(s: &Session, evs: &[Value], pid: u32, exe: &Path, prompt: &str
     );
 }
 
+/// A thread that creates `start` once `record`'s state file lists probes on `exe` (or after 30 s,
+/// letting the client go on and the test fail on what it then misses).
+fn start_when_probed(state: &Path, exe: &Path, start: PathBuf) -> std::thread::JoinHandle<()> {
+    let (state, exe) = (state.to_path_buf(), exe.to_string_lossy().into_owned());
+    std::thread::spawn(move || {
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(30) {
+            let probed = std::fs::read_to_string(&state)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|v| {
+                    v["probes"].as_array().map(|a| {
+                        a.iter().any(|p| {
+                            p["path"] == exe.as_str()
+                                && p["symbol"].as_str().is_some_and(|l| l.contains("ret@"))
+                        })
+                    })
+                })
+                .unwrap_or(false);
+            if probed {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::fs::write(&start, b"").expect("write the start file");
+    })
+}
+
 #[test]
 fn go_crypto_tls_h1_h2_symbol_and_pclntab() {
     let Some(mut s) = Session::start("go_crypto_tls") else {
@@ -155,16 +184,20 @@ fn go_crypto_tls_h1_h2_symbol_and_pclntab() {
             };
             let prompt = format!("Hello from Go{stripped} over {version}");
             let mut c = Command::new(exe);
-            // The first run of a new executable waits a moment: record attaches its probes
-            // when it sees the process start, by which time a quick client may have called.
-            c.args(["-wait", if i == 0 { "1500ms" } else { "0s" }])
-                .args(["-prompt", &prompt])
+            c.args(["-prompt", &prompt])
                 .args(["-ca"])
                 .arg(&s.ca)
                 .args(["-base", &s.base()]);
             if !flag.is_empty() {
                 c.arg(flag);
             }
+            // The first run of a new executable waits until record has attached its probes
+            // (record attaches when it sees the process start; a quick client could call first).
+            let _starter = (i == 0).then(|| {
+                let start = s.tmp.join(format!("start-{i}-{how}"));
+                c.arg("-start-file").arg(&start);
+                start_when_probed(&s.tmp.join("state.json"), exe, start)
+            });
             let pid = s.client(&format!("go-client{stripped} {version}"), c);
             runs.push((pid, exe.clone(), prompt, version, *how));
         }
