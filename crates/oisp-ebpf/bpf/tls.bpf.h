@@ -7,7 +7,8 @@
  * tls_call_enter / tls_call_exit / emit_tls_fd / tls_session_free from them.
  *
  * A session is identified by (session key, tgid): the key is whatever the stack uses for one
- * connection's state (OpenSSL/BoringSSL: the SSL*; GnuTLS: the gnutls_session_t).
+ * connection's state (OpenSSL/BoringSSL: the SSL*; GnuTLS: the gnutls_session_t; Go: the
+ * *tls.Conn).
  */
 #ifndef OISP_TLS_BPF_H
 #define OISP_TLS_BPF_H

@@ -51,7 +51,7 @@ fn go_client_builds_are_located() {
             .all(|h| !h.data));
         // Each return probe sits on a `ret` (0xc3) inside the function.
         let mut f = std::fs::read(path).unwrap();
-        for h in write[1..].iter().chain(&read[1..]) {
+        for h in write[1..].iter().chain(&read[1..]).chain(&sni[1..]) {
             assert_eq!(f[h.offset as usize], 0xc3, "{}", h.label);
         }
         f.clear();
