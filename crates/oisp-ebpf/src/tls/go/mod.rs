@@ -9,11 +9,12 @@
 //! on the same goroutine, whose result is the name sent (probed at its returns).
 //!
 //! Where: by name in `.symtab` when the executable keeps it, else in Go's own function table
-//! `.gopclntab`, which stripped executables keep (`pclntab.rs`): start, and end where the next
-//! function begins. Both must agree when both are there (same start, the symbol's end not past
-//! the next function). The code must decode and begin with
-//! Go's stack check on R14 (`code.rs`); the Go version (`.go.buildinfo`) must be ≥ 1.17 and the
-//! executable x86-64. Anything else is a refusal that `status` shows.
+//! `.gopclntab`, which stripped executables keep (`pclntab.rs`; `.data.rel.ro.gopclntab` in
+//! position-independent ones; found by its header in a data segment when there are no section
+//! headers): start, and end where the next function begins. Both must agree when both are there
+//! (same start, the symbol's end not past the next function). The code must decode and begin
+//! with Go's stack check on R14 (`code.rs`); the Go version (`.go.buildinfo`) must be ≥ 1.17 and
+//! the executable x86-64. Anything else is a refusal that `status` shows.
 //!
 //! Returns: goroutines move between threads and Go moves their stacks, so return probes
 //! (uretprobes, which rewrite the return address on the stack) must never be used. Instead an
@@ -24,7 +25,8 @@
 //! reads or writes (HTTP/2's read loop reads, callers write). Its socket comes from the socket
 //! syscalls made inside a `Write`/`Read` call by the same goroutine (R14 of the syscall's user
 //! registers): what the kernel sees, independent of `net.Conn` layouts that change between Go
-//! versions or of the connection being wrapped.
+//! versions or of the connection being wrapped. A `*Conn` address seen on another socket than
+//! before was freed and reused: its session starts afresh.
 //!
 //! A function's entry and return probes are one alternative of one hook group: a return probe
 //! that failed to attach loses that return's data (its call stays in flight until the goroutine's
@@ -32,10 +34,10 @@
 //!
 //! Not covered: Go before 1.17 (stack calling convention), other architectures, Go's 1.16/1.17
 //! table layout in stripped executables, ALPN (not read from Go's structures, whose layout
-//! changes between versions; HTTP/2 is recognised by its preface), SNI where `hostnameInSNI` is
-//! inlined, a buffer on the goroutine's own stack that Go moves during
-//! the call (net/http's buffers are on the heap), and calls made before the probes attach (a
-//! Go program started after `record` is probed once its exec is seen).
+//! changes between versions; `checkALPN` is inlined; HTTP/2 is recognised by its preface), SNI
+//! where `hostnameInSNI` is inlined, a buffer on the goroutine's own stack that Go moves during
+//! the call (net/http's buffers are on the heap), and calls made before the probes attach (a Go
+//! program started after `record` is probed once its exec is seen).
 
 mod buildinfo;
 mod code;
