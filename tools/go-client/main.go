@@ -4,10 +4,12 @@
 //
 //	go-client -base https://localhost:PORT -ca ca.pem [-http1] -prompt TEXT
 //
-// Each run makes two calls on one connection: a non-streaming completion, then a streaming one
-// (server-sent events, with usage). net/http negotiates HTTP/2 by ALPN by default; -http1 keeps
-// it to HTTP/1.1. -wait and -start-file delay the first request (a sensor attaches its probes to
-// a new executable after seeing it start; a test creates the start file once they are attached).
+// Each run makes two calls: a non-streaming completion, then a streaming one (server-sent events,
+// with usage); -parallel N makes each N times at once from N goroutines (over HTTP/2 they share
+// one connection: writes from every goroutine, reads on the transport's read loop). net/http
+// negotiates HTTP/2 by ALPN by default; -http1 keeps it to HTTP/1.1. -wait and -start-file delay
+// the first request (a sensor attaches its probes to a new executable after seeing it start; a
+// test creates the start file once they are attached).
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -33,6 +36,7 @@ func main() {
 	prompt := flag.String("prompt", "Hello from Go", "the user message")
 	http1 := flag.Bool("http1", false, "HTTP/1.1 only (no HTTP/2)")
 	wait := flag.Duration("wait", 0, "wait this long before the first request")
+	parallel := flag.Int("parallel", 1, "make each call this many times at once (goroutines; one HTTP/2 connection)")
 	startFile := flag.String("start-file", "", "wait (at most a minute) until this file exists before the first request")
 	flag.Parse()
 	time.Sleep(*wait)
@@ -47,11 +51,25 @@ func main() {
 	}
 	url := strings.TrimSuffix(*base, "/") + "/v1/chat/completions"
 	for _, stream := range []bool{false, true} {
-		text, proto, err := chat(client, url, *key, *model, *prompt, stream)
-		if err != nil {
+		var wg sync.WaitGroup
+		errs := make(chan error, *parallel)
+		for i := 0; i < *parallel; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				text, proto, err := chat(client, url, *key, *model, *prompt, stream)
+				if err != nil {
+					errs <- err
+					return
+				}
+				fmt.Printf("%s stream=%v: %s\n", proto, stream, text)
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		if err := <-errs; err != nil {
 			fail(err)
 		}
-		fmt.Printf("%s stream=%v: %s\n", proto, stream, text)
 	}
 }
 

@@ -2,7 +2,8 @@
 //! with the machine's Go) calls the mock provider under `oisp-sensor record`, built unstripped
 //! (Go's TLS located by symbol) and stripped (`-ldflags=-s -w`: located through `.gopclntab`),
 //! over HTTP/2 (net/http's default) and HTTP/1.1; each run makes a non-streaming and a streaming
-//! chat completion. Every call must be one complete ai.request/ai.response of the Go process (SNI
+//! chat completion, each three times at once from three goroutines (HTTP/2: one connection
+//! written from all of them and read by the transport's read loop). Every call must be one complete ai.request/ai.response of the Go process (SNI
 //! included), and `status` must show the process covered by Go crypto/tls, located as expected.
 //!
 //! Needs root and BPF (as record_e2e.rs), and `go` (scripts/install-deps.sh installs golang-go).
@@ -15,6 +16,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// How many times each run makes each call at once (goroutines; over HTTP/2 one connection).
+const PARALLEL: usize = 3;
 
 /// `tools/go-client` built into the test's target directory (`stripped`: `-s -w`), rebuilt when
 /// its source is newer. Only the local toolchain and the standard library: nothing is fetched.
@@ -57,8 +61,8 @@ fn go_client(stripped: bool) -> PathBuf {
     out
 }
 
-/// The two calls of one Go client run (pid): non-streaming then streaming, each one request
-/// paired with one complete response, over `version`.
+/// The calls of one Go client run (pid): `PARALLEL` non-streaming then `PARALLEL` streaming, each
+/// one request paired with one complete response, over `version`.
 fn check_go_calls(s: &Session, evs: &[Value], pid: u32, exe: &Path, prompt: &str, version: &str) {
     let name = format!("{} ({version}, pid {pid})", exe.display());
     let of = |t: &str| -> Vec<&Value> {
@@ -68,8 +72,8 @@ fn check_go_calls(s: &Session, evs: &[Value], pid: u32, exe: &Path, prompt: &str
     };
     let reqs = of("ai.request");
     let resps = of("ai.response");
-    assert_eq!(reqs.len(), 2, "{name}: ai.request: {reqs:#?}");
-    assert_eq!(resps.len(), 2, "{name}: ai.response: {resps:#?}");
+    assert_eq!(reqs.len(), 2 * PARALLEL, "{name}: ai.request: {reqs:#?}");
+    assert_eq!(resps.len(), 2 * PARALLEL, "{name}: ai.response: {resps:#?}");
     let mut streams = Vec::new();
     for rq in &reqs {
         let rq_s = rq.to_string();
@@ -123,11 +127,11 @@ fn check_go_calls(s: &Session, evs: &[Value], pid: u32, exe: &Path, prompt: &str
         );
     }
     streams.sort();
-    assert_eq!(
-        streams,
-        [Some(false), Some(true)],
-        "{name}: streaming flags"
-    );
+    let want: Vec<Option<bool>> = [Some(false), Some(true)]
+        .iter()
+        .flat_map(|s| [*s; PARALLEL])
+        .collect();
+    assert_eq!(streams, want, "{name}: streaming flags");
     assert!(
         !of("process.exec").is_empty(),
         "{name}: no process.exec of the Go client"
@@ -185,6 +189,7 @@ fn go_crypto_tls_h1_h2_symbol_and_pclntab() {
             let prompt = format!("Hello from Go{stripped} over {version}");
             let mut c = Command::new(exe);
             c.args(["-prompt", &prompt])
+                .args(["-parallel", &PARALLEL.to_string()])
                 .args(["-ca"])
                 .arg(&s.ca)
                 .args(["-base", &s.base()]);
@@ -210,7 +215,7 @@ fn go_crypto_tls_h1_h2_symbol_and_pclntab() {
             .unwrap_or_else(|| panic!("no coverage line for pid {pid}:\n{status}"));
         assert!(
             line.contains(&exe.to_string_lossy().to_string())
-                && line.contains("2 AI calls")
+                && line.contains(&format!("{} AI calls", 2 * PARALLEL))
                 && line.contains(&format!("via Go crypto/tls, located {how}, go1."))
                 && line.ends_with("full content"),
             "coverage of pid {pid}: {line}"
