@@ -15,6 +15,9 @@ pkgs=(build-essential pkg-config ca-certificates curl git tmux)
 pkgs+=(openssl util-linux)
 # wget: the GnuTLS client of the root end-to-end tests (record_e2e.rs, wget_gnutls_chat).
 pkgs+=(wget)
+# golang-go: builds tools/go-client (standard library only), the Go crypto/tls client of
+# crates/oisp-sensor/tests/go_e2e.rs and of the Go locator's tests in crates/oisp-ebpf.
+pkgs+=(golang-go)
 # eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
 # from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)

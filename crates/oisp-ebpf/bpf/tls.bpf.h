@@ -7,7 +7,8 @@
  * tls_call_enter / tls_call_exit / emit_tls_fd / tls_session_free from them.
  *
  * A session is identified by (session key, tgid): the key is whatever the stack uses for one
- * connection's state (OpenSSL/BoringSSL: the SSL*; GnuTLS: the gnutls_session_t).
+ * connection's state (OpenSSL/BoringSSL: the SSL*; GnuTLS: the gnutls_session_t; Go: the
+ * *tls.Conn).
  */
 #ifndef OISP_TLS_BPF_H
 #define OISP_TLS_BPF_H
@@ -424,10 +425,17 @@ static __always_inline void tls_session_free(__u64 session)
 /* A socket syscall of a thread inside a TLS data call tells which fd the session uses. */
 static __always_inline void note_split_io(int fd, bool is_write);
 
+/* Go crypto/tls (tls_go.bpf.c): calls in flight are per goroutine, not per thread. Set once a
+ * Go data call was seen: until then the socket syscalls skip that lookup. */
+__u8 go_used = 0;
+static __always_inline void note_go_io(int fd);
+
 static __always_inline void note_socket_io(int fd, bool is_write)
 {
 	if (split_used)
 		note_split_io(fd, is_write);
+	if (go_used)
+		note_go_io(fd);
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *c = tls_calls_open > 0 ? bpf_map_lookup_elem(&tls_calls, &id) : 0;
 	if (c) {

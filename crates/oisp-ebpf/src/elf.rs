@@ -1,6 +1,7 @@
 //! Just enough ELF64 (little-endian) reading for the probes: the exported symbols of a file
-//! (OpenSSL linked statically, as in Node.js), where functions are and their bytes, the loadable
-//! segments and the build id — reading only what is asked for.
+//! (OpenSSL linked statically, as in Node.js), the full symbol table `.symtab` when it is kept (Go
+//! executables), named sections (`.gopclntab`, `.go.buildinfo`), where functions are and their
+//! bytes, the loadable segments and the build id — reading only what is asked for.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -23,17 +24,26 @@ fn u64le(b: &[u8], o: usize) -> u64 {
     u64::from_le_bytes(b[o..o + 8].try_into().unwrap())
 }
 
+/// A symbol table: (symbol entries, entry size, string table bytes).
+type SymTable = (Vec<u8>, usize, Vec<u8>);
+
 /// An open ELF64 little-endian file: its loadable segments and dynamic symbol table.
 pub struct Elf {
     file: File,
     /// Each PT_LOAD segment.
     loads: Vec<Segment>,
     /// (symbol table bytes, entry size, string table bytes) of SHT_DYNSYM, when present
-    dynsym: Option<(Vec<u8>, usize, Vec<u8>)>,
+    dynsym: Option<SymTable>,
+    /// The section headers, named.
+    sections: Vec<Section>,
+    /// `.symtab` as for `dynsym`, read on first use (`None` inside: the file has none).
+    symtab: Option<Option<SymTable>>,
     /// The GNU build id (hex), when the file has one.
     build_id: Option<String>,
     /// PT_GNU_EH_FRAME: (file offset, vaddr, size) of `.eh_frame_hdr`, when present.
     eh_frame_hdr: Option<(u64, u64, u64)>,
+    /// e_machine (62: x86-64, 183: AArch64).
+    machine: u16,
 }
 
 /// The GNU build id (lowercase hex) in the notes `b` of a PT_NOTE segment.
@@ -64,6 +74,24 @@ fn gnu_build_id(b: &[u8]) -> Option<String> {
     None
 }
 
+/// The defined symbol `name` of a symbol table (symbols, entry size, strings).
+fn find_symbol((syms, entsize, strs): &SymTable, name: &str) -> Option<Symbol> {
+    let want = name.as_bytes();
+    syms.chunks_exact(*entsize).find_map(|e| {
+        let at = u32le(e, 0) as usize;
+        if u16le(e, 6) == 0 || at >= strs.len() {
+            return None; // undefined: imported, not exported
+        }
+        let rest = &strs[at..];
+        (rest.len() > want.len() && &rest[..want.len()] == want && rest[want.len()] == 0).then(
+            || Symbol {
+                vaddr: u64le(e, 8),
+                size: u64le(e, 16),
+            },
+        )
+    })
+}
+
 /// A PT_LOAD program header: where a range of virtual addresses sits in the file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Segment {
@@ -73,6 +101,23 @@ pub struct Segment {
     /// PF_X: the segment holds code.
     pub executable: bool,
 }
+
+/// A section header: its name, address, file offset and size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub name: String,
+    /// SHT_* type.
+    pub kind: u32,
+    pub vaddr: u64,
+    pub offset: u64,
+    pub size: u64,
+    /// sh_link (the string table of a symbol table).
+    link: usize,
+    entsize: usize,
+}
+
+/// Largest symbol or string table read (bytes).
+const MAX_TABLE: u64 = 256 << 20;
 
 /// A defined dynamic symbol: its virtual address and size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +161,11 @@ impl Elf {
                 }
             }
         }
-        let dynsym = Self::read_dynsym(&mut f, &eh);
+        let sections = Self::read_sections(&mut f, &eh).unwrap_or_default();
+        let dynsym = sections
+            .iter()
+            .find(|s| s.kind == 11) // SHT_DYNSYM
+            .and_then(|s| Self::read_symbols(&mut f, &sections, s));
         let build_id = notes
             .iter()
             .filter(|(_, size)| *size <= 1 << 16)
@@ -125,57 +174,110 @@ impl Elf {
             file: f,
             loads,
             dynsym,
+            sections,
+            symtab: None,
             build_id,
             eh_frame_hdr,
+            machine: u16le(&eh, 0x12) as u16,
         })
     }
 
-    fn read_dynsym(f: &mut File, eh: &[u8]) -> Option<(Vec<u8>, usize, Vec<u8>)> {
+    /// Every section header with its name (empty when the file has none or they are insane).
+    fn read_sections(f: &mut File, eh: &[u8]) -> Option<Vec<Section>> {
         let shoff = u64le(eh, 0x28);
         let shentsize = u16le(eh, 0x3a) as usize;
         let shnum = u16le(eh, 0x3c) as usize;
-        if shoff == 0 || shentsize < 64 || shnum == 0 || shnum > 4096 {
+        let shstrndx = u16le(eh, 0x3e) as usize;
+        if shoff == 0 || shentsize < 64 || shnum == 0 || shnum > 4096 || shstrndx >= shnum {
             return None;
         }
         let sh = read_at(f, shoff, shentsize * shnum)?;
         let sec = |i: usize| &sh[i * shentsize..i * shentsize + 64];
-        let s = (0..shnum).map(sec).find(|s| u32le(s, 4) == 11)?; // SHT_DYNSYM
-        let (off, size, link, entsize) = (
-            u64le(s, 0x18),
-            u64le(s, 0x20),
-            u32le(s, 0x28) as usize,
-            u64le(s, 0x38) as usize,
-        );
-        if link >= shnum || entsize < 24 || size > 256 << 20 {
+        let names = sec(shstrndx);
+        let (noff, nsize) = (u64le(names, 0x18), u64le(names, 0x20));
+        let names = if nsize <= 1 << 20 {
+            read_at(f, noff, nsize as usize).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Some(
+            (0..shnum)
+                .map(sec)
+                .map(|s| {
+                    let at = u32le(s, 0) as usize;
+                    let name = names
+                        .get(at..)
+                        .and_then(|r| r.split(|b| *b == 0).next())
+                        .map(|n| String::from_utf8_lossy(n).into_owned())
+                        .unwrap_or_default();
+                    Section {
+                        name,
+                        kind: u32le(s, 4) as u32,
+                        vaddr: u64le(s, 0x10),
+                        offset: u64le(s, 0x18),
+                        size: u64le(s, 0x20),
+                        link: u32le(s, 0x28) as usize,
+                        entsize: u64le(s, 0x38) as usize,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// (symbols, entry size, strings) of the symbol table `s`.
+    fn read_symbols(f: &mut File, sections: &[Section], s: &Section) -> Option<SymTable> {
+        let strtab = sections.get(s.link)?;
+        if s.entsize < 24 || s.size > MAX_TABLE || strtab.size > MAX_TABLE {
             return None;
         }
-        let st = sec(link);
-        let (stroff, strsize) = (u64le(st, 0x18), u64le(st, 0x20));
-        if strsize > 256 << 20 {
-            return None;
+        let syms = read_at(f, s.offset, s.size as usize)?;
+        let strs = read_at(f, strtab.offset, strtab.size as usize)?;
+        Some((syms, s.entsize, strs))
+    }
+
+    /// Whether the file has section headers (stripping with `sstrip` removes them).
+    pub fn has_sections(&self) -> bool {
+        !self.sections.is_empty()
+    }
+
+    /// The section called `name`, if the file has section headers and one is so called.
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// The bytes of section `name` (at most `max` bytes; `None` when larger, absent or not in
+    /// the file, as `.bss`).
+    pub fn section_bytes(&mut self, name: &str, max: u64) -> Option<Vec<u8>> {
+        let s = self.section(name)?.clone();
+        if s.kind == 8 || s.size > max {
+            return None; // SHT_NOBITS
         }
-        let syms = read_at(f, off, size as usize)?;
-        let strs = read_at(f, stroff, strsize as usize)?;
-        Some((syms, entsize, strs))
+        read_at(&mut self.file, s.offset, s.size as usize)
+    }
+
+    /// The defined function or object `name` of the full symbol table `.symtab` (kept in
+    /// unstripped executables, with local symbols: Go's functions), read on first use.
+    pub fn static_symbol(&mut self, name: &str) -> Option<Symbol> {
+        if self.symtab.is_none() {
+            let table = self
+                .sections
+                .iter()
+                .find(|s| s.kind == 2) // SHT_SYMTAB
+                .cloned()
+                .and_then(|s| Self::read_symbols(&mut self.file, &self.sections, &s));
+            self.symtab = Some(table);
+        }
+        find_symbol(self.symtab.as_ref()?.as_ref()?, name)
     }
 
     /// The defined (exported) dynamic symbol `name`, if any.
     pub fn symbol(&self, name: &str) -> Option<Symbol> {
-        let (syms, entsize, strs) = self.dynsym.as_ref()?;
-        let want = name.as_bytes();
-        syms.chunks_exact(*entsize).find_map(|e| {
-            let at = u32le(e, 0) as usize;
-            if u16le(e, 6) == 0 || at >= strs.len() {
-                return None; // undefined: imported, not exported
-            }
-            let rest = &strs[at..];
-            (rest.len() > want.len() && &rest[..want.len()] == want && rest[want.len()] == 0).then(
-                || Symbol {
-                    vaddr: u64le(e, 8),
-                    size: u64le(e, 16),
-                },
-            )
-        })
+        find_symbol(self.dynsym.as_ref()?, name)
+    }
+
+    /// The ELF machine (`e_machine`: 62 for x86-64).
+    pub fn machine(&self) -> u16 {
+        self.machine
     }
 
     /// The GNU build id (lowercase hex), when the file has one.

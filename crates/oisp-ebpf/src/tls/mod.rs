@@ -16,6 +16,7 @@
 pub(crate) mod boringssl;
 mod errsites;
 pub(crate) mod gnutls;
+pub(crate) mod go;
 pub(crate) mod openssl;
 pub(crate) mod rustls;
 
@@ -30,6 +31,7 @@ pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] = &[
     &boringssl::BoringSsl,
     &gnutls::GnuTls,
     &rustls::Rustls,
+    &go::GoTls,
 ];
 
 /// How a stack's code is present in a file.

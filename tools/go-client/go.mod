@@ -1,0 +1,3 @@
+module oisp.local/goclient
+
+go 1.19
