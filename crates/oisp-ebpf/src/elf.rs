@@ -189,7 +189,7 @@ impl Elf {
     /// (`DW_EH_PE_datarel | DW_EH_PE_sdata4` entries).
     pub fn function_starts(&mut self) -> Option<Vec<u64>> {
         let (off, vaddr, size) = self.eh_frame_hdr?;
-        if size < 12 || size > 256 << 20 {
+        if !(12..=256 << 20).contains(&size) {
             return None;
         }
         let hdr = read_at(&mut self.file, off, size as usize)?;
