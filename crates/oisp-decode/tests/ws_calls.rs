@@ -173,7 +173,10 @@ fn realtime_beta_names_audio_and_unknown_types() {
     assert_eq!(ws["api"], "openai_realtime");
     assert_eq!(ws["audio_in_bytes"], 6000);
     assert_eq!(ws["audio_out_bytes"], 3000);
-    assert_eq!(ws["unknown_types"], json!({"x.client.novelty": 1, "x.server.novelty": 1}));
+    assert_eq!(
+        ws["unknown_types"],
+        json!({"x.client.novelty": 1, "x.server.novelty": 1})
+    );
     let resp = json_of(of_type(&events, "ai.response")[0]);
     assert_eq!(
         resp["data"]["choices"][0]["message"]["content"],
@@ -185,7 +188,10 @@ fn realtime_beta_names_audio_and_unknown_types() {
     let all = serde_json::to_string(&events).unwrap();
     assert!(!all.contains(&audio()[..64]), "audio copied into events");
     let limits = resp["confidence"]["limitations"].to_string();
-    assert!(limits.contains("unknown type `x.server.novelty`"), "{limits}");
+    assert!(
+        limits.contains("unknown type `x.server.novelty`"),
+        "{limits}"
+    );
     assert!(warnings(&events).is_empty(), "{:?}", warnings(&events));
 }
 
