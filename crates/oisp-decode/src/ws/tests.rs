@@ -415,3 +415,62 @@ fn message_size_limit() {
     assert_eq!(m[1].2, b"ok");
     assert_eq!(c.codes(), vec![codes::WS_MESSAGE_TOO_LARGE]);
 }
+
+/// Deterministic xorshift, for the mutation test below.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// Valid traffic (fragmented, compressed, control frames) with random byte flips, random cuts
+/// and random read sizes: never a panic, every message within the limit, and a clean stream
+/// decodes exactly.
+#[test]
+fn mutated_streams_never_panic() {
+    let msgs: [&[u8]; 3] = [b"{\"type\":\"response.create\"}", b"x", &[b'y'; 300]];
+    let mut clean = Vec::new();
+    for (i, w) in deflate(&msgs, false).iter().enumerate() {
+        let (a, b) = w.split_at(w.len() / 2);
+        clean.extend(client(0x41, a));
+        clean.extend(client(0x89, b"p"));
+        clean.extend(client(0x80, b));
+        clean.extend(client(0x81, msgs[i]));
+    }
+    clean.extend(client(0x88, &[0x03, 0xe8]));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..2000 {
+        let mut bytes = clean.clone();
+        let flips = if round == 0 { 0 } else { 1 + rng.below(4) };
+        for _ in 0..flips {
+            let i = rng.below(bytes.len());
+            bytes[i] ^= 1 << rng.below(8);
+        }
+        if round % 3 == 1 {
+            bytes.truncate(rng.below(bytes.len()));
+        }
+        let mut c = Conn::new(Some("permessage-deflate"));
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            let n = 1 + rng.below(40).min(rest.len() - 1);
+            c.up(&rest[..n]);
+            rest = &rest[n..];
+        }
+        c.close();
+        let m = c.messages();
+        assert!(m.iter().all(|(_, _, p)| p.len() <= 64 << 20));
+        if round == 0 {
+            assert_eq!(m.len(), 7, "{:?}", c.codes());
+            assert!(c.codes().is_empty());
+        }
+    }
+}
