@@ -314,6 +314,16 @@ class ResponsesWs:
             return
         body = {k: v for k, v in ev.items() if k != "type"}
         body["stream"] = True
+        if body.get("generate") is False:
+            # A prewarm (Codex sends one first): the request is accepted, nothing is generated.
+            rid = "resp_" + providers.hid("prewarm", providers.jdump(body), n=48)
+            obj = {"id": rid, "object": "response", "created_at": providers.now_s(), "model": body.get("model"),
+                   "output": [], "usage": None, "error": None}
+            self.ws.send_json({"type": "response.created", "sequence_number": 0,
+                               "response": dict(obj, status="in_progress")})
+            self.ws.send_json({"type": "response.completed", "sequence_number": 1,
+                               "response": dict(obj, status="completed")})
+            return
         sub = providers.Request("POST", "/v1/responses", self.req.headers, providers.jdump(body), scheme=self.req.scheme)
         resp = providers.handle_responses(sub, self.state)
         if resp.stream is None:

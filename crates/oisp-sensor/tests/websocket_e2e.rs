@@ -6,12 +6,18 @@
 //! with the right model, prompt, reply, usage, process and destination, and the tool call became
 //! an agent.tool_call.
 //!
+//! With `OISP_CODEX_BIN` set (tools/agents/fetch.sh fetches Codex), Codex with
+//! `supports_websockets = true` runs one scripted exec_command step over the Responses API on a
+//! WebSocket: its prewarm is not a call, its two turns are.
+//!
 //! Needs root and BPF. When not root the tests fail, unless OISP_SKIP_ROOT_TESTS=1 says to skip.
 
 mod e2e;
 mod root;
 
 use e2e::*;
+use serde_json::Value;
+use std::process::Command;
 
 #[test]
 fn openai_realtime_and_responses_over_websocket() {
@@ -125,4 +131,90 @@ fn openai_realtime_and_responses_over_websocket() {
             path: "/v1/responses",
         },
     );
+}
+
+#[test]
+fn codex_responses_over_websocket() {
+    let Ok(codex) = std::env::var("OISP_CODEX_BIN") else {
+        eprintln!(
+            "skipped: OISP_CODEX_BIN is not set (tools/agents/fetch.sh fetches Codex; \
+             point OISP_CODEX_BIN at its binary)"
+        );
+        return;
+    };
+    // On PATH before `record` starts, as `codex` is for a user: probed at start.
+    let dir = std::path::Path::new(&codex).parent().unwrap();
+    let path = std::env::var("PATH").unwrap_or_default();
+    if !std::env::split_paths(&path).any(|p| p == dir) {
+        std::env::set_var("PATH", format!("{}:{path}", dir.display()));
+    }
+    let Some(mut s) = Session::start("codex_websocket") else {
+        return;
+    };
+    let home = s.tmp.join("codex-home");
+    let work = s.tmp.join("work");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
+             name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
+             wire_api = \"responses\"\nsupports_websockets = true\n",
+            s.base()
+        ),
+    )
+    .unwrap();
+    let prompt =
+        r#"Run this for me. [[tool:exec_command {"cmd": "echo oisp-ws-e2e | tee out.txt"}]]"#;
+    let mut cmd = Command::new("timeout");
+    cmd.current_dir(&work)
+        .args([
+            "120",
+            "codex",
+            "exec",
+            "--skip-git-repo-check",
+            "--dangerously-bypass-approvals-and-sandbox",
+            prompt,
+        ])
+        .env("CODEX_HOME", &home)
+        .env("MOCK_OPENAI_KEY", "sk-mock-codex-key-0123456789")
+        .env("CODEX_CA_CERTIFICATE", &s.ca);
+    let timeout_pid = s.client("codex exec", cmd);
+    assert_eq!(
+        std::fs::read_to_string(work.join("out.txt"))
+            .unwrap_or_default()
+            .trim(),
+        "oisp-ws-e2e",
+        "codex did not run the command"
+    );
+    let evs = s.stop();
+    let agent = evs
+        .iter()
+        .find(|e| e["event_type"] == "process.exec" && e["process"]["ppid"] == timeout_pid)
+        .and_then(|e| e["process"]["pid"].as_u64())
+        .unwrap_or_else(|| panic!("no process.exec of codex (child of pid {timeout_pid})"));
+    let of = |t: &str| -> Vec<&Value> {
+        evs.iter()
+            .filter(|e| e["event_type"] == t && e["process"]["pid"] == agent)
+            .collect()
+    };
+    let reqs = of("ai.request");
+    assert_eq!(reqs.len(), 2, "codex turns over the websocket: {reqs:#?}");
+    for rq in &reqs {
+        assert_eq!(rq["attrs"]["websocket"]["api"], "openai_responses", "{rq}");
+        assert_eq!(rq["data"]["model"]["id"], "gpt-5-codex");
+        let endpoint = rq["data"]["provider"]["endpoint"].as_str().unwrap_or("");
+        assert_eq!(endpoint, format!("{}/v1/responses", s.base()));
+    }
+    assert_eq!(reqs[0]["attrs"]["websocket"]["prewarms"], 1);
+    assert!(reqs[0]["data"]["messages"]
+        .to_string()
+        .contains("oisp-ws-e2e"));
+    let resps = of("ai.response");
+    assert_eq!(resps.len(), 2);
+    assert!(resps[1].to_string().contains("Based on the tool results"));
+    let calls = of("agent.tool_call");
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls[0]["data"]["tool"]["name"], "exec_command");
 }

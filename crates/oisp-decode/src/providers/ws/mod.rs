@@ -23,7 +23,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use turn::Pending;
 
-/// Most WebSocket connections followed at once; beyond it the oldest is ended early.
+/// Most WebSocket connections followed at once; beyond it the one with the lowest connection id
+/// is ended early (its unfinished turn reported as it is).
 const MAX_SESSIONS: usize = 4096;
 
 enum Api {
@@ -123,7 +124,7 @@ impl Session {
             (Api::Realtime(r), Side::Response) => {
                 r.server(&ty, text(m.payload), v, ts, &mut self.ctx)
             }
-            (Api::Responses(r), Side::Request) => r.client(&ty, m.payload, ts, &mut self.ctx),
+            (Api::Responses(r), Side::Request) => r.client(&ty, &v, m.payload, ts, &mut self.ctx),
             (Api::Responses(r), Side::Response) => {
                 r.server(&ty, text(m.payload), ts, &mut self.ctx)
             }

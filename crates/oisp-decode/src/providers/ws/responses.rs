@@ -2,15 +2,20 @@
 //! client `response.create` message carries a normal Responses request body (its `type` key
 //! aside) and the server answers with the same JSON events as the SSE stream, ending with
 //! `response.completed` / `response.failed` / `response.incomplete` / `error`. The turn is
-//! handed to the Responses decoder as it is.
+//! handed to the Responses decoder as it is. A `response.create` with `"generate": false` (Codex
+//! sends one first to warm the connection up) generates nothing: it is counted
+//! (`WsCallInfo::prewarms` of the next turn), not reported as a call.
 
 use super::turn::Pending;
 use super::Ctx;
 use oisp_capture::Timestamp;
+use serde_json::Value;
 
 #[derive(Default)]
 pub(crate) struct ResponsesWs {
     pending: Option<Pending>,
+    /// The pending turn is a prewarm (`generate: false`).
+    prewarm: bool,
 }
 
 const TERMINAL: &[&str] = &[
@@ -22,7 +27,7 @@ const TERMINAL: &[&str] = &[
 
 impl ResponsesWs {
     /// A client message; `raw` is its JSON text.
-    pub fn client(&mut self, ty: &str, raw: Vec<u8>, ts: Timestamp, ctx: &mut Ctx) {
+    pub fn client(&mut self, ty: &str, v: &Value, raw: Vec<u8>, ts: Timestamp, ctx: &mut Ctx) {
         match ty {
             "response.create" => {
                 if let Some(p) = self.pending.take() {
@@ -30,8 +35,9 @@ impl ResponsesWs {
                         "responses websocket: response.create before the previous response ended"
                             .into(),
                     );
-                    ctx.finish(p);
+                    self.close_turn(p, ctx);
                 }
+                self.prewarm = v.get("generate").and_then(Value::as_bool) == Some(false);
                 self.pending = Some(Pending {
                     body: raw,
                     req_start: ts,
@@ -55,13 +61,21 @@ impl ResponsesWs {
         p.push_event(ty, text, ts);
         if TERMINAL.contains(&ty) {
             if let Some(p) = self.pending.take() {
-                ctx.finish(p);
+                self.close_turn(p, ctx);
             }
         }
     }
 
     pub fn end(&mut self, ctx: &mut Ctx) {
         if let Some(p) = self.pending.take() {
+            self.close_turn(p, ctx);
+        }
+    }
+
+    fn close_turn(&mut self, p: Pending, ctx: &mut Ctx) {
+        if std::mem::take(&mut self.prewarm) {
+            ctx.info.prewarms += 1;
+        } else {
             ctx.finish(p);
         }
     }

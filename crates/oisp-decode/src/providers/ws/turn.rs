@@ -25,6 +25,9 @@ pub struct WsCallInfo {
     pub audio_in_bytes: u64,
     pub audio_out_bytes: u64,
     pub audio_out_chunks: u64,
+    /// Responses `response.create` prewarms (`generate: false`) since the previous turn: accepted
+    /// by the server, nothing generated, not reported as calls.
+    pub prewarms: u64,
     /// Messages whose `type` this decoder does not know, by type (client and server).
     pub unknown_types: BTreeMap<String, u64>,
 }
