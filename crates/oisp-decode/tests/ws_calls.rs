@@ -196,16 +196,21 @@ fn realtime_beta_names_audio_and_unknown_types() {
 }
 
 #[test]
-fn server_initiated_response_and_error_outside_a_response() {
+fn server_initiated_response_with_transcribed_speech_and_error_outside_a_response() {
     let mut s = Script::new("/v1/realtime?model=gpt-realtime");
     s.down(json!({"type": "error", "error": {"type": "invalid_request_error", "message": "bad session"}}))
-        .up(json!({"type": "conversation.item.create", "item": {"type": "message", "role": "user",
-            "content": [{"type": "input_text", "text": "spoken question"}]}}))
+        .up(json!({"type": "input_audio_buffer.append", "audio": audio()}))
+        .down(json!({"type": "input_audio_buffer.speech_stopped", "item_id": "item_1"}))
+        .down(json!({"type": "conversation.item.input_audio_transcription.completed",
+            "item_id": "item_1", "content_index": 0, "transcript": "spoken question"}))
         .down(json!({"type": "response.created", "response": {"id": "r2"}}))
         .down(json!({"type": "response.output_text.delta", "delta": "answer"}))
         .down(json!({"type": "response.done", "response": {"id": "r2", "status": "cancelled",
             "usage": {"input_tokens": 3, "output_tokens": 1}}}));
     let (events, _) = s.decode();
+    let req = json_of(of_type(&events, "ai.request")[0]);
+    assert_eq!(req["data"]["messages"][0]["content"], "spoken question");
+    assert_eq!(req["data"]["messages"][0]["role"], "user");
     let resp = json_of(of_type(&events, "ai.response")[0]);
     assert_eq!(resp["data"]["choices"][0]["message"]["content"], "answer");
     let limits = resp["confidence"]["limitations"].to_string();

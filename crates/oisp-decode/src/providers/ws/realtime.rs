@@ -9,7 +9,8 @@
 //! `response.output_text.delta`, `response.done` → `response.completed`/`failed`/
 //! `incomplete`, usage `input_token_details` → `input_tokens_details`) — and decoded by the
 //! Responses decoder. Audio is never copied: base64 audio in items and deltas is replaced by its
-//! decoded size (counted in [`WsCallInfo`]); transcripts count as text.
+//! decoded size (counted in [`WsCallInfo`]); transcripts count as text, including the server's
+//! transcription of the user's speech (`conversation.item.input_audio_transcription.completed`).
 
 use super::turn::{base64_bytes, Pending, WsCallInfo};
 use super::Ctx;
@@ -156,6 +157,21 @@ impl Realtime {
             | "response.output_item.added"
             | "response.output_item.done" => ty,
             "response.done" => return self.done(v, ts, ctx),
+            "conversation.item.input_audio_transcription.completed" => {
+                // Speech the server turned into a user item (server voice activity detection):
+                // its transcript is the user's message, unless the client created that item.
+                let id = v.get("item_id").and_then(Value::as_str);
+                let known = self
+                    .items
+                    .iter()
+                    .any(|i| id.is_some() && i.get("id").and_then(Value::as_str) == id);
+                if let (false, Some(t)) = (known, v.get("transcript").and_then(Value::as_str)) {
+                    self.items
+                        .push(json!({"type": "message", "role": "user", "id": id,
+                        "content": [{"type": "input_audio", "text": t}]}));
+                }
+                return;
+            }
             "error" => {
                 if self.pending.is_none() {
                     let msg = v
