@@ -11,6 +11,8 @@ use oisp_capture::{ConnClose, ConnOpen, ConnRole, DataChunk, DataSource, Directi
 use oisp_decode::conn::{ConnTracker, HttpOutput, Limits, TrackerConfig};
 use oisp_decode::http::{Body, PREFACE};
 use oisp_decode::providers::decode_exchange;
+use oisp_decode::providers::ws::{decode_ws_turn, WsCalls};
+use oisp_decode::ws::WsOutput;
 
 pub const HS_OPEN: u8 = 1 << 0;
 /// ConnClose at the end (otherwise only `finish`).
@@ -286,11 +288,26 @@ pub fn run(data: &[u8]) {
     let _ = tracker.in_progress();
 }
 
-/// Documented invariants of every exchange, then the provider decoders on it.
+/// Documented invariants of every exchange, then the provider decoders on it; WebSocket
+/// messages (payload within `max_body`) go through the WebSocket call grouping and each turn
+/// through the provider decoders.
 fn check_outputs(outs: &[HttpOutput], max_body: usize) {
+    let mut ws = WsCalls::default();
+    let mut turns = Vec::new();
     for o in outs {
-        let HttpOutput::Exchange(ex) = o else {
-            continue;
+        let ex = match o {
+            HttpOutput::Exchange(ex) => ex,
+            HttpOutput::WebSocket(w) => {
+                if let WsOutput::Message(m) = w {
+                    assert!(
+                        m.payload.len() <= max_body,
+                        "WebSocket message over the limit"
+                    );
+                }
+                ws.push(w.clone(), &mut turns);
+                continue;
+            }
+            HttpOutput::Warning { .. } => continue,
         };
         check_body(&ex.request.body, max_body);
         if let Some(r) = &ex.response {
@@ -298,6 +315,10 @@ fn check_outputs(outs: &[HttpOutput], max_body: usize) {
         }
         let _ = decode_exchange(ex);
     }
+    for t in &turns {
+        let _ = decode_ws_turn(t);
+    }
+    let _ = ws.unmatched();
 }
 
 fn check_body(b: &Body, max_body: usize) {

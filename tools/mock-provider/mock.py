@@ -48,6 +48,7 @@ from typing import Dict, List, Optional, Tuple
 sys.path.insert(0, HERE)
 import oraw  # noqa: E402
 import providers  # noqa: E402
+import ws_server  # noqa: E402
 
 SERVER_NAMES = [
     "localhost", "api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com",
@@ -497,6 +498,10 @@ class H1Handler:
                         return
                     body = got
                 req = providers.Request(method, target, headers, body, scheme=self.conn.scheme)
+                if hd.get("upgrade", "").lower() == "websocket":
+                    log(f"conn {self.conn.cid} {method} {target} -> websocket")
+                    await ws_server.serve(self, req, self.conn.server.state)
+                    break
                 resp = self.conn.respond(req)
                 keep = hd.get("connection", "").lower() != "close" and version == "HTTP/1.1"
                 await self.send(resp, keep)

@@ -12,7 +12,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=${OUT:-$ROOT/fixtures/captures}
 ALL_GROUPS=(openai-python anthropic-python openai-node curl-h1 curl-h2 gemini-curl ollama-curl compat-curl
-  keepalive-concurrent large-prompt)
+  keepalive-concurrent large-prompt websocket-python)
+# Recorded only when named: they need a client that is not installed by setup-venv.sh.
+EXTRA_GROUPS=(codex-websocket)
 GROUPS_TO_RUN=("$@")
 [[ ${#GROUPS_TO_RUN[@]} -gt 0 ]] || GROUPS_TO_RUN=("${ALL_GROUPS[@]}")
 
@@ -50,6 +52,8 @@ group_cmds() {
       echo "$PY clients/py_misc.py keepalive_sequential concurrent_5"
       echo "bash clients/curl_scenarios.sh keepalive" ;;
     large-prompt) echo "$PY clients/py_misc.py large_prompt_2mb" ;;
+    websocket-python) echo "$PY clients/py_realtime.py" ;;
+    codex-websocket) echo "bash clients/codex_ws.sh" ;;
     *) echo "unknown group $1" >&2; return 1 ;;
   esac
 }
@@ -127,7 +131,7 @@ connection per client instance. Each \`X.oraw\` has an \`X.scenarios.txt\` with 
 
 ## Files
 EOR
-  for g in "${ALL_GROUPS[@]}"; do
+  for g in "${ALL_GROUPS[@]}" "${EXTRA_GROUPS[@]}"; do
     [[ -f $OUT/$g.oraw ]] || continue
     size=$(stat -c %s "$OUT/$g.oraw")
     echo
@@ -144,6 +148,8 @@ EOR
       compat-curl) echo "curl: OpenAI-compatible providers with their real host names as SNI/Host (via --resolve)." ;;
       keepalive-concurrent) echo "Connection reuse and concurrency: Python SDK keep-alive and 5 parallel connections; curl h1 keep-alive; curl h2 5 multiplexed streams on one connection." ;;
       large-prompt) echo "Python \`openai\` SDK, one non-streaming chat request with a 2 MiB user message." ;;
+      codex-websocket) echo "Codex (\`codex exec\`, rustls) with \`supports_websockets = true\`: the Responses API over WebSocket (permessage-deflate offered) — a \`generate: false\` prewarm, the turn that calls exec_command, the turn with its output (\`previous_response_id\`). Not in the default groups: needs the Codex binary (tools/agents/fetch.sh)." ;;
+      websocket-python) echo "WebSocket over HTTP/1.1 upgrades: the Python \`openai\` SDK's Realtime client (\`client.realtime.connect\`, websockets 15; no compression offered by default, permessage-deflate when \`max_size\` is set: the function-call scenario) and a raw \`websockets\` client sending Responses \`response.create\` messages (permessage-deflate, 12-bit windows)." ;;
     esac
     echo
     if [[ -f $OUT/$g.scenarios.txt ]]; then sed 's/^/- /' "$OUT/$g.scenarios.txt"; fi

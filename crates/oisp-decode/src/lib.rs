@@ -7,6 +7,7 @@ pub mod conn;
 pub mod engine;
 pub mod http;
 pub mod providers;
+pub mod ws;
 
 pub use engine::{
     decode_capture, decode_records, decode_records_with, CaptureDecoder, DecodeStats, Decoder,

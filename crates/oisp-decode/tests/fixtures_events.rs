@@ -49,6 +49,8 @@ const FIXTURES: &[(&str, usize, usize, usize)] = &[
     ("compat-curl", 8, 0, 0),
     ("keepalive-concurrent", 16, 0, 0),
     ("large-prompt", 1, 0, 0),
+    ("websocket-python", 6, 2, 2),
+    ("codex-websocket", 2, 1, 1),
 ];
 
 fn count(events: &[Event], t: &str) -> usize {

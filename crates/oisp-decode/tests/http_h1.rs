@@ -4,7 +4,7 @@ mod http_support;
 
 use http_support::*;
 use oisp_capture::ConnRole;
-use oisp_decode::conn::codes;
+use oisp_decode::conn::{codes, HttpOutput};
 use oisp_decode::http::HttpVersion;
 use std::io::Write;
 
@@ -287,6 +287,9 @@ fn close_delimited_at_capture_end_is_incomplete() {
     assert_eq!(s.codes(), vec![codes::CAPTURE_ENDED]);
 }
 
+/// After a 101 the connection belongs to the WebSocket decoder: no more HTTP exchanges, the
+/// frames are read (here a server "hi"), and bytes that are not valid frames are reported
+/// (`ws_protocol_error`, per direction) and counted as ignored.
 #[test]
 fn websocket_upgrade_stops_http_decoding() {
     let mut s = Sim::default();
@@ -309,7 +312,14 @@ fn websocket_upgrade_stops_http_decoding() {
     s.send(1, I, b"GET / HTTP/1.1\r\n\r\n");
     s.close(1);
     assert_eq!(s.exchanges().len(), 1);
-    assert!(s.codes().is_empty(), "{:?}", s.out);
+    let hi = s.out.iter().any(|o| {
+        matches!(o, HttpOutput::WebSocket(oisp_decode::ws::WsOutput::Message(m)) if m.payload == b"hi")
+    });
+    assert!(hi, "{:?}", s.out);
+    assert_eq!(
+        s.codes(),
+        vec![codes::WS_PROTOCOL_ERROR, codes::WS_PROTOCOL_ERROR]
+    );
     assert!(s.tracker.stats().ignored_bytes > 0);
 }
 

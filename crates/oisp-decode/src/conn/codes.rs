@@ -38,3 +38,11 @@ pub const UNPAIRED_RESPONSE: &str = "unpaired_response";
 pub const DATA_AFTER_CLOSE: &str = "data_after_close";
 /// The tracker dropped a connection to respect `max_connections`.
 pub const CONN_EVICTED: &str = "conn_evicted";
+/// A WebSocket frame broke RFC 6455/7692 (reserved bits or opcodes, unmasked client frame,
+/// stray continuation, corrupt compressed data, bad handshake extensions); that direction's
+/// later bytes are ignored.
+pub const WS_PROTOCOL_ERROR: &str = "ws_protocol_error";
+/// The connection ended inside a WebSocket frame or fragmented message (dropped, described).
+pub const WS_TRUNCATED: &str = "ws_truncated";
+/// A WebSocket message exceeded the size limit (`Limits::max_body`) and was cut.
+pub const WS_MESSAGE_TOO_LARGE: &str = "ws_message_too_large";

@@ -55,6 +55,8 @@ pub struct TrackerStats {
     pub ignored_bytes: u64,
     /// Bytes declared lost by reassembly.
     pub gap_bytes: u64,
+    /// WebSocket messages (close frames included) decoded after upgrades.
+    pub ws_messages: u64,
 }
 
 impl std::ops::AddAssign for TrackerStats {
@@ -63,6 +65,7 @@ impl std::ops::AddAssign for TrackerStats {
         self.warnings += s.warnings;
         self.ignored_bytes += s.ignored_bytes;
         self.gap_bytes += s.gap_bytes;
+        self.ws_messages += s.ws_messages;
     }
 }
 
@@ -70,7 +73,7 @@ impl std::ops::AddAssign for TrackerStats {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnProgress {
     pub conn_id: u64,
-    /// "detecting", "http/1", "h2" or "ignored".
+    /// "detecting", "http/1", "h2", "websocket" or "ignored".
     pub protocol: &'static str,
     /// Exchanges (HTTP/2: streams) started and not yet emitted.
     pub pending_exchanges: usize,
@@ -197,6 +200,10 @@ impl ConnTracker {
             match o {
                 HttpOutput::Exchange(_) => self.stats.exchanges += 1,
                 HttpOutput::Warning { .. } => self.stats.warnings += 1,
+                HttpOutput::WebSocket(crate::ws::WsOutput::Message(_)) => {
+                    self.stats.ws_messages += 1
+                }
+                HttpOutput::WebSocket(_) => {}
             }
         }
     }

@@ -1,18 +1,21 @@
 //! Per-connection decoding state: protocol detection, then dispatch of reassembled segments to
-//! the HTTP/1 or HTTP/2 decoder, and ignoring (with a byte count) once the connection is not
-//! HTTP, upgraded, or abandoned.
+//! the HTTP/1 or HTTP/2 decoder, to the WebSocket decoder after an accepted `Upgrade:
+//! websocket`, and ignoring (with a byte count) once the connection is not HTTP, upgraded to
+//! another protocol, or abandoned.
 
 use super::codes;
 use super::detect::{Detector, Queued, Verdict};
 use super::reasm::Seg;
 use super::TrackerConfig;
 use crate::http::{ChunkMeta, ConnInfo, Emit, End, Flow, H1Conn, H2Conn, HttpOutput, Side};
+use crate::ws::{WsConn, WsHandshake};
 use oisp_capture::{ConnRole, Direction, Timestamp};
 
 pub(super) enum Proto {
     Detect(Detector),
     H1(Box<H1Conn>),
     H2(Box<H2Conn>),
+    Ws(Box<WsConn>),
     Ignored,
 }
 
@@ -63,6 +66,7 @@ impl ConnState {
             Proto::Detect(_) => "detecting",
             Proto::H1(_) => "http/1",
             Proto::H2(_) => "h2",
+            Proto::Ws(_) => "websocket",
             Proto::Ignored => "ignored",
         }
     }
@@ -110,6 +114,7 @@ impl ConnState {
         match &mut self.proto {
             Proto::H1(h) => h.end(end, ts, &mut em),
             Proto::H2(h) => h.end(end, ts, &mut em),
+            Proto::Ws(w) => w.end(end, ts, &mut em),
             Proto::Detect(_) | Proto::Ignored => {}
         }
         self.proto = Proto::Ignored;
@@ -132,6 +137,7 @@ impl ConnState {
         out: &mut Vec<HttpOutput>,
     ) {
         let side = self.side(dir);
+        let start = out.len();
         let mut em = Emit {
             info: &self.info,
             limits: &cfg.limits,
@@ -157,10 +163,74 @@ impl ConnState {
             (Proto::H1(h), Item::Gap(len)) => h.gap(side, len, meta.ts, &mut em),
             (Proto::H2(h), Item::Data(b)) => h.data(side, b, meta, &mut em),
             (Proto::H2(h), Item::Gap(len)) => h.gap(side, len, meta.ts, &mut em),
+            (Proto::Ws(w), Item::Data(b)) => {
+                let n = w.data(side, b, meta, &mut em);
+                self.ignored = self.ignored.saturating_add(n);
+                Flow::Continue
+            }
+            (Proto::Ws(w), Item::Gap(len)) => {
+                w.gap(side, len, meta.ts, &mut em);
+                Flow::Continue
+            }
         };
-        if flow != Flow::Continue {
-            self.proto = Proto::Ignored;
+        match flow {
+            Flow::Continue => {}
+            Flow::Upgraded => self.upgrade(start, meta, cfg, out),
+            Flow::Abandoned => self.proto = Proto::Ignored,
         }
+    }
+
+    /// The HTTP/1 decoder reported an accepted upgrade (its exchange is in `out[start..]`):
+    /// a WebSocket upgrade continues with a [`WsConn`] fed the bytes that followed the
+    /// handshake; any other protocol is ignored from here on.
+    fn upgrade(
+        &mut self,
+        start: usize,
+        meta: ChunkMeta,
+        cfg: &TrackerConfig,
+        out: &mut Vec<HttpOutput>,
+    ) {
+        let proto = std::mem::replace(&mut self.proto, Proto::Ignored);
+        let Proto::H1(mut h1) = proto else {
+            return;
+        };
+        let hs = out[start.min(out.len())..]
+            .iter()
+            .rev()
+            .find_map(|o| match o {
+                HttpOutput::Exchange(x) => WsHandshake::from_exchange(x),
+                _ => None,
+            });
+        let hs = match hs {
+            None => return,
+            Some(Ok(hs)) => hs,
+            Some(Err(e)) => {
+                out.push(HttpOutput::Warning {
+                    conn_id: self.info.conn_id,
+                    ts: meta.ts,
+                    code: codes::WS_PROTOCOL_ERROR,
+                    message: format!("WebSocket handshake: {e}; the connection is ignored"),
+                    role: self.info.role,
+                });
+                return;
+            }
+        };
+        let mut ws = WsConn::new(hs);
+        let mut em = Emit {
+            info: &self.info,
+            limits: &cfg.limits,
+            out,
+        };
+        for (side, bytes) in [Side::Request, Side::Response]
+            .into_iter()
+            .zip(h1.take_leftovers())
+        {
+            if !bytes.is_empty() {
+                let n = ws.data(side, &bytes, meta, &mut em);
+                self.ignored = self.ignored.saturating_add(n);
+            }
+        }
+        self.proto = Proto::Ws(Box::new(ws));
     }
 
     /// Runs detection; on a decision, replays the queued segments into the chosen decoder.

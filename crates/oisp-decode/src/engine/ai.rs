@@ -73,6 +73,9 @@ impl Decoder {
         if let Some(sdk) = &call.detection.sdk_hint {
             req_ev = req_ev.with_attr("sdk", sdk.clone());
         }
+        if let Some(ws) = &call.websocket {
+            req_ev = req_ev.with_attr("websocket", json!(ws));
+        }
         out.push(req_ev);
 
         let Some(resp) = &call.response else {
@@ -120,6 +123,9 @@ impl Decoder {
             .with_attr("http", ctx.http_response_attrs(ex));
         if let Some(stream) = stream_attrs(ex, call) {
             resp_ev = resp_ev.with_attr("stream", stream);
+        }
+        if let Some(ws) = &call.websocket {
+            resp_ev = resp_ev.with_attr("websocket", json!(ws));
         }
         let reasoning: Vec<&str> = resp
             .choices

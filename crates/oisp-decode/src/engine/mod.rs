@@ -97,6 +97,12 @@ pub struct DecodeStats {
     pub ignorable_conns: u64,
     /// Records of ignorable connections dropped unread.
     pub ignored_records: u64,
+    /// Turns of WebSocket APIs (Realtime, Responses over WebSocket) handed to the providers
+    /// (each counted in `exchanges` too).
+    pub ws_turns: u64,
+    /// WebSocket messages that are part of no call (no known API on the connection, binary,
+    /// not JSON, unknown `type`).
+    pub ws_unmatched_messages: u64,
     pub warnings: u64,
     /// Records the capture source reported lost (`Lost` records).
     pub lost_records: u64,
@@ -115,6 +121,8 @@ impl std::ops::AddAssign for DecodeStats {
         self.server_side_warnings += s.server_side_warnings;
         self.ignorable_conns += s.ignorable_conns;
         self.ignored_records += s.ignored_records;
+        self.ws_turns += s.ws_turns;
+        self.ws_unmatched_messages += s.ws_unmatched_messages;
         self.warnings += s.warnings;
         self.lost_records += s.lost_records;
         self.tracker += s.tracker;
@@ -138,6 +146,7 @@ pub struct Decoder {
     conversations: conversation::Conversations,
     conn_owner: HashMap<u64, (u32, u32, ConnRole)>,
     http_out: Vec<HttpOutput>,
+    ws_calls: providers::ws::WsCalls,
     /// Successful connects waiting for a TLS session's server name (see [`CONNECT_DOMAIN_WAIT_NS`]).
     pending_connects: std::collections::VecDeque<oisp_capture::NetConnect>,
     id_counter: u64,
@@ -162,6 +171,7 @@ impl Decoder {
             conversations: Default::default(),
             conn_owner: HashMap::new(),
             http_out: Vec::new(),
+            ws_calls: Default::default(),
             pending_connects: Default::default(),
             id_counter: 0,
             stats: DecodeStats::default(),
@@ -275,6 +285,7 @@ impl Decoder {
     pub fn stats(&self) -> DecodeStats {
         DecodeStats {
             tracker: self.tracker.stats(),
+            ws_unmatched_messages: self.ws_calls.unmatched(),
             ..self.stats
         }
     }
@@ -349,6 +360,7 @@ impl Decoder {
         for o in http.drain(..) {
             match o {
                 HttpOutput::Exchange(ex) => self.exchange(&ex, out),
+                HttpOutput::WebSocket(w) => self.websocket(w, out),
                 HttpOutput::Warning {
                     conn_id,
                     ts,
@@ -381,13 +393,37 @@ impl Decoder {
         role == Some(ConnRole::Server)
     }
 
+    /// A WebSocket message or end: completed turns are decoded like exchanges.
+    fn websocket(&mut self, o: crate::ws::WsOutput, out: &mut Vec<Event>) {
+        let mut turns = Vec::new();
+        self.ws_calls.push(o, &mut turns);
+        for t in &turns {
+            self.stats.ws_turns += 1;
+            self.exchange_of(&t.exchange, Some(t), out);
+        }
+    }
+
     fn exchange(&mut self, ex: &HttpExchange, out: &mut Vec<Event>) {
+        self.exchange_of(ex, None, out)
+    }
+
+    /// Decodes `ex` (the exchange of WebSocket turn `turn`, if it is one) into events.
+    fn exchange_of(
+        &mut self,
+        ex: &HttpExchange,
+        turn: Option<&providers::ws::WsTurn>,
+        out: &mut Vec<Event>,
+    ) {
         self.stats.exchanges += 1;
         if ex.conn.role == Some(ConnRole::Server) && !self.cfg.include_server_side {
             self.stats.server_side_exchanges += 1;
             return;
         }
-        match providers::decode_exchange(ex) {
+        let call = match turn {
+            Some(t) => providers::ws::decode_ws_turn(t),
+            None => providers::decode_exchange(ex),
+        };
+        match call {
             Some(call) => {
                 self.ignore.exchange(ex, true);
                 self.stats.ai_calls += 1;

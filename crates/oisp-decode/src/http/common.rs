@@ -70,6 +70,8 @@ pub(crate) type Note = (&'static str, String);
 pub enum HttpOutput {
     /// A finished request/response pair.
     Exchange(HttpExchange),
+    /// A WebSocket message, or the end of a WebSocket connection (after a 101 upgrade).
+    WebSocket(crate::ws::WsOutput),
     /// A problem; `code` is one of the constants in [`crate::conn::codes`].
     Warning {
         conn_id: u64,

@@ -203,10 +203,20 @@ impl H1Conn {
             flow = f;
             n
         });
-        if flow == Flow::Continue {
+        if flow != Flow::Abandoned {
             self.sides[i].left = left;
         }
         flow
+    }
+
+    /// After [`Flow::Upgraded`]: the bytes of each side (by `Side::idx`) that followed the
+    /// handshake and belong to the new protocol.
+    pub fn take_leftovers(&mut self) -> [Vec<u8>; 2] {
+        let [a, b] = &mut self.sides;
+        [
+            std::mem::take(&mut a.left.buf),
+            std::mem::take(&mut b.left.buf),
+        ]
     }
 
     /// Consumes what it can of `input`; returns the count and the resulting flow.

@@ -28,6 +28,8 @@ pub struct AiCall {
     pub cost: Option<Cost>,
     /// Anything not understood, each a sentence saying what and where.
     pub warnings: Vec<String>,
+    /// Set when the call travelled over a WebSocket (`providers::ws`).
+    pub websocket: Option<super::ws::WsCallInfo>,
 }
 
 /// OISP `request_type`.

@@ -150,6 +150,8 @@ pub(crate) fn shape_from_path(path: &str) -> Option<ApiShape> {
         ApiShape::OpenAiCompletions
     } else if p.ends_with("/responses") {
         ApiShape::OpenAiResponses
+    } else if p.ends_with("/realtime") {
+        ApiShape::OpenAiRealtime
     } else if p.ends_with("/api/embed") || p.ends_with("/api/embeddings") {
         ApiShape::OllamaEmbed
     } else if p.ends_with("/embeddings") {
@@ -317,6 +319,12 @@ pub(crate) fn detect_with_body(ex: &HttpExchange, body: Option<&Value>) -> Optio
                 }
                 ApiShape::OpenAiResponses => {
                     if !(body_has(body, "model") && body_has(body, "input")) {
+                        return None;
+                    }
+                    ProviderId::Unknown
+                }
+                ApiShape::OpenAiRealtime => {
+                    if !body_has(body, "input") {
                         return None;
                     }
                     ProviderId::Unknown

@@ -21,6 +21,7 @@ mod openai_embeddings;
 mod openai_responses;
 mod sse;
 mod stream;
+pub mod ws;
 
 pub use call::*;
 pub(crate) use detect::split_target as split_request_target;
@@ -97,7 +98,9 @@ pub fn decode_exchange(ex: &HttpExchange) -> Option<AiCall> {
     match shape {
         ApiShape::OpenAiChat => openai_chat::decode_request(b, &mut call, false),
         ApiShape::OpenAiCompletions => openai_chat::decode_request(b, &mut call, true),
-        ApiShape::OpenAiResponses => openai_responses::decode_request(b, &mut call),
+        ApiShape::OpenAiResponses | ApiShape::OpenAiRealtime => {
+            openai_responses::decode_request(b, &mut call)
+        }
         ApiShape::OpenAiEmbeddings | ApiShape::OllamaEmbed | ApiShape::GeminiEmbed => {
             openai_embeddings::decode_request(b, &mut call)
         }
@@ -133,7 +136,7 @@ pub fn decode_exchange(ex: &HttpExchange) -> Option<AiCall> {
                 ApiShape::OpenAiChat | ApiShape::OpenAiCompletions => {
                     openai_chat::decode_response(resp, &mut out, &mut call)
                 }
-                ApiShape::OpenAiResponses => {
+                ApiShape::OpenAiResponses | ApiShape::OpenAiRealtime => {
                     openai_responses::decode_response(resp, &mut out, &mut call)
                 }
                 ApiShape::OpenAiEmbeddings | ApiShape::OllamaEmbed | ApiShape::GeminiEmbed => {

@@ -213,6 +213,9 @@ pub enum ApiShape {
     OpenAiChat,
     OpenAiCompletions,
     OpenAiResponses,
+    /// OpenAI Realtime over WebSocket, each turn expressed in the Responses shapes
+    /// (`providers::ws`).
+    OpenAiRealtime,
     OpenAiEmbeddings,
     OpenAiImages,
     OpenAiAudio,
