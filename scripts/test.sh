@@ -22,6 +22,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # A separate release build (thin LTO) would cost CI a third full compile for no test it needs.
 step "cargo build (tests and the binary for the CLI checks)"
 cargo test --workspace --locked --no-run
+# rustls_e2e runs this test client (reqwest + rustls on AWS-LC), as built and stripped.
+cargo build --locked -p oisp-rustls-client
 
 step "mock provider: raw-format round-trip tests (Python)"
 python3 -m unittest -q tools/mock-provider/test_oraw.py

@@ -172,6 +172,7 @@ impl EbpfCapture {
                 h,
                 session,
                 origin,
+                fd,
                 data,
                 ..
             } if origin == wire::ORIGIN_HELLO => {
@@ -181,6 +182,11 @@ impl EbpfCapture {
                 // A TLS client: in scope, whether or not its TLS stack is hooked.
                 scope.enter(h.pid, out);
                 if let Some(rec) = assemble::client_hello(&h, ts, conn_id, addrs, data) {
+                    if let RawRecord::ConnOpen(o) = &rec {
+                        if let Some(sni) = &o.sni {
+                            sessions.hello(h.pid, fd, sni.clone(), o.alpn.clone());
+                        }
+                    }
                     out.push(rec);
                 }
             }

@@ -258,6 +258,34 @@ impl Elf {
     /// The defined function or object `name` of the full symbol table `.symtab` (kept in
     /// unstripped executables, with local symbols: Go's functions), read on first use.
     pub fn static_symbol(&mut self, name: &str) -> Option<Symbol> {
+        find_symbol(self.symtab()?, name)
+    }
+
+    /// Every defined symbol of `.symtab` whose name ends with `suffix` (C libraries vendored with
+    /// a versioned prefix, e.g. AWS-LC's `aws_lc_0_47_0_EVP_AEAD_CTX_seal`), with its name.
+    pub fn static_symbols_ending(&mut self, suffix: &str) -> Vec<(String, Symbol)> {
+        let Some((syms, entsize, strs)) = self.symtab() else {
+            return Vec::new();
+        };
+        let want = suffix.as_bytes();
+        syms.chunks_exact(*entsize)
+            .filter(|e| u16le(e, 6) != 0)
+            .filter_map(|e| {
+                let rest = strs.get(u32le(e, 0) as usize..)?;
+                let name = &rest[..rest.iter().position(|b| *b == 0)?];
+                name.ends_with(want).then(|| {
+                    let sym = Symbol {
+                        vaddr: u64le(e, 8),
+                        size: u64le(e, 16),
+                    };
+                    (String::from_utf8_lossy(name).into_owned(), sym)
+                })
+            })
+            .collect()
+    }
+
+    /// `.symtab`, read on first use (`None`: the file has none).
+    fn symtab(&mut self) -> Option<&SymTable> {
         if self.symtab.is_none() {
             let table = self
                 .sections
@@ -267,7 +295,7 @@ impl Elf {
                 .and_then(|s| Self::read_symbols(&mut self.file, &self.sections, &s));
             self.symtab = Some(table);
         }
-        find_symbol(self.symtab.as_ref()?.as_ref()?, name)
+        self.symtab.as_ref()?.as_ref()
     }
 
     /// The defined (exported) dynamic symbol `name`, if any.

@@ -55,14 +55,22 @@ struct Conn {
 pub(crate) struct Sessions {
     conns: HashMap<SessionId, Conn>,
     names: HashMap<SessionId, SessionNames>,
+    /// Server name and offered ALPN of the last ClientHello written on each (pid, fd): the names
+    /// of a session on that socket whose stack gives none (rustls, Go's ALPN).
+    hellos: HashMap<(u32, i32), (String, Option<String>)>,
     next_conn: u64,
 }
+
+/// ClientHellos remembered at most; past it the table starts afresh (a hello is used within
+/// milliseconds of being written, when its session's first data comes).
+const MAX_HELLOS: usize = 4096;
 
 impl Sessions {
     pub(crate) fn new() -> Sessions {
         Sessions {
             conns: HashMap::new(),
             names: HashMap::new(),
+            hellos: HashMap::new(),
             next_conn: 1,
         }
     }
@@ -174,6 +182,14 @@ impl Sessions {
         }
     }
 
+    /// A ClientHello process `pid` wrote on socket `fd`, naming `sni` and offering `alpn`.
+    pub(crate) fn hello(&mut self, pid: u32, fd: i32, sni: String, alpn: Option<String>) {
+        if self.hellos.len() >= MAX_HELLOS {
+            self.hellos.clear();
+        }
+        self.hellos.insert((pid, fd), (sni, alpn));
+    }
+
     /// A fresh connection id (for a connection this capture reports without a session).
     pub(crate) fn new_conn_id(&mut self) -> u64 {
         let id = self.next_conn;
@@ -226,7 +242,17 @@ impl Sessions {
             (None, None) => ConnRole::Unknown,
         };
         conn.role = role;
-        let names = self.names.remove(&s).unwrap_or_default();
+        let mut names = self.names.remove(&s).unwrap_or_default();
+        // A TLS stack that gives no server name: the ClientHello written on its socket does.
+        if conn.source != DataSource::Socket {
+            if let Some((sni, alpn)) = conn.fd.and_then(|fd| self.hellos.remove(&(pid, fd))) {
+                names.sni.get_or_insert(sni);
+                if names.alpn.is_none() && role == ConnRole::Client {
+                    // offered, not negotiated: only a single offer is certain
+                    names.alpn = alpn.filter(|a| !a.contains(','));
+                }
+            }
+        }
         let open = ConnOpen {
             conn_id: conn.id,
             ts: conn.first_ts,

@@ -48,9 +48,17 @@ fn rustls_client_by_symbol_and_by_structure() {
     let mut calls = Vec::new();
     for (exe, flags, prompt) in [
         (&built, &[][..], "rustls by symbol h2"),
-        (&built, &["--http1", "--stream"][..], "rustls by symbol h1 streamed"),
+        (
+            &built,
+            &["--http1", "--stream"][..],
+            "rustls by symbol h1 streamed",
+        ),
         (&stripped, &[][..], "rustls by structure h2"),
-        (&stripped, &["--http1", "--stream"][..], "rustls by structure h1 streamed"),
+        (
+            &stripped,
+            &["--http1", "--stream"][..],
+            "rustls by structure h1 streamed",
+        ),
     ] {
         let mut c = Command::new(exe);
         // a new executable is probed once `record` has seen it start and located its functions
@@ -60,12 +68,22 @@ fn rustls_client_by_symbol_and_by_structure() {
             .args(flags)
             .args(["--wait-ms", "3000"]);
         let pid = s.client(prompt, c);
-        calls.push((pid, exe.to_string_lossy().into_owned(), prompt, flags.contains(&"--stream")));
+        calls.push((
+            pid,
+            exe.to_string_lossy().into_owned(),
+            prompt,
+            flags.contains(&"--stream"),
+        ));
     }
     let status = s.status();
     let evs = s.stop();
     for (pid, exe, prompt, stream) in &calls {
-        s.check_calls(&evs, *pid, 1, &chat_expect("rustls-client", exe, prompt, *stream));
+        s.check_calls(
+            &evs,
+            *pid,
+            1,
+            &chat_expect("rustls-client", exe, prompt, *stream),
+        );
     }
     for (pid, _, prompt, _) in &calls {
         let how = if prompt.contains("symbol") {
@@ -78,7 +96,9 @@ fn rustls_client_by_symbol_and_by_structure() {
             .find(|l| l.contains(&format!("pid {pid} ")))
             .unwrap_or_else(|| panic!("no coverage line for pid {pid}:\n{status}"));
         assert!(
-            line.contains("via rustls on AWS-LC") && line.contains(how) && line.ends_with("full content"),
+            line.contains("via rustls on AWS-LC")
+                && line.contains(how)
+                && line.ends_with("full content"),
             "{prompt}: {line}"
         );
     }

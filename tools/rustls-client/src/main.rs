@@ -45,8 +45,8 @@ async fn run(
     stream: bool,
 ) -> Result<usize, Box<dyn std::error::Error>> {
     let pem = std::fs::read(ca)?;
-    let mut builder = reqwest::Client::builder()
-        .tls_certs_only([reqwest::Certificate::from_pem(&pem)?]);
+    let mut builder =
+        reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&pem)?]);
     if http1 {
         builder = builder.http1_only();
     }

@@ -301,7 +301,9 @@ fn parse_site(b: &[u8], vaddr: u64, at: usize, lib: u32) -> Option<Site> {
     }
     let mut start = at;
     for _ in 0..6 {
-        let prev = [5usize, 6, 2, 3].into_iter().find_map(|len| {
+        // Longer forms first: `41 b8 imm32` (mov $imm,%r8d) ends with `b8 imm32`, which alone
+        // reads as a mov to %eax, never an argument of an error report.
+        let prev = [6usize, 5, 3, 2].into_iter().find_map(|len| {
             let from = start.checked_sub(len)?;
             match decode(b, vaddr, from)? {
                 (l, insn @ (Insn::SetReg(..) | Insn::Zero(_))) if l == len => Some((from, insn)),

@@ -8,7 +8,10 @@
 //! content type 0x17; 1.2: 13 bytes with type 0x17), so other AEAD uses in the process are
 //! never read.
 //!
-//! Where the two functions are comes from the code's structure (`locate.rs`). Sessions: one AEAD
+//! Where the two functions are: by symbol when the executable keeps `.symtab` (AWS-LC's names
+//! carry a version prefix, `aws_lc_0_47_0_EVP_AEAD_CTX_seal`), checked against the code's
+//! structure when that also locates them (a disagreement is a refusal); else from the code's
+//! structure alone (`locate.rs`: stripped executables such as Codex). Sessions: one AEAD
 //! context per direction of a connection; the socket syscalls of the thread tie the sealing
 //! context to its socket (the next write), and an opening context's records to the session of the
 //! socket the thread last read, so both directions are one connection.
@@ -81,6 +84,32 @@ fn native_behind(found: &Path, name: &str) -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
+/// `EVP_AEAD_CTX_seal` and `EVP_AEAD_CTX_open` by name in `.symtab` (plain, or with a prefix
+/// ending in `_`): `None` when the file has neither; an error when a name is ambiguous or only
+/// one of the two is there.
+fn by_symbol(elf: &mut Elf) -> Result<Option<locate::Found>, String> {
+    let mut one = |name: &str| -> Result<Option<u64>, String> {
+        let mut at: Vec<u64> = elf
+            .static_symbols_ending(name)
+            .into_iter()
+            .filter(|(n, _)| n == name || n.ends_with(&format!("_{name}")))
+            .map(|(_, s)| s.vaddr)
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        match at[..] {
+            [] => Ok(None),
+            [a] => Ok(Some(a)),
+            _ => Err(format!("{} symbols named …{name}", at.len())),
+        }
+    };
+    match (one("EVP_AEAD_CTX_seal")?, one("EVP_AEAD_CTX_open")?) {
+        (Some(seal), Some(open)) => Ok(Some(locate::Found { seal, open })),
+        (None, None) => Ok(None),
+        _ => Err("only one of EVP_AEAD_CTX_seal/open has a symbol".into()),
+    }
+}
+
 impl TlsStack for Rustls {
     fn well_known_files(&self) -> Vec<(PathBuf, Linkage)> {
         let dirs: Vec<PathBuf> = std::env::var_os("PATH")
@@ -105,8 +134,21 @@ impl TlsStack for Rustls {
     }
 
     fn locate(&self, elf: &mut Elf, _linkage: Linkage) -> Result<Vec<HookGroup>, String> {
-        let found = with_code(elf, locate::locate)
-            .map_err(|why| format!("rustls on AWS-LC found but not located safely: {why}"))?;
+        let refused = |why: String| format!("rustls on AWS-LC found but not located safely: {why}");
+        let by_symbol = by_symbol(elf).map_err(refused)?;
+        let by_structure = with_code(elf, locate::locate);
+        let (found, how) = match (by_symbol, by_structure) {
+            (Some(sym), Ok(st)) if sym == st => (sym, "by symbol, = structure"),
+            (Some(sym), Ok(st)) => {
+                return Err(refused(format!(
+                    "symbols (seal 0x{:x}, open 0x{:x}) and structure (0x{:x}, 0x{:x}) disagree",
+                    sym.seal, sym.open, st.seal, st.open
+                )))
+            }
+            (Some(sym), Err(_)) => (sym, "by symbol"),
+            (None, Ok(st)) => (st, "by structure"),
+            (None, Err(why)) => return Err(refused(why.to_string())),
+        };
         let (Some(seal), Some(open)) = (elf.offset_of(found.seal), elf.offset_of(found.open))
         else {
             return Err("rustls: located functions lie outside the file".into());
@@ -114,7 +156,7 @@ impl TlsStack for Rustls {
         Ok(vec![
             HookGroup::one(vec![Hook {
                 offset: seal,
-                label: format!("EVP_AEAD_CTX_seal@0x{seal:x} (rustls on AWS-LC, by structure)"),
+                label: format!("EVP_AEAD_CTX_seal@0x{seal:x} (rustls on AWS-LC, {how})"),
                 enter: "aead_seal_enter",
                 exit: None,
                 session: None,
@@ -122,7 +164,7 @@ impl TlsStack for Rustls {
             }]),
             HookGroup::one(vec![Hook {
                 offset: open,
-                label: format!("EVP_AEAD_CTX_open@0x{open:x} (rustls on AWS-LC, by structure)"),
+                label: format!("EVP_AEAD_CTX_open@0x{open:x} (rustls on AWS-LC, {how})"),
                 enter: "aead_open_enter",
                 exit: Some("aead_open_exit"),
                 session: Some("aead_open_sess"),

@@ -34,6 +34,11 @@ fn located(exe: Option<&str>, source: DataSource, probes: &[ProbeState]) -> Stri
     let Some(exe) = exe else {
         return "unknown (process gone)".into();
     };
+    // The exec's file name may be relative or hold `..`; probes are listed by the real path.
+    let real = std::fs::canonicalize(exe)
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| exe.to_string());
+    let exe = real.as_str();
     let how: Vec<&str> = probes
         .iter()
         .filter(|p| p.path == exe)
