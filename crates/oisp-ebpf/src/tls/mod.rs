@@ -16,6 +16,7 @@
 pub(crate) mod boringssl;
 mod errsites;
 pub(crate) mod gnutls;
+pub(crate) mod nss;
 pub(crate) mod openssl;
 pub(crate) mod rustls;
 
@@ -30,6 +31,7 @@ pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] = &[
     &boringssl::BoringSsl,
     &gnutls::GnuTls,
     &rustls::Rustls,
+    &nss::Nss,
 ];
 
 /// How a stack's code is present in a file.
@@ -197,6 +199,10 @@ mod tests {
         assert_eq!(
             Origin::new(2, Linkage::Shared).data_source(),
             DataSource::GnuTls
+        );
+        assert_eq!(
+            Origin::new(4, Linkage::Shared).data_source(),
+            DataSource::Nss
         );
     }
 }
