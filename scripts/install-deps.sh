@@ -15,6 +15,8 @@ pkgs=(build-essential pkg-config ca-certificates curl git tmux)
 pkgs+=(openssl util-linux)
 # wget: the GnuTLS client of the root end-to-end tests (record_e2e.rs, wget_gnutls_chat).
 pkgs+=(wget)
+# libnss3-tools: tstclnt, the NSS client of the root end-to-end test nss_e2e.rs (tstclnt_nss_chat).
+pkgs+=(libnss3-tools)
 # eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
 # from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)
