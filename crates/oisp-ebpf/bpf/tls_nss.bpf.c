@@ -9,11 +9,13 @@
  *
  * The SSL-fd rule. PR_Write & co. also serve files, pipes and plain sockets, and every process
  * that maps libnspr4 gets these probes, so a call is copied only when its PRFileDesc is the SSL
- * layer of this process: its `identity` is the one NSS's SSL layer has in this process and it has
- * a lower layer. The SSL layer's identity (PR_GetUniqueIdentity("SSL"), fixed for the life of
- * the process) is learnt at the return of SSL_ImportFD, whose result is the descriptor with the
- * SSL layer on top (PR_PushIOLayer onto the top of a stack swaps the contents so the pointer the
- * caller holds stays the top). Limits: a process's SSL sockets are followed only after the
+ * layer of this process: its `identity` and `methods` are the ones NSS's SSL layer has in this
+ * process, and it has a lower layer. Both are fixed for the life of the process (the identity
+ * PR_GetUniqueIdentity("SSL") gave, the address of libssl3's one method table for SSL layers)
+ * and are learnt at the return of SSL_ImportFD, whose result is the descriptor with the SSL layer
+ * on top (PR_PushIOLayer onto the top of a stack swaps the contents so the pointer the caller
+ * holds stays the top). The method table's address also keeps a stale entry (a process id reused,
+ * an exec) from matching another process's layers. Limits: a process's SSL sockets are followed only after the
  * sensor saw one SSL_ImportFD of that process (sockets imported before the sensor started, or by
  * the parent before a fork, are not); a socket with another layer pushed above NSS's SSL layer
  * (the SSL layer not on top) is not followed.
@@ -36,28 +38,35 @@ struct nss_prfiledesc {
 	__s32 identity;
 };
 
-/* The identity of NSS's SSL layer per process (tgid), learnt at SSL_ImportFD's return. */
+/* What NSS's SSL layer looks like in one process. */
+struct nss_ssl_layer {
+	__u64 methods;
+	__s32 identity;
+	__u32 _pad;
+};
+
+/* The SSL layer per process (tgid), learnt at SSL_ImportFD's return. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, __s32);
-} nss_ssl_ids SEC(".maps");
+	__type(value, struct nss_ssl_layer);
+} nss_ssl_layers SEC(".maps");
 
 /* Whether `fd` is an SSL socket of this process: a descriptor with a lower layer whose identity
- * is this process's SSL layer's (the file's rule above). */
+ * and method table are this process's SSL layer's (the file's rule above). */
 static __always_inline bool nss_is_ssl(__u64 fd)
 {
 	if (!fd)
 		return false;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__s32 *ssl_id = bpf_map_lookup_elem(&nss_ssl_ids, &tgid);
-	if (!ssl_id)
+	struct nss_ssl_layer *ssl = bpf_map_lookup_elem(&nss_ssl_layers, &tgid);
+	if (!ssl)
 		return false;
 	struct nss_prfiledesc d;
 	if (bpf_probe_read_user(&d, sizeof(d), (void *)fd) < 0)
 		return false;
-	return d.identity == *ssl_id && d.lower != 0;
+	return d.identity == ssl->identity && d.methods == ssl->methods && d.lower != 0;
 }
 
 /* Entry of a data call on `fd`: 1 (no return needed) unless `fd` is an SSL socket. */
@@ -96,7 +105,8 @@ static __always_inline int nss_call_enter(__u64 fd, __u64 buf, __u32 kind)
 NSS_DATA_PROGRAMS(nss_write, CALL_WRITE, 1)
 NSS_DATA_PROGRAMS(nss_read, CALL_READ, 0)
 
-/* The SSL layer's identity from a descriptor SSL_ImportFD returned (NULL: it failed); a new
+/* The SSL layer's identity and method table from a descriptor SSL_ImportFD returned (NULL: it
+ * failed); a new
  * connection on that descriptor's address is copied again (unmuted). */
 static __always_inline void nss_imported(__u64 fd)
 {
@@ -106,11 +116,11 @@ static __always_inline void nss_imported(__u64 fd)
 	if (bpf_probe_read_user(&d, sizeof(d), (void *)fd) < 0)
 		return;
 	/* Identities of real layers are > 0 (0 is NSPR's own bottom layer, < 0 are markers). */
-	if (d.identity <= 0 || !d.lower)
+	if (d.identity <= 0 || !d.lower || !d.methods)
 		return;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__s32 id = d.identity;
-	bpf_map_update_elem(&nss_ssl_ids, &tgid, &id, BPF_ANY);
+	struct nss_ssl_layer layer = { .methods = d.methods, .identity = d.identity };
+	bpf_map_update_elem(&nss_ssl_layers, &tgid, &layer, BPF_ANY);
 	struct seq_key mk = { .session = fd, .tgid = tgid };
 	bpf_map_delete_elem(&muted, &mk);
 }
