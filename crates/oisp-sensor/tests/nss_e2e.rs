@@ -1,11 +1,11 @@
-//! Root end-to-end test of the NSS stack: Debian's `tstclnt` (NSS's test TLS client, package
+//! Root end-to-end tests of the NSS stack: Debian's `tstclnt` (NSS's test TLS client, package
 //! `libnss3-tools`) POSTs an OpenAI chat completion to the mock provider over HTTPS under
 //! `oisp-sensor record`. The capture must hold exactly one complete call of tstclnt's pid (prompt,
 //! reply, model, usage, destination, SNI), read by the NSS probes (libnspr4's `PR_*` and libssl3's
 //! `SSL_ImportFD`, listed in record's state; `status` says NSS, by symbol); and the reply tstclnt
 //! writes to a file with `PR_Write` (its standard output) is not captured as TLS: the raw capture
 //! holds one NSS connection for that pid, whose bytes are exactly the request sent and the reply
-//! received.
+//! received. A second run makes two connections in one process (one call each).
 
 mod e2e;
 mod root;
@@ -13,7 +13,7 @@ mod root;
 use e2e::*;
 use oisp_capture::{DataSource, Direction, RawRecord};
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -50,24 +50,30 @@ fn read_state(tmp: &Path) -> Value {
     );
 }
 
-#[test]
-fn tstclnt_nss_chat() {
+/// A session for `name` writing a raw capture too (its path returned), when the test can run.
+fn start(name: &'static str) -> Option<(Session, PathBuf)> {
     if !Path::new(TSTCLNT).exists() {
         eprintln!("skipped: no {TSTCLNT} (apt-get install libnss3-tools)");
-        return;
+        return None;
     }
-    let raw = std::env::temp_dir().join(format!("oisp-e2e-nss-{}.oraw", std::process::id()));
+    let raw = std::env::temp_dir().join(format!("oisp-e2e-{name}-{}.oraw", std::process::id()));
     let raw_arg = raw.to_string_lossy().into_owned();
-    let Some(mut s) = Session::start_with("tstclnt_nss_chat", &["--raw-out", &raw_arg]) else {
-        return;
-    };
+    let s = Session::start_with(name, &["--raw-out", &raw_arg])?;
+    Some((s, raw))
+}
+
+/// One tstclnt run: it POSTs a chat completion with `prompt` over each of `connections`
+/// connections (`-L`), reading the request file (-A) and writing what it receives to standard
+/// output — a file here — both with NSPR's PR_Read/PR_Write. -D: no certificate database; -o: the
+/// mock's certificate accepted (this test is about the capture, not trust). Returns the pid, the
+/// request sent on each connection and everything tstclnt printed.
+fn run_tstclnt(s: &Session, prompt: &str, connections: u32) -> (u32, String, String) {
     let port = s
         .base()
         .rsplit(':')
         .next()
         .and_then(|p| p.parse::<u16>().ok())
         .expect("mock port");
-    let prompt = "Hello from tstclnt over NSS";
     let body =
         format!(r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"{prompt}"}}]}}"#);
     let request = format!(
@@ -79,23 +85,45 @@ fn tstclnt_nss_chat() {
     let req_file = s.tmp.join("request.http");
     std::fs::write(&req_file, &request).unwrap();
     let out_file = s.tmp.join("reply.out");
-    // tstclnt reads the request file (-A) and writes the reply to standard output, both with
-    // NSPR's PR_Read/PR_Write: standard output is a file here. -D: no certificate database, -o:
-    // the mock's certificate accepted (this test is about the capture, not trust).
     let mut c = Command::new("sh");
     c.arg("-c")
         .arg(format!(
-            "exec {TSTCLNT} -h localhost -p {port} -D -o -A \"$1\" > \"$2\""
+            "exec {TSTCLNT} -h localhost -p {port} -D -o -L {connections} -A \"$1\" > \"$2\""
         ))
         .arg("tstclnt")
         .arg(&req_file)
         .arg(&out_file);
     let pid = s.client("tstclnt", c);
     let reply = std::fs::read_to_string(&out_file).unwrap_or_default();
-    assert!(
-        reply.contains("This is a mock reply"),
-        "tstclnt got no reply: {reply:?}"
+    assert_eq!(
+        reply.matches("This is a mock reply").count(),
+        connections as usize,
+        "tstclnt's replies: {reply:?}"
     );
+    (pid, request, reply)
+}
+
+/// What each call of tstclnt must look like.
+fn expect(prompt: &str) -> Expect<'_> {
+    Expect {
+        client: "tstclnt",
+        exe: TSTCLNT,
+        cmdline: "tstclnt",
+        model: "gpt-4o-mini",
+        prompt: Some(prompt),
+        reply: Some("This is a mock reply"),
+        stream: false,
+        path: "/v1/chat/completions",
+    }
+}
+
+#[test]
+fn tstclnt_nss_chat() {
+    let Some((mut s, raw)) = start("tstclnt_nss_chat") else {
+        return;
+    };
+    let prompt = "Hello from tstclnt over NSS";
+    let (pid, request, reply) = run_tstclnt(&s, prompt, 1);
 
     let state = read_state(&s.tmp);
     let nspr = probes_on(&state, "libnspr4.so");
@@ -121,17 +149,7 @@ fn tstclnt_nss_chat() {
     );
 
     let evs = s.stop();
-    let expect = Expect {
-        client: "tstclnt",
-        exe: TSTCLNT,
-        cmdline: "tstclnt",
-        model: "gpt-4o-mini",
-        prompt: Some(prompt),
-        reply: Some("This is a mock reply"),
-        stream: false,
-        path: "/v1/chat/completions",
-    };
-    s.check_calls(&evs, pid, 1, &expect);
+    s.check_calls(&evs, pid, 1, &expect(prompt));
 
     // The raw capture: one NSS connection of tstclnt, carrying exactly the request it sent and
     // the reply it received; the reply's copy written to the file is not in it.
@@ -184,4 +202,41 @@ fn tstclnt_nss_chat() {
             .any(|r| matches!(r, RawRecord::ConnClose(c) if c.conn_id == conns[0])),
         "no ConnClose of the NSS connection (PR_Close)"
     );
+}
+
+/// Two connections one after the other in one process (`-L 2`, the second resuming the TLS
+/// session): the first PR_Close ends the first session, so each connection is one call, even
+/// where the second descriptor has the first one's address.
+#[test]
+fn tstclnt_nss_two_connections() {
+    let Some((mut s, raw)) = start("tstclnt_nss_two_connections") else {
+        return;
+    };
+    let prompt = "Two NSS connections from tstclnt";
+    let (pid, request, _) = run_tstclnt(&s, prompt, 2);
+    let evs = s.stop();
+    s.check_calls(&evs, pid, 2, &expect(prompt));
+    let bytes = std::fs::read(&raw).expect("raw capture");
+    let _ = std::fs::remove_file(&raw);
+    let (records, err) = oisp_capture::read_all(&bytes);
+    assert!(err.is_none(), "raw capture: {err:?}");
+    let mut egress: Vec<(u64, Vec<u8>)> = Vec::new();
+    for r in &records {
+        if let RawRecord::Data(d) = r {
+            if d.pid == pid && d.direction == Direction::Egress {
+                match egress.iter_mut().find(|(c, _)| *c == d.conn_id) {
+                    Some((_, b)) => b.extend_from_slice(&d.bytes),
+                    None => egress.push((d.conn_id, d.bytes.clone())),
+                }
+            }
+        }
+    }
+    assert_eq!(egress.len(), 2, "NSS connections of pid {pid}");
+    for (conn, sent) in &egress {
+        assert_eq!(
+            String::from_utf8_lossy(sent),
+            request,
+            "egress of connection {conn}"
+        );
+    }
 }
