@@ -10,18 +10,20 @@
 //! - `libnspr4.so`: the data functions (`PR_Write`, `PR_Send`, `PR_Read`, `PR_Recv`: a
 //!   `PRInt32` of bytes, or ≤ 0) and `PR_Close` (the end of a session). They serve files, pipes and
 //!   plain sockets too: the programs copy a call only when its descriptor is the SSL layer of
-//!   its process (the rule in `tls_nss.bpf.c`), so a process mapping NSPR without NSS pays one
-//!   trap and one map lookup per call and is never copied.
-//! - `libssl3.so`: `SSL_ImportFD`, at whose return the programs learn the process's SSL-layer
-//!   identity — without it the data hooks copy nothing, so it counts as a data hook here (the
-//!   file is not attached if it cannot be) — and `SSL_SetURL` (the SNI).
+//!   its process — the descriptor's layer identity and method table are those of the SSL layer,
+//!   and it has a layer below (the rule in `tls_nss.bpf.c`) — so a process mapping NSPR without
+//!   NSS pays a trap (two before kernel 6.13, whose return probes are separate uretprobes) and a
+//!   map lookup per call and is never copied.
+//! - `libssl3.so`: `SSL_ImportFD`, at whose return the programs learn the process's SSL layer
+//!   (identity and method table) — without it the data hooks copy nothing, so it counts as a
+//!   data hook here (the file is not attached if it cannot be) — and `SSL_SetURL` (the SNI).
 //!
 //! Sessions are keyed by the top-layer `PRFileDesc*`; the socket comes from the syscalls the SSL
 //! layer makes inside the data calls.
 //!
 //! Not covered: NSS and NSPR linked into one library (Firefox's `libnss3.so`) or an executable,
-//! SSL sockets imported before the sensor started, a layer pushed above the SSL layer,
-//! `PR_Writev`/`PR_TransmitFile`/`PR_SendFile`, DTLS.
+//! SSL sockets imported before the sensor started or, in a forked child, by its parent, a layer
+//! pushed above the SSL layer, `PR_Writev`/`PR_TransmitFile`/`PR_SendFile`, DTLS, the ALPN.
 
 use super::{Export, HookGroup, Linkage, TlsStack};
 use crate::elf::Elf;
