@@ -18,6 +18,8 @@ pkgs+=(wget)
 # golang-go: builds tools/go-client (standard library only), the Go crypto/tls client of
 # crates/oisp-sensor/tests/go_e2e.rs and of the Go locator's tests in crates/oisp-ebpf.
 pkgs+=(golang-go)
+# libnss3-tools: tstclnt, the NSS client of the root end-to-end test nss_e2e.rs (tstclnt_nss_chat).
+pkgs+=(libnss3-tools)
 # eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
 # from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)

@@ -41,6 +41,8 @@ pub enum DataSource {
     GoTls,
     /// rustls, read at the AEAD boundary of its crypto provider (AWS-LC).
     Rustls,
+    /// NSS's SSL sockets (libssl3), read at NSPR's `PR_Write`/`PR_Read`/`PR_Send`/`PR_Recv`.
+    Nss,
     /// A plaintext socket (e.g. Ollama on :11434).
     Socket,
     /// Only the TLS ClientHello a client wrote on its socket: the server name and addresses of a

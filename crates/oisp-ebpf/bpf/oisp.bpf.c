@@ -11,6 +11,7 @@
  *   tls_gnutls.bpf.c  GnuTLS's functions
  *   tls_rustls.bpf.c  rustls's AEAD boundary (AWS-LC)
  *   tls_go.bpf.c      Go's crypto/tls
+ *   tls_nss.bpf.c     NSS's SSL sockets, read at NSPR's PR_Write/PR_Read/PR_Send/PR_Recv
  *   proc.bpf.c        exec / exit / fork
  *   file.bpf.c        openat / write / rename / unlink
  *   net.bpf.c         connect
@@ -26,6 +27,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "tls_gnutls.bpf.c"
 #include "tls_rustls.bpf.c"
 #include "tls_go.bpf.c"
+#include "tls_nss.bpf.c"
 #include "proc.bpf.c"
 #include "file.bpf.c"
 #include "net.bpf.c"

@@ -92,6 +92,7 @@ fn source_code(s: DataSource) -> u8 {
         DataSource::MockRecorder => 7,
         DataSource::Rustls => 8,
         DataSource::ClientHello => 9,
+        DataSource::Nss => 10,
         DataSource::Unknown => 255,
     }
 }
@@ -108,6 +109,7 @@ fn source_from(code: u8) -> DataSource {
         7 => DataSource::MockRecorder,
         8 => DataSource::Rustls,
         9 => DataSource::ClientHello,
+        10 => DataSource::Nss,
         _ => DataSource::Unknown,
     }
 }

@@ -384,6 +384,7 @@ pub(crate) fn detect_with_body(ex: &HttpExchange, body: Option<&Value>) -> Optio
                 | DataSource::GnuTls
                 | DataSource::GoTls
                 | DataSource::Rustls
+                | DataSource::Nss
                 | DataSource::ClientHello
         )
     );

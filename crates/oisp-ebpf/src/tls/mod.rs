@@ -17,6 +17,7 @@ pub(crate) mod boringssl;
 mod errsites;
 pub(crate) mod gnutls;
 pub(crate) mod go;
+pub(crate) mod nss;
 pub(crate) mod openssl;
 pub(crate) mod rustls;
 
@@ -32,6 +33,7 @@ pub(crate) static STACKS: &[&(dyn TlsStack + Sync)] = &[
     &gnutls::GnuTls,
     &rustls::Rustls,
     &go::GoTls,
+    &nss::Nss,
 ];
 
 /// How a stack's code is present in a file.
@@ -199,6 +201,10 @@ mod tests {
         assert_eq!(
             Origin::new(2, Linkage::Shared).data_source(),
             DataSource::GnuTls
+        );
+        assert_eq!(
+            Origin::new(5, Linkage::Shared).data_source(),
+            DataSource::Nss
         );
     }
 }

@@ -17,6 +17,7 @@ fn stack_name(s: DataSource) -> &'static str {
         DataSource::GnuTls => "GnuTLS (shared libgnutls)",
         DataSource::GoTls => "Go crypto/tls",
         DataSource::Rustls => "rustls on AWS-LC, linked in",
+        DataSource::Nss => "NSS (shared libssl3 over libnspr4)",
         DataSource::Socket => "plaintext socket",
         DataSource::ClientHello => "TLS seen at the socket (ClientHello)",
         DataSource::Proxy => "proxy",
@@ -28,7 +29,10 @@ fn stack_name(s: DataSource) -> &'static str {
 /// How the probes on `exe` were placed: the parenthesised part of their labels (`by structure,
 /// = build-id cache: …`), else "by symbol" (exported functions).
 fn located(exe: Option<&str>, source: DataSource, probes: &[ProbeState]) -> String {
-    if matches!(source, DataSource::OpenSsl | DataSource::GnuTls) {
+    if matches!(
+        source,
+        DataSource::OpenSsl | DataSource::GnuTls | DataSource::Nss
+    ) {
         return "by symbol (shared library)".into();
     }
     let Some(exe) = exe else {
