@@ -155,10 +155,17 @@ impl Session {
             line.contains("capturing"),
             "{name}: record did not start: {line}"
         );
-        // Keep reading record's stderr so it never blocks on a full pipe.
+        // Keep reading record's stderr so it never blocks on a full pipe; kept in
+        // `record.stderr` of the session's directory for a failing test to show.
+        let log_path = tmp.join("record.stderr");
         std::thread::spawn(move || {
+            use std::io::Write;
+            let mut log = std::fs::File::create(log_path).ok();
             let mut sink = String::new();
             while stderr.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                if let Some(f) = log.as_mut() {
+                    let _ = f.write_all(sink.as_bytes());
+                }
                 sink.clear();
             }
         });
@@ -185,12 +192,39 @@ impl Session {
     }
 
     /// What `oisp-sensor status` prints about the running capture, once `record` has published
-    /// its state again (every second), so that what happened so far is in it.
+    /// its state again after this call (it does every second), so that what happened so far is
+    /// in it. Panics, with record's stderr, if no new state comes within 15 s.
     pub fn status(&self) -> String {
-        std::thread::sleep(Duration::from_millis(2200));
+        let state_file = self.tmp.join("state.json");
+        let updated = || -> String {
+            std::fs::read_to_string(&state_file)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .and_then(|v| v["updated"].as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        let before = updated();
+        let start = Instant::now();
+        // two publications: the first may have been under way when this was called
+        let mut seen = 0;
+        let mut last = before;
+        while seen < 2 {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "{}: record published no state for 15 s (last {last:?}); its stderr:\n{}",
+                self.name,
+                std::fs::read_to_string(self.tmp.join("record.stderr")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+            let now = updated();
+            if now != last {
+                seen += 1;
+                last = now;
+            }
+        }
         let out = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"))
             .arg("status")
-            .env("OISP_STATE_FILE", self.tmp.join("state.json"))
+            .env("OISP_STATE_FILE", &state_file)
             .env("NO_COLOR", "1")
             .output()
             .expect("run status");
