@@ -166,34 +166,8 @@ fn codex_runs_a_command_that_writes_a_file() {
         "Run this for me. [[tool:exec_command {}]]",
         serde_json::json!({ "cmd": command })
     );
-    let home = s.tmp.join("codex-home");
     let work = s.tmp.join("work");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        format!(
-            "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
-             name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
-             wire_api = \"responses\"\nsupports_websockets = false\n",
-            s.base()
-        ),
-    )
-    .unwrap();
-    let mut cmd = Command::new("timeout");
-    cmd.current_dir(&work)
-        .args([
-            "120",
-            "codex",
-            "exec",
-            "--skip-git-repo-check",
-            "--dangerously-bypass-approvals-and-sandbox",
-            &prompt,
-        ])
-        .env("CODEX_HOME", &home)
-        .env("MOCK_OPENAI_KEY", "sk-mock-codex-key-0123456789")
-        .env("CODEX_CA_CERTIFICATE", &s.ca);
-    let timeout_pid = s.client("codex exec", cmd);
+    let timeout_pid = s.codex_exec(&prompt, &work, false);
     assert_eq!(
         std::fs::read_to_string(&out).unwrap_or_default().trim(),
         "oisp-agent-check",

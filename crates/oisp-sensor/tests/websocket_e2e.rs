@@ -17,7 +17,6 @@ mod root;
 
 use e2e::*;
 use serde_json::Value;
-use std::process::Command;
 
 #[test]
 fn openai_realtime_and_responses_over_websocket() {
@@ -151,36 +150,10 @@ fn codex_responses_over_websocket() {
     let Some(mut s) = Session::start("codex_websocket") else {
         return;
     };
-    let home = s.tmp.join("codex-home");
     let work = s.tmp.join("work");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        format!(
-            "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
-             name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
-             wire_api = \"responses\"\nsupports_websockets = true\n",
-            s.base()
-        ),
-    )
-    .unwrap();
     let prompt =
         r#"Run this for me. [[tool:exec_command {"cmd": "echo oisp-ws-e2e | tee out.txt"}]]"#;
-    let mut cmd = Command::new("timeout");
-    cmd.current_dir(&work)
-        .args([
-            "120",
-            "codex",
-            "exec",
-            "--skip-git-repo-check",
-            "--dangerously-bypass-approvals-and-sandbox",
-            prompt,
-        ])
-        .env("CODEX_HOME", &home)
-        .env("MOCK_OPENAI_KEY", "sk-mock-codex-key-0123456789")
-        .env("CODEX_CA_CERTIFICATE", &s.ca);
-    let timeout_pid = s.client("codex exec", cmd);
+    let timeout_pid = s.codex_exec(prompt, &work, true);
     assert_eq!(
         std::fs::read_to_string(work.join("out.txt"))
             .unwrap_or_default()

@@ -56,6 +56,27 @@ pub(crate) struct Code<'a> {
     pub starts: Option<Vec<u64>>,
 }
 
+/// Why a structure locator placed nothing (for `status`): the error sites of `source` (the
+/// anchors' source file) were refused, a function had not exactly one candidate, or the
+/// candidates' source lines are not in the file's order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Sites(&'static str, SiteRefusal),
+    /// `(function, how many candidates)`
+    Ambiguous(&'static str, usize),
+    LineOrder(&'static str),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Sites(source, why) => write!(f, "{source}: {why}"),
+            Refusal::Ambiguous(what, n) => write!(f, "{n} candidates for {what}"),
+            Refusal::LineOrder(source) => write!(f, "{source} line order disagrees"),
+        }
+    }
+}
+
 /// Runs `f` on the code of `elf` (read once, for the locators).
 pub(crate) fn with_code<T>(elf: &mut Elf, f: impl FnOnce(&Code) -> T) -> T {
     let starts = elf.function_starts();

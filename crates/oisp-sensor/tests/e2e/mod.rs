@@ -262,6 +262,39 @@ impl Session {
         pid
     }
 
+    /// Runs `codex exec PROMPT` (Codex on PATH) in `work` against the mock, as a user would with
+    /// a custom provider (`CODEX_HOME/config.toml`, Responses API, over WebSocket when
+    /// `websockets`), under `timeout 120`; returns the pid of `timeout` (Codex is its child).
+    pub fn codex_exec(&self, prompt: &str, work: &std::path::Path, websockets: bool) -> u32 {
+        let home = self.tmp.join("codex-home");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(work).unwrap();
+        std::fs::write(
+            home.join("config.toml"),
+            format!(
+                "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
+                 name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
+                 wire_api = \"responses\"\nsupports_websockets = {websockets}\n",
+                self.base()
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new("timeout");
+        cmd.current_dir(work)
+            .args([
+                "120",
+                "codex",
+                "exec",
+                "--skip-git-repo-check",
+                "--dangerously-bypass-approvals-and-sandbox",
+                prompt,
+            ])
+            .env("CODEX_HOME", &home)
+            .env("MOCK_OPENAI_KEY", "sk-mock-codex-key-0123456789")
+            .env("CODEX_CA_CERTIFICATE", &self.ca);
+        self.client("codex exec", cmd)
+    }
+
     /// A Python script (the mock's venv: official SDKs); `MOCK_BASE` is the mock's https URL.
     pub fn python(&self, what: &str, code: &str) -> u32 {
         let mut c = Command::new(mock_dir().join(".venv/bin/python"));

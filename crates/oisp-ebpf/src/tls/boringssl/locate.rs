@@ -17,7 +17,7 @@
 //! Anything ambiguous — two candidates, none, a line order that disagrees — is a refusal.
 //! `OISP_DEBUG_LOCATE=1` prints every function's error sites, to study a build that is refused.
 
-use crate::tls::errsites::{self, bytes_at, direct_calls, Code, Region, Site, SiteRefusal};
+use crate::tls::errsites::{self, bytes_at, direct_calls, Code, Refusal, Region, Site};
 
 /// `ERR_LIB_SSL`.
 const LIB_SSL: u32 = 16;
@@ -39,25 +39,6 @@ pub(crate) struct Found {
     pub write: u64,
 }
 
-/// Why nothing was located (for `status`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    Sites(SiteRefusal),
-    /// `(function, how many candidates)`
-    Ambiguous(&'static str, usize),
-    LineOrder,
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refusal::Sites(why) => write!(f, "ssl/ssl_lib.cc: {why}"),
-            Refusal::Ambiguous(what, n) => write!(f, "{n} candidates for {what}"),
-            Refusal::LineOrder => write!(f, "source line order disagrees"),
-        }
-    }
-}
-
 /// Whether `regions` hold BoringSSL's `ssl_lib.cc` at all (a cheap first test).
 pub(crate) fn mentions_ssl_lib(regions: &[Region]) -> bool {
     errsites::mentions(regions, SSL_LIB)
@@ -70,7 +51,8 @@ pub(crate) fn locate(regions: &[Region]) -> Result<Found, Refusal> {
         regions: regions.to_vec(),
         starts: None,
     };
-    let by_fn = errsites::sites_by_function(&code, SSL_LIB, LIB_SSL).map_err(Refusal::Sites)?;
+    let by_fn = errsites::sites_by_function(&code, SSL_LIB, LIB_SSL)
+        .map_err(|why| Refusal::Sites("ssl/ssl_lib.cc", why))?;
     let reasons = |v: &[Site], r: u32| v.iter().filter(|s| s.reason == r).count();
 
     let writes: Vec<(&u64, &Vec<Site>)> = by_fn
@@ -122,7 +104,7 @@ pub(crate) fn locate(regions: &[Region]) -> Result<Found, Refusal> {
         .min()
         .unwrap_or(0);
     if !(impl_line < read_line && read_line < write_line) {
-        return Err(Refusal::LineOrder);
+        return Err(Refusal::LineOrder("ssl/ssl_lib.cc"));
     }
     Ok(Found {
         read,
@@ -159,7 +141,10 @@ mod tests {
         }];
         assert_eq!(
             locate(&none),
-            Err(Refusal::Sites(SiteRefusal::NoSourceString))
+            Err(Refusal::Sites(
+                "ssl/ssl_lib.cc",
+                errsites::SiteRefusal::NoSourceString
+            ))
         );
         let two = [Region {
             vaddr: 0x1000,
@@ -168,7 +153,10 @@ mod tests {
         }];
         assert_eq!(
             locate(&two),
-            Err(Refusal::Sites(SiteRefusal::SourceStringTwice))
+            Err(Refusal::Sites(
+                "ssl/ssl_lib.cc",
+                errsites::SiteRefusal::SourceStringTwice
+            ))
         );
         let no_code = [Region {
             vaddr: 0x1000,
@@ -177,7 +165,10 @@ mod tests {
         }];
         assert_eq!(
             locate(&no_code),
-            Err(Refusal::Sites(SiteRefusal::NoErrorSites))
+            Err(Refusal::Sites(
+                "ssl/ssl_lib.cc",
+                errsites::SiteRefusal::NoErrorSites
+            ))
         );
         assert!(mentions_ssl_lib(&no_code));
         assert!(!mentions_ssl_lib(&none));

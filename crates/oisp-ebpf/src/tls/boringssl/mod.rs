@@ -13,7 +13,7 @@
 
 mod locate;
 
-use super::errsites::{with_regions, SiteRefusal};
+use super::errsites::{with_regions, Refusal, SiteRefusal};
 use super::{Hook, HookGroup, Linkage, TlsStack};
 use crate::elf::Elf;
 use locate::Found;
@@ -60,7 +60,7 @@ pub(crate) fn find(elf: &mut Elf) -> Result<(u64, u64, Located), String> {
     let structure = structure.and_then(|Found { read, write }| {
         match (elf.offset_of(read), elf.offset_of(write)) {
             (Some(r), Some(w)) => Ok((r, w)),
-            _ => Err(locate::Refusal::Sites(SiteRefusal::NoErrorSites)),
+            _ => Err(Refusal::Sites("ssl/ssl_lib.cc", SiteRefusal::NoErrorSites)),
         }
     });
     match (structure, cached) {

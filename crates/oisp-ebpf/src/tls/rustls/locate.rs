@@ -16,7 +16,7 @@
 //!
 //! Anything ambiguous — two candidates, none, a line order that disagrees — is a refusal.
 
-use crate::tls::errsites::{self, Code, Region, Site, SiteRefusal};
+use crate::tls::errsites::{self, Code, Refusal, Region, Site};
 
 /// `ERR_LIB_CIPHER`.
 const LIB_CIPHER: u32 = 30;
@@ -33,25 +33,6 @@ const TOO_LARGE: u32 = 117;
 pub(crate) struct Found {
     pub seal: u64,
     pub open: u64,
-}
-
-/// Why nothing was located (for `status`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Refusal {
-    Sites(SiteRefusal),
-    /// `(function, how many candidates)`
-    Ambiguous(&'static str, usize),
-    LineOrder,
-}
-
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Refusal::Sites(why) => write!(f, "AWS-LC aead.c: {why}"),
-            Refusal::Ambiguous(what, n) => write!(f, "{n} candidates for {what}"),
-            Refusal::LineOrder => write!(f, "aead.c line order disagrees"),
-        }
-    }
 }
 
 /// Whether `regions` hold AWS-LC's (or BoringSSL's) `aead.c` at all (a cheap first test).
@@ -76,7 +57,8 @@ fn reasons_by_line(sites: &[Site]) -> Vec<(u32, u32)> {
 
 /// Locates `EVP_AEAD_CTX_seal` and `EVP_AEAD_CTX_open` (see the module docs).
 pub(crate) fn locate(code: &Code) -> Result<Found, Refusal> {
-    let by_fn = errsites::sites_by_function(code, AEAD_C, LIB_CIPHER).map_err(Refusal::Sites)?;
+    let by_fn = errsites::sites_by_function(code, AEAD_C, LIB_CIPHER)
+        .map_err(|why| Refusal::Sites("AWS-LC aead.c", why))?;
     let shaped = |want: &[u32], exact: bool| -> Vec<(u64, u32)> {
         by_fn
             .iter()
@@ -111,7 +93,7 @@ pub(crate) fn locate(code: &Code) -> Result<Found, Refusal> {
         ));
     };
     if !(seal_line < scatter_line && scatter_line < open_line) {
-        return Err(Refusal::LineOrder);
+        return Err(Refusal::LineOrder("AWS-LC aead.c"));
     }
     Ok(Found { seal, open })
 }
@@ -161,7 +143,10 @@ mod tests {
         };
         assert_eq!(
             locate(&code),
-            Err(Refusal::Sites(SiteRefusal::NoSourceString))
+            Err(Refusal::Sites(
+                "AWS-LC aead.c",
+                errsites::SiteRefusal::NoSourceString
+            ))
         );
     }
 }
