@@ -16,8 +16,14 @@ pub(crate) struct Discovery<'a> {
 }
 
 impl Discovery<'_> {
-    /// At start: every stack's well-known files, then what running processes map and run.
+    /// At start: every stack's well-known files, then what running processes map and run. The
+    /// sensor's own executable is never examined: it names the source files the structure
+    /// locators look for (and links rustls), so it would be listed as a stack nothing could be
+    /// located in each time `oisp-sensor status` runs.
     pub(crate) fn at_start(&mut self) {
+        if let Some(me) = procfs::file_id(Path::new("/proc/self/exe")) {
+            self.probes.mark_seen(me);
+        }
         for stack in STACKS {
             for (path, linkage) in stack.well_known_files() {
                 if path.exists() {
