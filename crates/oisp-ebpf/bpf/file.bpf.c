@@ -55,6 +55,21 @@ int file_openat_enter(struct trace_event_raw_sys_enter *ctx)
 	return stash(NR_OPENAT, ctx->args[0], ctx->args[1], ctx->args[2], 0, 0);
 }
 
+/* Whether a path of `n` bytes (with its NUL) names a shared library: `.so` at its end or
+ * followed by a version (`libssl.so.3`, `libgnutls.so.30`). */
+static __always_inline bool open_is_library(const char *path, long n)
+{
+	for (int back = 4; back <= 10; back++) {
+		long i = n - back;
+		if (i < 0 || i > OISP_PATH_LEN - 3)
+			continue;
+		if (path[i] == '.' && path[i + 1] == 's' && path[i + 2] == 'o' &&
+		    (path[i + 3] == 0 || path[i + 3] == '.'))
+			return true;
+	}
+	return false;
+}
+
 static __always_inline int open_exit(long ret)
 {
 	struct sys_args a;
@@ -71,8 +86,20 @@ static __always_inline int open_exit(long ret)
 		if (file)
 			file_identity(f, file);
 	}
-	bpf_probe_read_user_str(f->path, sizeof(f->path), (void *)a.a1);
-	file_out(f);
+	long n = bpf_probe_read_user_str(f->path, sizeof(f->path), (void *)a.a1);
+	if (n < 1)
+		n = 1;
+	if (n > sizeof(f->path))
+		n = sizeof(f->path);
+	/* Only the path is sent, and the reader is not woken for it (opens are the most frequent
+	 * record: a wakeup each was most of their cost) — except for a shared library, whose TLS
+	 * stack discovery must probe before the process uses it. */
+	__u64 size = offsetof(struct oisp_file, path) + n;
+	__u64 wake = open_is_library(f->path, n) ? 0 : wake_flags(&sys_ring);
+	if (size > sizeof(*f))
+		size = sizeof(*f);
+	if (bpf_ringbuf_output(&sys_ring, f, size, wake) < 0)
+		count_lost(OISP_LOST_SYS, 1);
 	return 0;
 }
 

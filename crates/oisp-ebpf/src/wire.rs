@@ -275,7 +275,8 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
             child: u32_at(b, at!(oisp_fork.child_pid))?,
         },
         EV_FILE_OPEN | EV_FILE_WRITE | EV_FILE_RENAME | EV_FILE_UNLINK => {
-            // A write record ends before `path` (the BPF side sends only the fixed fields).
+            // A write record ends before `path`, an open record after its path (the BPF side
+            // sends only what is filled).
             let path_off = at!(oisp_file.path);
             let path2_off = at!(oisp_file.path2);
             Ev::File {
@@ -295,13 +296,14 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
                         .get(at!(oisp_file.name)..at!(oisp_file.path))
                         .map(cstr)
                         .unwrap_or_default(),
+                    // an open record ends after its path's NUL
                     path: b
-                        .get(path_off..path_off + PATH_LEN)
-                        .map(cstr)
+                        .get(path_off..)
+                        .map(|p| cstr(&p[..p.len().min(PATH_LEN)]))
                         .unwrap_or_default(),
                     path2: b
-                        .get(path2_off..path2_off + PATH_LEN)
-                        .map(cstr)
+                        .get(path2_off..)
+                        .map(|p| cstr(&p[..p.len().min(PATH_LEN)]))
                         .unwrap_or_default(),
                 },
             }
