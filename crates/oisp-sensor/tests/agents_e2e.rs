@@ -220,16 +220,6 @@ fn put_on_path(exe: &str) {
 /// A Gemini API key of the right shape (`AIza` + 35 characters).
 const GEMINI_KEY: &str = "AIzaSyTESTKEY0123456789abcdefghijklmn";
 
-/// Whether the event's process is `root` or runs below it (its parent chain holds `root`).
-fn in_tree(e: &Value, root: u64) -> bool {
-    let p = &e["process"];
-    p["pid"] == root
-        || p["ppid"] == root
-        || p["ancestors"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|a| a["pid"] == root))
-}
-
 /// The episode of the agent `pid` (its AI calls may come from a process it started, as Gemini
 /// CLI relaunches itself): see the module docs. `tool` is the shell tool's name and the argument
 /// that holds the command.

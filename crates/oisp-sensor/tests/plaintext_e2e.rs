@@ -145,14 +145,6 @@ fn ollama_openai_and_curl_over_plain_http() {
 /// call for `command`, which the script ran (an exec below it, writing `file`), the second
 /// carrying the command's output back.
 fn check_tool_episode(evs: &[Value], pid: u32, command: &str, file: &str) {
-    let below = |e: &Value| {
-        let p = &e["process"];
-        p["pid"] == pid
-            || p["ppid"] == pid
-            || p["ancestors"]
-                .as_array()
-                .is_some_and(|a| a.iter().any(|a| a["pid"] == pid))
-    };
     let of = |t: &str| -> Vec<&Value> {
         evs.iter()
             .filter(|e| e["event_type"] == t && e["process"]["pid"] == pid)
@@ -190,7 +182,7 @@ fn check_tool_episode(evs: &[Value], pid: u32, command: &str, file: &str) {
         })
         .unwrap_or_else(|| panic!("no process.exec of the command"));
     assert!(
-        below(exec),
+        in_tree(exec, pid.into()),
         "the command is not below {pid}: {}",
         exec["process"]
     );
@@ -199,7 +191,7 @@ fn check_tool_episode(evs: &[Value], pid: u32, command: &str, file: &str) {
         .find(|e| e["event_type"] == "file.write" && e["data"]["path"] == file)
         .unwrap_or_else(|| panic!("no file.write of {file}"));
     assert!(
-        below(write),
+        in_tree(write, pid.into()),
         "the write is not below {pid}: {}",
         write["process"]
     );

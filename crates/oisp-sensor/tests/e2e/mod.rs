@@ -452,3 +452,13 @@ pub fn chat_expect<'a>(client: &'a str, exe: &'a str, prompt: &'a str, stream: b
         path: "/v1/chat/completions",
     }
 }
+
+/// Whether the event's process is `root` or runs below it (its parent chain holds `root`).
+pub fn in_tree(e: &Value, root: u64) -> bool {
+    let p = &e["process"];
+    p["pid"] == root
+        || p["ppid"] == root
+        || p["ancestors"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["pid"] == root))
+}
