@@ -64,7 +64,18 @@ CREATE TRIGGER events_delete AFTER DELETE ON events BEGIN
 END;
 ";
 
-const MIGRATIONS: &[&str] = &[V1];
+/// Version 2: `trace_id` (the `trace_context.trace_id` of an event: every event of one agent
+/// session shares it), indexed, so a session's whole trace is one index lookup; filled for the
+/// rows already stored.
+const V2: &str = "
+ALTER TABLE events ADD COLUMN trace_id TEXT;
+UPDATE events SET trace_id = (
+    SELECT json_extract(j.json, '$.trace_context.trace_id') FROM event_json j WHERE j.id = events.id
+);
+CREATE INDEX events_trace ON events(trace_id, ts_ns) WHERE trace_id IS NOT NULL;
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// On a brand-new (empty) database, sets `auto_vacuum = INCREMENTAL` so retention can give
 /// space back to the file system. It must run before the journal mode is set and before the first

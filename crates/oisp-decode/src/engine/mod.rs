@@ -7,6 +7,7 @@
 //! crate it reads no clock and does no I/O: event ids derive from record timestamps and a
 //! counter, so the same records always give byte-identical events.
 
+mod agents;
 mod ai;
 mod captures;
 mod context;
@@ -19,6 +20,7 @@ mod tally;
 mod tool_kind;
 mod tools;
 
+pub use agents::{known_agent, AgentIdentity, KNOWN_AGENTS};
 pub use captures::CaptureDecoder;
 pub use context::{redact_query, source_for};
 pub use hashing::short_hash;
@@ -106,6 +108,8 @@ pub struct DecodeStats {
     pub warnings: u64,
     /// Records the capture source reported lost (`Lost` records).
     pub lost_records: u64,
+    /// Agent sessions started (`agent.session` start events).
+    pub agent_sessions: u64,
     pub tracker: TrackerStats,
 }
 
@@ -125,6 +129,7 @@ impl std::ops::AddAssign for DecodeStats {
         self.ws_unmatched_messages += s.ws_unmatched_messages;
         self.warnings += s.warnings;
         self.lost_records += s.lost_records;
+        self.agent_sessions += s.agent_sessions;
         self.tracker += s.tracker;
     }
 }
@@ -153,6 +158,7 @@ pub struct Decoder {
     stats: DecodeStats,
     ai_processes: AiProcesses,
     ignore: ignore::IgnoreTracker,
+    agents: agents::AgentTracker,
 }
 
 impl Default for Decoder {
@@ -177,6 +183,7 @@ impl Decoder {
             stats: DecodeStats::default(),
             ai_processes: AiProcesses::default(),
             ignore: Default::default(),
+            agents: Default::default(),
         }
     }
 
@@ -261,7 +268,16 @@ impl Decoder {
                 self.feed_tracker(rec, out);
             }
         }
+        self.sessions_over(before, out);
         self.stats.events += (out.len() - before) as u64;
+    }
+
+    /// Runs the events from `out[before..]` through the agent-session stage.
+    fn sessions_over(&mut self, before: usize, out: &mut Vec<Event>) {
+        if out.len() > before {
+            let fresh = out.split_off(before);
+            self.agents.process(&self.procs, fresh, out);
+        }
     }
 
     /// End of capture: flushes every open connection and appends the resulting events.
@@ -273,6 +289,8 @@ impl Decoder {
         http.extend(self.tracker.finish());
         self.handle_http(&mut http, out);
         self.http_out = http;
+        self.sessions_over(before, out);
+        self.agents.finish(&self.procs, out);
         self.stats.events += (out.len() - before) as u64;
     }
 
@@ -286,6 +304,7 @@ impl Decoder {
         DecodeStats {
             tracker: self.tracker.stats(),
             ws_unmatched_messages: self.ws_calls.unmatched(),
+            agent_sessions: self.agents.sessions_started(),
             ..self.stats
         }
     }
