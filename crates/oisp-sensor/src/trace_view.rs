@@ -63,17 +63,52 @@ pub fn render(events: &[Event], s: &Style) -> Vec<String> {
     out
 }
 
-/// Whether a span is worth a line of its own.
-fn listed(span: &Span, under_tool: bool) -> bool {
+/// Whether a span is worth a line of its own: commands, changes and connections; opens and
+/// reads only when a tool call's arguments named the file (a read tool's work).
+fn listed(span: &Span) -> bool {
     let first = span.events[0];
+    let named_by_args = || {
+        first
+            .related_events
+            .iter()
+            .any(|r| r.basis.as_deref() == Some("arguments"))
+    };
+    let special = |p: &str| p.starts_with("/dev/") || p.starts_with("/proc/");
     match &first.data {
         EventData::ProcessFork(_) | EventData::ProcessExit(_) => false,
-        EventData::FileRead(_) => under_tool,
-        EventData::FileOpen(f) => {
-            under_tool || f.flags.contains(&OpenFlag::Write) || f.flags.contains(&OpenFlag::Create)
-        }
+        EventData::FileOpen(f) if special(&f.path) => false,
+        EventData::FileWrite(f) if special(&f.path) => false,
+        EventData::FileRead(_) => named_by_args(),
+        EventData::FileOpen(f) => f.flags.contains(&OpenFlag::Create) || named_by_args(),
         _ => true,
     }
+}
+
+/// Lines of consecutive siblings that say the same thing (a file written in many pieces)
+/// become one line with a count.
+fn collapse(lines: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let mut out: Vec<(Vec<String>, usize, String)> = Vec::new();
+    for l in lines {
+        // the part after the time stamp decides sameness
+        let key = l
+            .first()
+            .map(|f| f.get(13..).unwrap_or(f).to_string())
+            .unwrap_or_default();
+        match out.last_mut() {
+            Some((_, n, k)) if *k == key && l.len() == 1 => *n += 1,
+            _ => out.push((l, 1, key)),
+        }
+    }
+    out.into_iter()
+        .map(|(mut l, n, _)| {
+            if n > 1 {
+                if let Some(f) = l.first_mut() {
+                    f.push_str(&format!(" ×{n}"));
+                }
+            }
+            l
+        })
+        .collect()
 }
 
 fn walk(
@@ -100,11 +135,10 @@ fn walk(
             out.push(format!("{next_prefix}{line}"));
         }
     }
-    let is_tool = matches!(span.events[0].data, EventData::AgentToolCall(_));
     let shown: Vec<&String> = span
         .children
         .iter()
-        .filter(|c| spans.get(c.as_str()).is_some_and(|c| listed(c, is_tool)))
+        .filter(|c| spans.get(c.as_str()).is_some_and(listed))
         .collect();
     let hidden = span.children.len() - shown.len();
     // A tool's result closes its span: show it after the children.
@@ -116,9 +150,41 @@ fn walk(
         matches!(&e.data, EventData::AgentSession(x) if x.action == oisp_event::SessionAction::End)
     });
     let tail = usize::from(result.is_some() || session_end.is_some() || hidden > 0);
-    for (i, c) in shown.iter().enumerate() {
-        let last = i + 1 == shown.len() && tail == 0;
-        walk(spans, c, &next_prefix, last, false, s, out);
+    // Runs of leaf children (no children of their own) are described together, so that lines
+    // saying the same thing collapse into one.
+    let mut groups: Vec<(bool, Vec<&String>)> = Vec::new();
+    for c in &shown {
+        let leaf = spans.get(c.as_str()).is_some_and(|x| x.children.is_empty());
+        match groups.last_mut() {
+            Some((true, g)) if leaf => g.push(c),
+            _ => groups.push((leaf, vec![c])),
+        }
+    }
+    let n_groups = groups.len();
+    for (gi, (leaf, group)) in groups.iter().enumerate() {
+        let last_group = gi + 1 == n_groups && tail == 0;
+        if !leaf {
+            walk(spans, group[0], &next_prefix, last_group, false, s, out);
+            continue;
+        }
+        let described: Vec<Vec<String>> = group
+            .iter()
+            .filter_map(|c| spans.get(c.as_str()).map(|x| describe(x, s)))
+            .collect();
+        let lines = collapse(described);
+        let n = lines.len();
+        for (i, l) in lines.into_iter().enumerate() {
+            let last = last_group && i + 1 == n;
+            let glyph = if last { "└─ " } else { "├─ " };
+            for (j, line) in l.into_iter().enumerate() {
+                if j == 0 {
+                    out.push(format!("{next_prefix}{glyph}{line}"));
+                } else {
+                    let cont = if last { "   " } else { "│  " };
+                    out.push(format!("{next_prefix}{cont}{line}"));
+                }
+            }
+        }
     }
     let mut tails: Vec<String> = Vec::new();
     if hidden > 0 {

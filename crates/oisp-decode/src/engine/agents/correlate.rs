@@ -1,8 +1,8 @@
 //! Which tool call a process, file or network event belongs to.
 //!
 //! The rules (documented in docs/traces.md), for an event of process Q in an agent session:
-//! 1. **Process lineage** (high): Q or an ancestor of Q below the agent was started by a command
-//!    already linked to tool call T → T.
+//! 1. **Process lineage** (as sure as the link it descends from): Q or an ancestor of Q below
+//!    the agent ran a command already linked to tool call T → T.
 //! 2. **Arguments** (high): among the session's open tool calls (issued by a response, result
 //!    not yet sent back), the one whose arguments name what the event shows — an exec whose
 //!    command line contains a string argument of the call (arrays of strings joined by spaces;
@@ -94,6 +94,20 @@ pub fn needles(args: &Map<String, Value>) -> Vec<String> {
     out
 }
 
+/// Whether `text` names the file `path` as a whole: an occurrence not followed by more of a path
+/// (so a directory is not named by a path below it) and, for a bare file name (`whole_name`),
+/// not preceded by more of a name either (`agents` is not named by `two_agents-1`).
+fn mentions(text: &str, path: &str, whole_name: bool) -> bool {
+    let part = |c: char| c.is_alphanumeric() || matches!(c, '/' | '.' | '-' | '_');
+    text.match_indices(path).any(|(i, _)| {
+        let after = text[i + path.len()..].chars().next();
+        let before = text[..i].chars().next_back();
+        let path_goes_on = after.is_some_and(part);
+        let name_starts_earlier = whole_name && before.is_some_and(|c| part(c) && c != '/');
+        !path_goes_on && !name_starts_earlier
+    })
+}
+
 /// How well `call`'s arguments name what was observed: the length of the longest match.
 fn score(call: &OpenCall, seen: &Observed) -> usize {
     match seen {
@@ -111,9 +125,9 @@ fn score(call: &OpenCall, seen: &Observed) -> usize {
             call.needles
                 .iter()
                 .map(|n| {
-                    if n.contains(path) {
+                    if mentions(n, path, false) {
                         path.len()
-                    } else if name.len() >= MIN_MATCH && n.contains(name) {
+                    } else if name.len() >= MIN_MATCH && mentions(n, name, true) {
                         name.len()
                     } else {
                         0
@@ -202,6 +216,18 @@ mod tests {
         // A file named by the command, written by the agent itself (no lineage).
         let l = link(&open, &Observed::File("/tmp/w/a.txt"), true).unwrap();
         assert_eq!(l.event_id, "a");
+        // Neither a directory above a named file nor a name inside another name.
+        let open = [call(
+            "c",
+            json!({"command": "tee /tmp/two_agents-1/out.txt"}),
+            1,
+        )];
+        assert_eq!(
+            link(&open, &Observed::File("/tmp/two_agents-1"), true),
+            None
+        );
+        assert_eq!(link(&open, &Observed::File("/work/agents"), true), None);
+        assert!(link(&open, &Observed::File("/tmp/two_agents-1/out.txt"), true).is_some());
     }
 
     #[test]

@@ -34,7 +34,7 @@ use oisp_event::{
     CaptureMethod, Completeness, Confidence, ConfidenceLevel, Event, EventData, OpenFlag,
     RelatedEvent, Relationship, SideEffect, SideEffectType, Source, Timestamp, TraceContext,
 };
-use session::{Session, ToolSpan, MAX_RELATED_EFFECTS};
+use session::{Session, ToolSpan};
 use std::collections::HashMap;
 
 /// Most sessions open at once; beyond it the oldest is ended (`ended_by: evicted`).
@@ -360,16 +360,15 @@ impl AgentTracker {
                 let tool = call.as_deref().and_then(|c| s.close_tool(c)).cloned();
                 match tool {
                     Some(t) => {
-                        let effects: Vec<SideEffect> =
-                            t.effects.iter().filter_map(|(_, e)| e.clone()).collect();
+                        let (children, effects) = t.summary();
                         if let EventData::AgentToolResult(res) = &mut ev.data {
                             if !effects.is_empty() {
                                 res.side_effects = Some(effects);
                             }
                         }
-                        for (id, _) in t.effects.iter().take(MAX_RELATED_EFFECTS) {
+                        for id in children {
                             ev.related_events
-                                .push(RelatedEvent::new(id.clone(), Relationship::Child));
+                                .push(RelatedEvent::new(id, Relationship::Child));
                         }
                         set_trace(ev, &trace, &t.span, Some(&t.parent));
                     }
@@ -399,9 +398,9 @@ impl AgentTracker {
         match link.and_then(|l| s.tools.get(&l.event_id).map(|t| (l, t.span.clone()))) {
             Some((l, tool_span)) => {
                 if matches!(ev.data, EventData::ProcessExec(_)) && s.lineage.len() < 65_536 {
-                    s.lineage.insert(pid, l.event_id.clone());
+                    s.lineage.insert(pid, (l.event_id.clone(), l.confidence));
                 }
-                s.add_effect(&l.event_id, &ev.event_id, effect);
+                s.add_effect(&l.event_id, &ev.event_id, effect, l.confidence);
                 ev.related_events.push(RelatedEvent {
                     event_id: l.event_id.clone(),
                     relationship: Relationship::CausedBy,
@@ -425,17 +424,18 @@ impl AgentTracker {
 }
 
 /// Rule 1 of [`correlate`]: the tool call whose command started `pid` or an ancestor of it
-/// below the root.
+/// below the root, with the confidence of that command's own link.
 fn lineage(s: &Session, procs: &ProcessTable, pid: u32) -> Option<Link> {
     let mut cur = pid;
     for _ in 0..MAX_DEPTH {
         if cur == s.root {
             return None;
         }
-        if let Some(t) = s.lineage.get(&cur) {
+        if let Some((t, confidence)) = s.lineage.get(&cur) {
+            // as sure as the link of the exec it descends from
             return Some(Link {
                 event_id: t.clone(),
-                confidence: ConfidenceLevel::High,
+                confidence: *confidence,
                 basis: "process_lineage",
             });
         }
@@ -448,7 +448,8 @@ fn lineage(s: &Session, procs: &ProcessTable, pid: u32) -> Option<Link> {
     None
 }
 
-/// What an event shows for matching, and the side effect it is when linked to a tool.
+/// What an event shows for matching, and the side effect it is when linked to a tool (`None`
+/// for events that changed nothing: reads, plain opens, exits, forks).
 fn observed(d: &EventData) -> (Observed<'_>, Option<SideEffect>) {
     let fx = |kind, target: &str| {
         Some(SideEffect {

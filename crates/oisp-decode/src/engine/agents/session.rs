@@ -2,7 +2,9 @@
 
 use super::correlate::OpenCall;
 use super::recognize::AgentIdentity;
-use oisp_event::{AgentInfo, AgentSession, SessionAction, SessionStats, SideEffect, Timestamp};
+use oisp_event::{
+    AgentInfo, AgentSession, ConfidenceLevel, SessionAction, SessionStats, SideEffect, Timestamp,
+};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
 
@@ -11,6 +13,45 @@ use std::collections::{HashMap, HashSet};
 pub const MAX_REMEMBERED: usize = 4096;
 /// Most events a tool result lists as `related_events` (children) of its call.
 pub const MAX_RELATED_EFFECTS: usize = 32;
+/// Most linked events remembered per tool call.
+pub const MAX_EFFECTS: usize = 256;
+/// Most distinct `side_effects` a tool result lists.
+pub const MAX_SIDE_EFFECTS: usize = 64;
+
+fn rank(c: ConfidenceLevel) -> u8 {
+    match c {
+        ConfidenceLevel::High => 0,
+        ConfidenceLevel::Medium => 1,
+        _ => 2,
+    }
+}
+
+impl ToolSpan {
+    /// What a tool's result names: the linked events, surest links first (at most
+    /// [`MAX_RELATED_EFFECTS`]), and their distinct side effects in the same order (at most
+    /// [`MAX_SIDE_EFFECTS`]; device and /proc files left out).
+    pub fn summary(&self) -> (Vec<String>, Vec<SideEffect>) {
+        let mut sorted: Vec<&(String, Option<SideEffect>, ConfidenceLevel)> =
+            self.effects.iter().collect();
+        sorted.sort_by_key(|(_, _, c)| rank(*c));
+        let children = sorted
+            .iter()
+            .take(MAX_RELATED_EFFECTS)
+            .map(|(id, _, _)| id.clone())
+            .collect();
+        let mut effects: Vec<SideEffect> = Vec::new();
+        for e in sorted.iter().filter_map(|(_, e, _)| e.as_ref()) {
+            let target = e.target.as_deref().unwrap_or("");
+            if target.starts_with("/dev/") || target.starts_with("/proc/") {
+                continue;
+            }
+            if effects.len() < MAX_SIDE_EFFECTS && !effects.contains(e) {
+                effects.push(e.clone());
+            }
+        }
+        (children, effects)
+    }
+}
 
 /// A tool call of the session and what was linked to it.
 #[derive(Debug, Clone)]
@@ -18,8 +59,8 @@ pub struct ToolSpan {
     pub span: String,
     /// The chat span of the response that made the call.
     pub parent: String,
-    /// Linked events: (event id, side effect), in order.
-    pub effects: Vec<(String, Option<SideEffect>)>,
+    /// Linked events: (event id, side effect, how sure the link is), in order.
+    pub effects: Vec<(String, Option<SideEffect>, ConfidenceLevel)>,
 }
 
 /// Running totals of a session.
@@ -57,8 +98,8 @@ pub struct Session {
     pub tools: HashMap<String, ToolSpan>,
     /// Tool calls whose result has not been sent back, in issue order.
     pub open: Vec<OpenCall>,
-    /// Process → the tool call whose command started it (or an ancestor).
-    pub lineage: HashMap<u32, String>,
+    /// Process → the tool call its exec was linked to, and how sure that link was.
+    pub lineage: HashMap<u32, (String, ConfidenceLevel)>,
     pub totals: Totals,
     pub task: Option<String>,
     pub exe: Option<String>,
@@ -103,11 +144,31 @@ impl Session {
         self.tools.get(event_id)
     }
 
-    pub fn add_effect(&mut self, tool: &str, event_id: &str, effect: Option<SideEffect>) {
-        if let Some(t) = self.tools.get_mut(tool) {
-            if t.effects.len() < MAX_REMEMBERED {
-                t.effects.push((event_id.to_string(), effect));
-            }
+    /// Records that `event_id` (with `effect`, if it changed something) was linked to tool
+    /// call `tool`. Only events that changed something or ran a command are kept, at most
+    /// [`MAX_EFFECTS`] per call; when full, a surer link replaces the last less sure one.
+    pub fn add_effect(
+        &mut self,
+        tool: &str,
+        event_id: &str,
+        effect: Option<SideEffect>,
+        confidence: ConfidenceLevel,
+    ) {
+        let Some(t) = self.tools.get_mut(tool) else {
+            return;
+        };
+        if effect.is_none() {
+            return;
+        }
+        let entry = (event_id.to_string(), effect, confidence);
+        if t.effects.len() < MAX_EFFECTS {
+            t.effects.push(entry);
+        } else if let Some(i) = t
+            .effects
+            .iter()
+            .rposition(|(_, _, c)| rank(*c) > rank(confidence))
+        {
+            t.effects[i] = entry;
         }
     }
 
