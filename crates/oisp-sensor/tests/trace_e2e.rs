@@ -450,3 +450,73 @@ fn put_on_path(exe: &str) {
         std::env::set_var("PATH", format!("{}:{path}", dir.display()));
     }
 }
+
+/// A script using the official OpenAI SDK, started before `record`: its exec was never seen, so
+/// `record` reports it from /proc (a `snapshot` process.exec with its executable, arguments and
+/// working directory), and its session is rooted at it.
+#[test]
+fn an_agent_started_before_record_keeps_its_exec() {
+    if !root::root_or_skip("trace_e2e::snapshot") {
+        return;
+    }
+    let go = std::env::temp_dir().join(format!("oisp-snapshot-go-{}", std::process::id()));
+    let _ = std::fs::remove_file(&go);
+    // Waits for the mock's URL and CA (written once `record` runs), then makes one call.
+    let script = r#"
+import os, sys, time, httpx, openai
+go = sys.argv[1]
+while not os.path.exists(go):
+    time.sleep(0.05)
+time.sleep(0.2)
+base, ca = open(go).read().split()
+c = openai.OpenAI(base_url=base + "/v1", api_key="sk-snapshot-test-0123456789",
+                  http_client=httpx.Client(verify=ca))
+r = c.chat.completions.create(model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "started before the sensor"}])
+print(r.choices[0].message.content)
+"#;
+    let work = std::env::temp_dir().join(format!("oisp-snapshot-cwd-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let mut child = Command::new(e2e::mock_dir().join(".venv/bin/python"))
+        .args(["-c", script])
+        .arg(&go)
+        .current_dir(&work)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the script");
+    let pid = child.id();
+    let Some(mut s) = Session::start("snapshot") else {
+        let _ = child.kill();
+        return;
+    };
+    std::fs::write(&go, format!("{} {}", s.base(), s.ca.display())).unwrap();
+    let status = child.wait().unwrap();
+    let _ = std::fs::remove_file(&go);
+    assert!(status.success(), "the script failed");
+    let evs = s.stop();
+    let exec = evs
+        .iter()
+        .find(|e| e["event_type"] == "process.exec" && e["process"]["pid"] == pid)
+        .unwrap_or_else(|| {
+            panic!("no process.exec of the script (pid {pid}) started before record")
+        });
+    assert_eq!(exec["attrs"]["snapshot"], true, "{exec}");
+    assert_eq!(exec["source"]["capture_point"], "procfs_snapshot");
+    assert!(
+        exec["data"]["exe"].as_str().unwrap().contains("python"),
+        "{exec}"
+    );
+    assert!(exec["data"]["args"]
+        .to_string()
+        .contains("started before the sensor"));
+    assert_eq!(exec["data"]["cwd"], work.display().to_string());
+    let start = evs
+        .iter()
+        .find(|e| e["event_type"] == "agent.session" && e["data"]["action"] == "start")
+        .expect("a session for the script's call");
+    assert_eq!(start["process"]["pid"], pid);
+    assert_eq!(start["process"]["cwd"], work.display().to_string());
+    // The session began when the script did (its start time, read from /proc).
+    assert_eq!(start["ts"], exec["ts"]);
+    let _ = std::fs::remove_dir_all(&work);
+}

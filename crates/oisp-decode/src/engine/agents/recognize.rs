@@ -142,6 +142,7 @@ mod tests {
                 args: args.iter().map(|s| s.to_string()).collect(),
                 cwd: None,
                 cgroup: None,
+                snapshot: false,
             },
             started: Timestamp::default(),
             exited: None,
