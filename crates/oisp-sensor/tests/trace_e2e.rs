@@ -477,20 +477,21 @@ print(r.choices[0].message.content)
 "#;
     let work = std::env::temp_dir().join(format!("oisp-snapshot-cwd-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
-    let mut child = Command::new(e2e::mock_dir().join(".venv/bin/python"))
-        .args(["-c", script])
-        .arg(&go)
-        .current_dir(&work)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the script");
-    let pid = child.id();
+    let mut child = KillOnDrop(
+        Command::new(e2e::mock_dir().join(".venv/bin/python"))
+            .args(["-c", script])
+            .arg(&go)
+            .current_dir(&work)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the script"),
+    );
+    let pid = child.0.id();
     let Some(mut s) = Session::start("snapshot") else {
-        let _ = child.kill();
         return;
     };
     std::fs::write(&go, format!("{} {}", s.base(), s.ca.display())).unwrap();
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     let _ = std::fs::remove_file(&go);
     assert!(status.success(), "the script failed");
     let evs = s.stop();
