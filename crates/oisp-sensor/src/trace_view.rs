@@ -282,6 +282,7 @@ fn describe(span: &Span, s: &Style) -> Vec<String> {
                 .unwrap_or_else(|| "?".into());
             let mut line = format!("{t} {} {}", s.magenta("AI call"), s.bold(&model));
             if let Some(prompt) = req.messages.as_deref().and_then(last_user_text) {
+                let prompt = oisp_decode::engine::user_text(&prompt);
                 line.push_str(&format!(" \"{}\"", truncate(&excerpt(&prompt), 60)));
             }
             match resp {

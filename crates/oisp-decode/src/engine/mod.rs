@@ -20,7 +20,7 @@ mod tally;
 mod tool_kind;
 mod tools;
 
-pub use agents::{known_agent, AgentIdentity, KNOWN_AGENTS};
+pub use agents::{known_agent, user_text, AgentIdentity, KNOWN_AGENTS};
 pub use captures::CaptureDecoder;
 pub use context::{redact_query, source_for};
 pub use hashing::short_hash;

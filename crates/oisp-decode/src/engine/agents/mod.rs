@@ -512,7 +512,29 @@ fn count(s: &mut Session, d: &EventData) {
     }
 }
 
-/// The task of a session: the last user message of its first request, shortened.
+/// `text` without the `<system-reminder>…</system-reminder>` blocks agents (Claude Code) put in
+/// the user's turn, trimmed: what the user asked.
+pub fn user_text(text: &str) -> String {
+    const OPEN: &str = "<system-reminder>";
+    const CLOSE: &str = "</system-reminder>";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i]);
+        match rest[i..].find(CLOSE) {
+            Some(j) => rest = &rest[i + j + CLOSE.len()..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
+/// The task of a session: the last user message of its first request (reminders removed),
+/// shortened.
 fn task_of(ev: &Event) -> Option<String> {
     let EventData::AiRequest(req) = &ev.data else {
         return None;
@@ -526,7 +548,7 @@ fn task_of(ev: &Event) -> Option<String> {
         .content
         .as_ref()
         .and_then(|c| match c {
-            oisp_event::Content::Text(t) => Some(t.trim()),
+            oisp_event::Content::Text(t) => Some(user_text(t)),
             _ => None,
         })?;
     if text.is_empty() {
@@ -557,4 +579,19 @@ fn session_confidence(known: bool) -> Confidence {
     } else {
         "ai_calling_process"
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_text;
+
+    #[test]
+    fn reminders_are_not_the_users_words() {
+        assert_eq!(
+            user_text("<system-reminder>be nice</system-reminder>\n Run it. <system-reminder>x</system-reminder>"),
+            "Run it."
+        );
+        assert_eq!(user_text("plain"), "plain");
+        assert_eq!(user_text("a <system-reminder>cut"), "a");
+    }
 }
