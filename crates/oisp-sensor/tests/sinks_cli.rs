@@ -129,7 +129,7 @@ fn webhook_survives_an_outage_between_runs_and_is_signed() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("330 dropped"), "{stderr}");
-    assert_eq!(received_ids(&t.0).len(), 488);
+    assert_eq!(received_ids(&t.0).len(), 660);
 }
 
 #[test]
