@@ -125,3 +125,43 @@ pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version-1 store (before `trace_id`) gets the column, filled from the stored JSON.
+    #[test]
+    fn version_1_stores_get_trace_ids_from_their_events() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"
+        ))
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO events (id, event_id, ts, event_type) VALUES (1, 'a', 't', 'ai.request'),
+                                                                    (2, 'b', 't', 'file.write');
+             INSERT INTO event_json (id, json) VALUES
+               (1, '{\"trace_context\":{\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\"}}'),
+               (2, '{}');",
+        )
+        .unwrap();
+        migrate(&mut conn, "mem").unwrap();
+        let got: Vec<Option<String>> = conn
+            .prepare("SELECT trace_id FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![Some("0af7651916cd43dd8448eb211c80319c".to_string()), None]
+        );
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+}
