@@ -1,7 +1,9 @@
 //! [`EbpfCapture`]: start, poll and finish, and where each kernel record goes. The capture owns
 //! its parts — the loaded object ([`Kernel`]), the probes ([`Probes`]), TLS sessions
-//! ([`Sessions`]), the process scope ([`Scope`]), fd paths ([`FilePaths`]) — and routes records
-//! between them; none of them knows the others.
+//! ([`Sessions`]), the process scope ([`Scope`]), fd paths ([`FilePaths`]), the container
+//! resolver ([`Resolver`]) — and routes records between them; none of them knows the others.
+//! Every record leaves through [`drain`](EbpfCapture::drain), which puts a `Container` record
+//! before the first record naming a container's cgroup.
 
 use crate::assemble::{self, Clock, FilePaths};
 use crate::discovery::Discovery;
@@ -14,6 +16,7 @@ use crate::sessions::{SessionId, Sessions};
 use crate::tls::Origin;
 use crate::wire::{self, Ev};
 use oisp_capture::{ConnRole, Lost, RawRecord};
+use oisp_container::{Resolver, Roots};
 use std::time::{Duration, Instant};
 
 /// A running capture. Dropping it detaches every probe.
@@ -24,6 +27,8 @@ pub struct EbpfCapture {
     sessions: Sessions,
     scope: Scope,
     files: FilePaths,
+    /// The container behind each cgroup the reported records name, resolved once.
+    containers: Resolver,
     clock: Clock,
     stats: CaptureStats,
     /// The kernel's counters when last read (new losses become `Lost` records).
@@ -58,6 +63,7 @@ impl EbpfCapture {
             sessions: Sessions::new(),
             scope: Scope::new(opts),
             files: FilePaths::default(),
+            containers: Resolver::new(Roots::host()),
             clock: Clock::now(),
             stats,
             counters: KernelCounters::default(),
@@ -130,8 +136,15 @@ impl EbpfCapture {
         true
     }
 
+    /// Hands the records out; the first record naming a container's cgroup is preceded by that
+    /// container's `Container` record.
     fn drain(&mut self, sink: &mut dyn FnMut(RawRecord)) {
         for r in self.out.drain(..) {
+            let first = cgroup_of(&r).and_then(|cg| self.containers.first_sight(cg, r.ts()));
+            if let Some(c) = first {
+                self.stats.records += 1;
+                sink(RawRecord::Container(c));
+            }
             self.stats.records += 1;
             sink(r);
         }
@@ -315,6 +328,14 @@ impl EbpfCapture {
         self.stats.truncated_bytes = now.truncated_bytes;
         self.stats.skipped_server_calls = now.skipped_server_calls;
         self.stats.skipped_ignored_calls = now.skipped_ignored_calls;
+    }
+}
+
+/// The cgroup path a record names (the process's, at its exec).
+fn cgroup_of(r: &RawRecord) -> Option<&str> {
+    match r {
+        RawRecord::ProcessExec(e) => e.cgroup.as_deref(),
+        _ => None,
     }
 }
 

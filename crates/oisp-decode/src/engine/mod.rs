@@ -3,12 +3,13 @@
 //! [`Decoder`] wires the pure stages together — connection tracking and HTTP decoding
 //! ([`crate::conn`]), provider decoding ([`crate::providers`]), and the mapping to OISP events —
 //! and keeps the small amount of cross-record state they need: a process table (so events name
-//! their process), the tool calls awaiting results, and conversation ids. Like the rest of the
+//! their process), the containers by cgroup (so events name their container and pod), the tool calls awaiting results, and conversation ids. Like the rest of the
 //! crate it reads no clock and does no I/O: event ids derive from record timestamps and a
 //! counter, so the same records always give byte-identical events.
 
 mod ai;
 mod captures;
+mod containers;
 mod context;
 mod conversation;
 mod hashing;
@@ -142,6 +143,7 @@ pub struct Decoder {
     cfg: DecoderConfig,
     tracker: ConnTracker,
     procs: ProcessTable,
+    containers: containers::ContainerTable,
     tool_calls: tools::ToolCallIndex,
     conversations: conversation::Conversations,
     conn_owner: HashMap<u64, (u32, u32, ConnRole)>,
@@ -167,6 +169,7 @@ impl Decoder {
             tracker: ConnTracker::new(cfg.tracker.clone()),
             cfg,
             procs: ProcessTable::default(),
+            containers: Default::default(),
             tool_calls: Default::default(),
             conversations: Default::default(),
             conn_owner: HashMap::new(),
@@ -260,6 +263,7 @@ impl Decoder {
                 self.ignore.closed(c.conn_id);
                 self.feed_tracker(rec, out);
             }
+            RawRecord::Container(c) => self.containers.learn(c),
         }
         self.stats.events += (out.len() - before) as u64;
     }
