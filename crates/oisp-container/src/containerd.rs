@@ -1,9 +1,9 @@
 //! containerd: the task bundle `<tasks>/<namespace>/<id>/config.json` (tasks root
 //! `/run/containerd/io.containerd.runtime.v2.task`), the OCI spec the shim runs. Kubernetes'
 //! CRI plugin annotates it: `io.kubernetes.cri.container-name`, `…image-name`, `…sandbox-name`,
-//! `…sandbox-namespace`, `…sandbox-uid` (older releases lack the last two image/uid keys). The
-//! namespace directory tells who made it: `k8s.io` (CRI), `moby` (Docker on containerd), others
-//! (nerdctl, ctr).
+//! `…sandbox-namespace`, `…sandbox-uid` (older releases lack `…image-name` and
+//! `…sandbox-uid`). The namespace directory tells who made it: `k8s.io` (CRI), `moby` (Docker
+//! on containerd), others (nerdctl, ctr).
 
 use crate::cgroup::Runtime;
 use crate::state::{self, Details};
