@@ -12,8 +12,12 @@
 //! `libpod-<id>` (Podman), a bare `<id>` (runtime from whichever state knows it); kubelet's
 //! `kubepods[-<qos>]-pod<uid>.slice` and `kubepods/<qos>/pod<uid>` give the pod uid. The
 //! monitors' own cgroups (`crio-conmon-<id>`, `libpod-conmon-<id>`) are not containers.
+//!
+//! [`CgroupPaths`] turns the cgroup v2 id the kernel gives at exec into the cgroup's path, for
+//! processes gone before their `/proc/PID/cgroup` could be read.
 
 pub mod cgroup;
+mod cgroupfs;
 mod containerd;
 mod docker;
 mod resolver;
@@ -21,4 +25,5 @@ mod state;
 mod storage;
 
 pub use cgroup::{CgroupRef, Runtime};
+pub use cgroupfs::{CgroupPaths, MAX_CGROUP_DIRS, RESCAN_EVERY};
 pub use resolver::{Resolver, Roots, MAX_CGROUPS};

@@ -16,7 +16,7 @@ use crate::sessions::{SessionId, Sessions};
 use crate::tls::Origin;
 use crate::wire::{self, Ev};
 use oisp_capture::{ConnRole, Lost, RawRecord};
-use oisp_container::{Resolver, Roots};
+use oisp_container::{CgroupPaths, Resolver, Roots};
 use std::time::{Duration, Instant};
 
 /// A running capture. Dropping it detaches every probe.
@@ -29,6 +29,8 @@ pub struct EbpfCapture {
     files: FilePaths,
     /// The container behind each cgroup the reported records name, resolved once.
     containers: Resolver,
+    /// Cgroup paths by the id exec records carry.
+    cgroups: CgroupPaths,
     clock: Clock,
     stats: CaptureStats,
     /// The kernel's counters when last read (new losses become `Lost` records).
@@ -64,6 +66,7 @@ impl EbpfCapture {
             scope: Scope::new(opts),
             files: FilePaths::default(),
             containers: Resolver::new(Roots::host()),
+            cgroups: CgroupPaths::host(),
             clock: Clock::now(),
             stats,
             counters: KernelCounters::default(),
@@ -172,6 +175,7 @@ impl EbpfCapture {
             sessions,
             scope,
             files,
+            cgroups,
             clock,
             stats,
             out,
@@ -243,7 +247,7 @@ impl EbpfCapture {
             Ev::TlsAlpn { h, session, name } => sessions.alpn((h.pid, session), name),
             Ev::Exec { h, exec } => {
                 let ts = clock.ts(h.ts_ns);
-                let rec = assemble::process_exec(&h, ts, exec);
+                let rec = assemble::process_exec(&h, ts, exec, cgroups);
                 files.exec(h.pid, rec.cwd.as_deref());
                 scope.exec(rec, out);
                 if opts.ssl {
