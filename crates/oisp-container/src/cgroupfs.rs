@@ -3,26 +3,32 @@
 //! lost, unlike `/proc/PID/cgroup` of a process that has ended), and [`CgroupPaths`] turns it
 //! into the path `/proc/PID/cgroup` would have shown (`0::` line), by walking the mount.
 //!
-//! The walk is done again only when an unknown id shows up, at most every [`RESCAN_EVERY`], and
-//! visits at most [`MAX_CGROUP_DIRS`] directories.
+//! The walk is done again when an id shows up that the last walk did not find (a cgroup made
+//! since), once per such id, and at most [`SCANS_PER_SECOND`] times a second on average (bursts
+//! of that many allowed); it visits at most [`MAX_CGROUP_DIRS`] directories.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// Least time between two walks of the cgroup tree.
-pub const RESCAN_EVERY: Duration = Duration::from_millis(250);
+/// Average walks per second allowed (and the largest burst).
+pub const SCANS_PER_SECOND: f64 = 20.0;
 /// Most cgroup directories one walk visits.
 pub const MAX_CGROUP_DIRS: usize = 100_000;
 /// Deepest nesting walked.
 const MAX_DEPTH: usize = 32;
+/// Ids a walk did not find, remembered so they cause no further walks (cleared when full).
+const MAX_UNFOUND: usize = 4096;
 
 /// Paths of the cgroups below one cgroup2 mount, by id.
 pub struct CgroupPaths {
     mount: Option<PathBuf>,
     by_id: HashMap<u64, String>,
-    last_scan: Option<Instant>,
+    unfound: HashSet<u64>,
+    /// Walks that may be done now (token bucket), and when it was last refilled.
+    budget: f64,
+    refilled: Instant,
 }
 
 impl CgroupPaths {
@@ -38,27 +44,43 @@ impl CgroupPaths {
         CgroupPaths {
             mount,
             by_id: HashMap::new(),
-            last_scan: None,
+            unfound: HashSet::new(),
+            budget: SCANS_PER_SECOND,
+            refilled: Instant::now(),
         }
     }
 
     /// The path of cgroup `id` relative to the mount, with a leading `/` (`/` for the root).
     pub fn path(&mut self, id: u64) -> Option<String> {
-        if id == 0 {
+        if id == 0 || self.mount.is_none() {
             return None;
         }
         if let Some(p) = self.by_id.get(&id) {
             return Some(p.clone());
         }
-        let due = self.last_scan.is_none_or(|t| t.elapsed() >= RESCAN_EVERY);
-        if due {
-            self.scan();
+        if self.unfound.contains(&id) {
+            return None;
         }
-        self.by_id.get(&id).cloned()
+        let now = Instant::now();
+        let refill = now.duration_since(self.refilled).as_secs_f64() * SCANS_PER_SECOND;
+        self.budget = (self.budget + refill).min(SCANS_PER_SECOND);
+        self.refilled = now;
+        if self.budget < 1.0 {
+            return None;
+        }
+        self.budget -= 1.0;
+        self.scan();
+        let found = self.by_id.get(&id).cloned();
+        if found.is_none() {
+            if self.unfound.len() >= MAX_UNFOUND {
+                self.unfound.clear();
+            }
+            self.unfound.insert(id);
+        }
+        found
     }
 
     fn scan(&mut self) {
-        self.last_scan = Some(Instant::now());
         let Some(mount) = self.mount.clone() else {
             return;
         };
@@ -164,12 +186,21 @@ mod tests {
             Some("/libpod_parent/libpod-abc")
         );
         assert_eq!(paths.path(ino(t.path())).as_deref(), Some("/"));
-        // A cgroup made after the walk is found by the next one (once the pause has passed).
+        // A cgroup made after the walk is found by the next one, at once.
         let later = t.path().join("later");
         std::fs::create_dir(&later).unwrap();
-        std::thread::sleep(RESCAN_EVERY);
         assert_eq!(paths.path(ino(&later)).as_deref(), Some("/later"));
         assert_eq!(paths.path(0), None);
+        // Unknown ids: one walk each, then none; walks beyond the budget are not done.
+        for id in 1..100u64 {
+            let _ = paths.path(u64::MAX - id);
+        }
+        assert!(paths.budget < 1.0);
+        assert!(paths.unfound.len() < 100);
+        let after = t.path().join("after");
+        std::fs::create_dir(&after).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert_eq!(paths.path(ino(&after)).as_deref(), Some("/after"));
         assert_eq!(CgroupPaths::at(None).path(ino(&later)), None);
     }
 }

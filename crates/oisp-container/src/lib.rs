@@ -25,5 +25,5 @@ mod state;
 mod storage;
 
 pub use cgroup::{CgroupRef, Runtime};
-pub use cgroupfs::{CgroupPaths, MAX_CGROUP_DIRS, RESCAN_EVERY};
+pub use cgroupfs::{CgroupPaths, MAX_CGROUP_DIRS, SCANS_PER_SECOND};
 pub use resolver::{Resolver, Roots, MAX_CGROUPS};
