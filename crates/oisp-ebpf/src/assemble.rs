@@ -137,6 +137,7 @@ pub(crate) fn process_exec(
         args: e.args,
         cwd: procfs::cwd(pid),
         cgroup,
+        snapshot: false,
     }
 }
 
