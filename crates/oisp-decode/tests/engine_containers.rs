@@ -27,6 +27,7 @@ fn exec(ms: u64, pid: u32, exe: &str, cgroup: &str) -> RawRecord {
         args: vec![exe.into()],
         cwd: Some("/".into()),
         cgroup: Some(cgroup.into()),
+        snapshot: false,
     })
 }
 

@@ -192,6 +192,7 @@ mod tests {
             args: Vec::new(),
             cwd: None,
             cgroup: cgroup.map(str::to_string),
+            snapshot: false,
         }
     }
 

@@ -7,15 +7,13 @@ use crate::providers::{AiCall, DetectionMethod};
 use oisp_capture::{DataSource, Timestamp};
 use oisp_event::{
     AiDetectionMethod, CaptureMethod, Completeness, Confidence, ConfidenceLevel, ContentSource,
-    Event, EventData, Host, ProcessAttribution, ProcessInfo, Source,
+    Event, EventData, ProcessAttribution, ProcessInfo, Source,
 };
 use serde_json::{json, Value};
 
 /// Context for the events of one exchange (or one system record).
 pub struct EventContext {
     pub process: ProcessInfo,
-    /// `host.container` / `host.k8s` of the process's container, when it runs in one.
-    pub host: Option<Host>,
     /// For system events: how the record was observed.
     pub system_origin: super::SystemRecordOrigin,
     pub source: Option<DataSource>,
@@ -110,7 +108,6 @@ impl EventContext {
         EventContext {
             system_origin: dec.cfg.system_records,
             process: dec.procs.context(ex.conn.pid, ex.conn.tid),
-            host: host_of(dec, ex.conn.pid),
             source: ex.conn.source,
             confidence: c,
             conn_id: Some(ex.conn.conn_id),
@@ -130,7 +127,6 @@ impl EventContext {
         EventContext {
             system_origin: origin,
             process: dec.procs.context(pid, tid),
-            host: host_of(dec, pid),
             source: None,
             confidence: c,
             conn_id: None,
@@ -165,9 +161,6 @@ impl EventContext {
             .with_process(self.process.clone())
             .with_source(source)
             .with_confidence(self.confidence.clone());
-        if let Some(h) = &self.host {
-            ev = ev.with_host(h.clone());
-        }
         if let Some(c) = self.conn_id {
             ev = ev.with_attr("conn_id", c);
         }
@@ -202,12 +195,6 @@ impl EventContext {
             None => json!({"version": ex.version.as_str()}),
         }
     }
-}
-
-/// The container context of process `pid` (from its cgroup), if it runs in a known container.
-fn host_of(dec: &Decoder, pid: u32) -> Option<Host> {
-    let cgroup = dec.procs.get(pid)?.image.cgroup.as_deref();
-    dec.containers.host(cgroup).cloned()
 }
 
 /// A request path with the values of credential-like query parameters replaced by `REDACTED`.

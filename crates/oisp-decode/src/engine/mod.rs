@@ -294,6 +294,7 @@ impl Decoder {
         self.held
             .release(Some(now), &self.procs, &self.inflight, out);
         self.sessions_over(before, out);
+        self.fill_hosts(&mut out[before..]);
         self.stats.events += (out.len() - before) as u64;
     }
 
@@ -341,6 +342,7 @@ impl Decoder {
         self.held.release(None, &self.procs, &self.inflight, out);
         self.sessions_over(before, out);
         self.agents.finish(&self.procs, out);
+        self.fill_hosts(&mut out[before..]);
         self.stats.events += (out.len() - before) as u64;
     }
 
@@ -536,6 +538,23 @@ impl Decoder {
             ev.process = None;
         }
         ev
+    }
+
+    /// Puts `host.container` / `host.k8s` on every event of a process in a known container
+    /// (whichever part of the decoder built the event).
+    fn fill_hosts(&self, evs: &mut [Event]) {
+        for ev in evs.iter_mut().filter(|e| e.host.is_none()) {
+            let Some(pid) = ev.process.as_ref().and_then(|p| p.pid) else {
+                continue;
+            };
+            let cgroup = u32::try_from(pid)
+                .ok()
+                .and_then(|pid| self.procs.get(pid))
+                .and_then(|p| p.image.cgroup.as_deref());
+            if let Some(h) = self.containers.host(cgroup) {
+                ev.host = Some(h.clone());
+            }
+        }
     }
 
     /// Next deterministic event id: a ULID whose time part is the record's wall clock and whose

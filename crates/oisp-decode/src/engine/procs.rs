@@ -209,6 +209,7 @@ mod tests {
             args: Vec::new(),
             cwd: None,
             cgroup: cgroup.map(str::to_string),
+            snapshot: false,
         };
         let mut t = ProcessTable::default();
         t.exec(&exec(10, 1, Some("/docker/x")));
