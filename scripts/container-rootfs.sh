@@ -17,6 +17,7 @@ ready && exit 0
 
 mkdir -p "$(dirname "$dest")"
 exec 9>"$dest.lock"
+chmod 600 "$dest.lock"
 flock 9
 ready && exit 0
 command -v mmdebstrap >/dev/null || {
@@ -27,6 +28,7 @@ rm -rf "$dest.tmp"
 start=$(date +%s)
 mmdebstrap --quiet --variant=minbase --include="$pkgs" "$suite" "$dest.tmp" </dev/null
 printf '%s\n' "$want" >"$dest.tmp/.oisp-rootfs"
+chmod 600 "$dest.tmp/.oisp-rootfs"
 rm -rf "$dest"
 mv "$dest.tmp" "$dest"
 echo "container-rootfs.sh: $dest built in $(($(date +%s) - start)) s ($(du -sh "$dest" | cut -f1))" >&2
