@@ -20,6 +20,10 @@ pkgs+=(wget)
 pkgs+=(golang-go)
 # libnss3-tools: tstclnt, the NSS client of the root end-to-end test nss_e2e.rs (tstclnt_nss_chat).
 pkgs+=(libnss3-tools)
+# podman + runc (its OCI runtime in the test: crun refuses hybrid cgroup hosts) and mmdebstrap:
+# the container test container_e2e.rs runs curl in a podman container whose root filesystem
+# mmdebstrap builds from the Debian mirror (scripts/container-rootfs.sh).
+pkgs+=(podman runc mmdebstrap)
 # eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
 # from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)

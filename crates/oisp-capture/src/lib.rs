@@ -4,11 +4,13 @@
 //! [`Source`]; the decoder consumes them. A stream of records can be saved with [`RawWriter`] and read back with
 //! [`RawReader`], which is how decoding is tested without root and how captures are shared.
 
+mod container;
 mod rawfile;
 mod record;
 mod replay;
 pub mod source;
 
+pub use container::ContainerInfo;
 pub use rawfile::{RawError, RawReader, RawWriter, FORMAT_VERSION, MAGIC, MAX_BODY_LEN};
 pub use record::*;
 pub use replay::{ReplaySource, SequenceSource, REPLAY_BATCH};

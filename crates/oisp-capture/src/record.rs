@@ -3,6 +3,7 @@
 //! Every capture source (eBPF, proxy, replay of a raw file) produces these records and nothing
 //! else. They carry bytes and facts as observed, never interpretations: no HTTP, no providers.
 
+use crate::container::ContainerInfo;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
@@ -218,6 +219,8 @@ pub enum RawRecord {
     File(FileOp),
     NetConnect(NetConnect),
     Lost(Lost),
+    /// The container behind a cgroup, before the first record that needs it.
+    Container(ContainerInfo),
 }
 
 impl RawRecord {
@@ -233,6 +236,7 @@ impl RawRecord {
             RawRecord::File(r) => r.ts,
             RawRecord::NetConnect(r) => r.ts,
             RawRecord::Lost(r) => r.ts,
+            RawRecord::Container(r) => r.ts,
         }
     }
 }

@@ -133,6 +133,7 @@ struct oisp_exec {
 	__u32 uid;
 	__u32 gid;
 	__u32 args_len; /* bytes in args[]: NUL-separated argv */
+	__u64 cgroup_id; /* the task's cgroup v2 id (its directory's inode in the cgroup2 mount) */
 	char comm[OISP_COMM_LEN];
 	char filename[OISP_PATH_LEN];
 	char args[OISP_ARGS_LEN];

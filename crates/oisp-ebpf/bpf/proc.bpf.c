@@ -23,6 +23,7 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 	__u64 ug = bpf_get_current_uid_gid();
 	e->uid = (__u32)ug;
 	e->gid = ug >> 32;
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	const char *fname = BPF_CORE_READ(bprm, filename);
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), fname);

@@ -1,6 +1,7 @@
 //! Plain mappings from kernel records (`wire::Ev`) to `RawRecord`s: timestamps, the fields each
-//! record carries, and what /proc adds (an exec's executable, cwd and cgroup; the paths behind
-//! file descriptors). No decisions here: what is reported, and when, is `capture.rs`'s.
+//! record carries, and what /proc adds (an exec's executable, cwd and cgroup — the cgroup from
+//! the kernel's cgroup id first; the paths behind file descriptors). No decisions here: what is
+//! reported, and when, is `capture.rs`'s.
 
 use crate::hello;
 use crate::procfs;
@@ -9,6 +10,7 @@ use oisp_capture::{
     ConnOpen, ConnRole, DataChunk, DataSource, Direction, FileOp, FileOpKind, NetConnect,
     ProcessExec, ProcessExit, RawRecord, Timestamp, Transport,
 };
+use oisp_container::CgroupPaths;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -105,9 +107,20 @@ pub(crate) fn client_hello(
 }
 
 /// An exec, completed from /proc: the executable when the kernel's file name is relative, the
-/// working directory and the cgroup.
-pub(crate) fn process_exec(h: &Hdr, ts: Timestamp, e: ExecFields) -> ProcessExec {
+/// working directory; the cgroup from the kernel's cgroup id when it names one below the root
+/// (what the process was in at exec, even if it has ended since), else from /proc (v1
+/// hierarchies of hybrid hosts).
+pub(crate) fn process_exec(
+    h: &Hdr,
+    ts: Timestamp,
+    e: ExecFields,
+    cgroups: &mut CgroupPaths,
+) -> ProcessExec {
     let pid = h.pid;
+    let cgroup = cgroups
+        .path(e.cgroup_id)
+        .filter(|p| p != "/")
+        .or_else(|| procfs::cgroup(pid));
     let exe = if e.filename.starts_with('/') {
         e.filename
     } else {
@@ -123,7 +136,7 @@ pub(crate) fn process_exec(h: &Hdr, ts: Timestamp, e: ExecFields) -> ProcessExec
         exe,
         args: e.args,
         cwd: procfs::cwd(pid),
-        cgroup: procfs::cgroup(pid),
+        cgroup,
         snapshot: false,
     }
 }

@@ -1,7 +1,9 @@
 //! [`EbpfCapture`]: start, poll and finish, and where each kernel record goes. The capture owns
 //! its parts — the loaded object ([`Kernel`]), the probes ([`Probes`]), TLS sessions
-//! ([`Sessions`]), the process scope ([`Scope`]), fd paths ([`FilePaths`]) — and routes records
-//! between them; none of them knows the others.
+//! ([`Sessions`]), the process scope ([`Scope`]), fd paths ([`FilePaths`]), the container
+//! resolver ([`Resolver`]) — and routes records between them; none of them knows the others.
+//! Every record leaves through [`drain`](EbpfCapture::drain), which puts a `Container` record
+//! before the first record naming a container's cgroup.
 
 use crate::assemble::{self, Clock, FilePaths};
 use crate::discovery::Discovery;
@@ -15,6 +17,7 @@ use crate::snapshot;
 use crate::tls::Origin;
 use crate::wire::{self, Ev};
 use oisp_capture::{ConnRole, Lost, RawRecord};
+use oisp_container::{CgroupPaths, Resolver, Roots};
 use std::time::{Duration, Instant};
 
 /// A running capture. Dropping it detaches every probe.
@@ -25,6 +28,10 @@ pub struct EbpfCapture {
     sessions: Sessions,
     scope: Scope,
     files: FilePaths,
+    /// The container behind each cgroup the reported records name, resolved once.
+    containers: Resolver,
+    /// Cgroup paths by the id exec records carry.
+    cgroups: CgroupPaths,
     clock: Clock,
     stats: CaptureStats,
     /// The kernel's counters when last read (new losses become `Lost` records).
@@ -67,6 +74,8 @@ impl EbpfCapture {
             sessions: Sessions::new(),
             scope,
             files: FilePaths::default(),
+            containers: Resolver::new(Roots::host()),
+            cgroups: CgroupPaths::host(),
             clock,
             stats,
             counters: KernelCounters::default(),
@@ -139,8 +148,15 @@ impl EbpfCapture {
         true
     }
 
+    /// Hands the records out; the first record naming a container's cgroup is preceded by that
+    /// container's `Container` record.
     fn drain(&mut self, sink: &mut dyn FnMut(RawRecord)) {
         for r in self.out.drain(..) {
+            let first = cgroup_of(&r).and_then(|cg| self.containers.first_sight(cg, r.ts()));
+            if let Some(c) = first {
+                self.stats.records += 1;
+                sink(RawRecord::Container(c));
+            }
             self.stats.records += 1;
             sink(r);
         }
@@ -168,6 +184,7 @@ impl EbpfCapture {
             sessions,
             scope,
             files,
+            cgroups,
             clock,
             stats,
             out,
@@ -239,7 +256,7 @@ impl EbpfCapture {
             Ev::TlsAlpn { h, session, name } => sessions.alpn((h.pid, session), name),
             Ev::Exec { h, exec } => {
                 let ts = clock.ts(h.ts_ns);
-                let rec = assemble::process_exec(&h, ts, exec);
+                let rec = assemble::process_exec(&h, ts, exec, cgroups);
                 files.exec(h.pid, rec.cwd.as_deref());
                 scope.exec(rec, out);
                 if opts.ssl {
@@ -324,6 +341,14 @@ impl EbpfCapture {
         self.stats.truncated_bytes = now.truncated_bytes;
         self.stats.skipped_server_calls = now.skipped_server_calls;
         self.stats.skipped_ignored_calls = now.skipped_ignored_calls;
+    }
+}
+
+/// The cgroup path a record names (the process's, at its exec).
+fn cgroup_of(r: &RawRecord) -> Option<&str> {
+    match r {
+        RawRecord::ProcessExec(e) => e.cgroup.as_deref(),
+        _ => None,
     }
 }
 

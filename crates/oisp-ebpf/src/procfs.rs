@@ -119,15 +119,26 @@ pub fn exe(pid: u32) -> Option<String> {
     Some(p.to_string_lossy().into_owned())
 }
 
-/// The process's cgroup v2 path (`0::/...`), or the first line for cgroup v1.
+/// The process's cgroup path: the unified (v2) hierarchy's (`0::/...`), unless that is the root
+/// and a v1 hierarchy places the process deeper (hybrid hosts, where runtimes such as runc put
+/// containers in the v1 controllers only): then the first such v1 path.
 pub fn cgroup(pid: u32) -> Option<String> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-    let line = text
+    pick_cgroup(&text)
+}
+
+fn pick_cgroup(text: &str) -> Option<String> {
+    let path = |l: &str| l.splitn(3, ':').nth(2).map(str::to_string);
+    let unified = text.lines().find(|l| l.starts_with("0::")).and_then(path);
+    if unified.as_deref().is_some_and(|p| p != "/") {
+        return unified;
+    }
+    let deeper_v1 = text
         .lines()
-        .find(|l| l.starts_with("0::"))
-        .or_else(|| text.lines().next())?;
-    let path = line.splitn(3, ':').nth(2)?;
-    Some(path.to_string())
+        .filter(|l| !l.starts_with("0::"))
+        .filter_map(path)
+        .find(|p| p != "/");
+    deeper_v1.or(unified)
 }
 
 /// Resolves a path given to a *at syscall: absolute as is, else relative to `dirfd`
@@ -204,6 +215,27 @@ mod tests {
                 .to_string(),
             "127.0.0.1:80"
         );
+    }
+
+    #[test]
+    fn cgroup_lines() {
+        let id = "b23c08d5b2bf98f1e7f32bbc0c539838eea4a9ac673a9098de56f409d30b3607";
+        let hybrid = format!("9:name=systemd:/libpod_parent/libpod-{id}\n1:cpu:/\n0::/\n");
+        assert_eq!(
+            pick_cgroup(&hybrid),
+            Some(format!("/libpod_parent/libpod-{id}"))
+        );
+        let v2 = "1:cpu:/x\n0::/system.slice/ssh.service\n";
+        assert_eq!(
+            pick_cgroup(v2).as_deref(),
+            Some("/system.slice/ssh.service")
+        );
+        assert_eq!(pick_cgroup("0::/\n").as_deref(), Some("/"));
+        assert_eq!(
+            pick_cgroup("3:pids:/docker/x\n").as_deref(),
+            Some("/docker/x")
+        );
+        assert_eq!(pick_cgroup("garbage"), None);
     }
 
     #[test]

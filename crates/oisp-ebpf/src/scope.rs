@@ -94,8 +94,15 @@ impl Scope {
     }
 
     /// A process ran a new program: reported now if in scope (a child of a process in scope is),
-    /// held otherwise.
-    pub(crate) fn exec(&mut self, rec: ProcessExec, out: &mut Vec<RawRecord>) {
+    /// held otherwise. A record without a cgroup (the process was gone before /proc was read)
+    /// gets the one its image had before (inherited at fork): an exec does not change it.
+    pub(crate) fn exec(&mut self, mut rec: ProcessExec, out: &mut Vec<RawRecord>) {
+        if rec.cgroup.is_none() {
+            rec.cgroup = self
+                .procs
+                .get(&rec.pid)
+                .and_then(|p| p.exec.as_ref()?.cgroup.clone());
+        }
         let (pid, ppid) = (rec.pid, rec.ppid);
         if self.in_scope.contains(&ppid) {
             self.in_scope.insert(pid);
@@ -166,5 +173,50 @@ impl Scope {
             info.connects.pop_front();
         }
         info.connects.push_back(rec);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exec(pid: u32, ppid: u32, exe: &str, cgroup: Option<&str>) -> ProcessExec {
+        ProcessExec {
+            ts: Timestamp::default(),
+            pid,
+            ppid,
+            uid: 0,
+            gid: 0,
+            comm: exe.into(),
+            exe: exe.into(),
+            args: Vec::new(),
+            cwd: None,
+            cgroup: cgroup.map(str::to_string),
+            snapshot: false,
+        }
+    }
+
+    #[test]
+    fn an_exec_read_too_late_keeps_the_cgroup_inherited_at_fork() {
+        let mut s = Scope::new(&CaptureOptions::default());
+        let mut out = Vec::new();
+        s.exec(
+            exec(10, 1, "/bin/sh", Some("/libpod_parent/libpod-x")),
+            &mut out,
+        );
+        s.fork(Timestamp::default(), 10, 11, &mut out);
+        s.exec(exec(11, 10, "/usr/bin/curl", None), &mut out);
+        s.exec(exec(12, 1, "/usr/bin/true", None), &mut out);
+        s.enter(11, &mut out);
+        let cgroups: Vec<(u32, Option<String>)> = out
+            .iter()
+            .filter_map(|r| match r {
+                RawRecord::ProcessExec(e) => Some((e.pid, e.cgroup.clone())),
+                _ => None,
+            })
+            .collect();
+        let inherited = Some("/libpod_parent/libpod-x".to_string());
+        assert_eq!(cgroups, [(10, inherited.clone()), (11, inherited)]);
+        assert_eq!(s.procs[&12].exec.as_ref().unwrap().cgroup, None);
     }
 }

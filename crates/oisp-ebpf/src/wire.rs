@@ -69,6 +69,8 @@ pub struct ExecFields {
     pub ppid: u32,
     pub uid: u32,
     pub gid: u32,
+    /// The task's cgroup v2 id: the inode of its directory in the cgroup2 mount.
+    pub cgroup_id: u64,
     pub comm: String,
     /// The file name the kernel was given (may be relative).
     pub filename: String,
@@ -259,6 +261,7 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
                     ppid: u32_at(b, at!(oisp_exec.ppid))?,
                     uid: u32_at(b, at!(oisp_exec.uid))?,
                     gid: u32_at(b, at!(oisp_exec.gid))?,
+                    cgroup_id: u64_at(b, at!(oisp_exec.cgroup_id))?,
                     comm: cstr(b.get(comm_off..comm_off + COMM_LEN)?),
                     filename: cstr(b.get(fname_off..fname_off + PATH_LEN)?),
                     args,
@@ -503,6 +506,8 @@ mod tests {
         for x in [1u32, 1000, 1000, 8] {
             v.extend_from_slice(&x.to_le_bytes());
         }
+        assert_eq!(v.len(), at!(oisp_exec.cgroup_id));
+        v.extend_from_slice(&0x1234_5678_9abc_u64.to_le_bytes());
         let mut comm = [0u8; COMM_LEN];
         comm[..4].copy_from_slice(b"curl");
         v.extend_from_slice(&comm);
@@ -516,6 +521,7 @@ mod tests {
                 assert_eq!(exec.filename, "/usr/bin/curl");
                 assert_eq!(exec.args, vec!["curl", "-v"]);
                 assert_eq!(exec.ppid, 1);
+                assert_eq!(exec.cgroup_id, 0x1234_5678_9abc);
             }
             other => panic!("{other:?}"),
         }

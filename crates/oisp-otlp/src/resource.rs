@@ -3,7 +3,8 @@
 //! Every record or span is attributed to the process it concerns: `service.name` (the sensor's,
 //! configurable), `host.name`, `host.arch`, `os.type`, `process.pid`,
 //! `process.parent_pid`, `process.executable.path`, `process.executable.name`,
-//! `process.command_line`, `process.command_args`, `process.user.id`, `container.id`, the
+//! `process.command_line`, `process.command_args`, `process.user.id`, `container.id` (and
+//! `container.name`, `container.image.name`, `container.runtime` from `host.container`), the
 //! `k8s.*` names when known, and every `OTEL_RESOURCE_ATTRIBUTES` entry. Host facts come from the
 //! event's `host`; when it has none they come from the machine the sink runs on (the machine
 //! that captured, except when replaying someone else's capture).
@@ -101,6 +102,11 @@ impl ResourceBase {
             .and_then(|p| p.container_id.clone())
             .or_else(|| host.and_then(|h| h.container.as_ref()?.id.clone()));
         a.str("container.id", container);
+        if let Some(c) = host.and_then(|h| h.container.as_ref()) {
+            a.str("container.name", c.name.as_deref())
+                .str("container.image.name", c.image.as_deref())
+                .str("container.runtime", c.runtime.map(|r| r.as_str()));
+        }
         if let Some(k) = host.and_then(|h| h.k8s.as_ref()) {
             a.str("k8s.cluster.name", k.cluster_name.as_deref())
                 .str("k8s.namespace.name", k.namespace.as_deref())
@@ -180,5 +186,58 @@ impl<T> Grouped<T> {
 
     pub fn into_groups(self) -> Vec<(Resource, Vec<T>)> {
         self.groups
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oisp_event::{Container, ContainerRuntime, Host, K8s, SensorWarning, Timestamp};
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+
+    fn get(attrs: &[KeyValue], key: &str) -> Option<String> {
+        attrs.iter().find(|kv| kv.key == key).and_then(|kv| {
+            match kv.value.as_ref()?.value.as_ref()? {
+                Value::StringValue(s) => Some(s.clone()),
+                _ => None,
+            }
+        })
+    }
+
+    #[test]
+    fn a_container_and_its_pod_become_resource_attributes() {
+        let base = ResourceBase {
+            service_name: "oisp-sensor".into(),
+            extra: BTreeMap::new(),
+            local: LocalHost {
+                hostname: Some("node-1".into()),
+                arch: Arch::X86_64,
+                os: Os::Linux,
+            },
+        };
+        let ev =
+            Event::new(SensorWarning::new("x", "y"), Timestamp::default(), "id").with_host(Host {
+                container: Some(Container {
+                    id: Some("ab".repeat(32)),
+                    name: Some("agent".into()),
+                    image: Some("registry.example/agent:1".into()),
+                    runtime: Some(ContainerRuntime::Podman),
+                }),
+                k8s: Some(K8s {
+                    namespace: Some("ml".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        let a = base.attributes(&ev);
+        assert_eq!(get(&a, "host.name").as_deref(), Some("node-1"));
+        assert_eq!(get(&a, "container.id"), Some("ab".repeat(32)));
+        assert_eq!(get(&a, "container.name").as_deref(), Some("agent"));
+        assert_eq!(
+            get(&a, "container.image.name").as_deref(),
+            Some("registry.example/agent:1")
+        );
+        assert_eq!(get(&a, "container.runtime").as_deref(), Some("podman"));
+        assert_eq!(get(&a, "k8s.namespace.name").as_deref(), Some("ml"));
     }
 }

@@ -64,11 +64,13 @@ pub fn items(events: &[Event]) -> Vec<Item<'_>> {
     out
 }
 
-/// Renders one item as one or two lines.
+/// Renders one item as one or two lines; an event of a process in a container ends its first
+/// line with the container's name (or short id).
 pub fn render(item: &Item<'_>, s: &Style) -> String {
     match item {
         Item::Call { request, response } => {
             let mut line = request_line(request, s);
+            line.push_str(&container_note(request, s));
             let indent = " ".repeat(32);
             match response {
                 Some(r) => line.push_str(&format!("\n{indent}{}", response_line(r, s))),
@@ -79,9 +81,29 @@ pub fn render(item: &Item<'_>, s: &Style) -> String {
             }
             line
         }
-        Item::Request(ev) => request_line(ev, s),
-        Item::Orphan(ev) => format!("{} {}", head(ev, s), response_line(ev, s)),
-        Item::Single(ev) => render_single(ev, s),
+        Item::Request(ev) => request_line(ev, s) + &container_note(ev, s),
+        Item::Orphan(ev) => format!(
+            "{} {}{}",
+            head(ev, s),
+            response_line(ev, s),
+            container_note(ev, s)
+        ),
+        Item::Single(ev) => render_single(ev, s) + &container_note(ev, s),
+    }
+}
+
+/// `  [container NAME]` for an event whose `host.container` is known, else nothing.
+fn container_note(ev: &Event, s: &Style) -> String {
+    let Some(c) = ev.host.as_ref().and_then(|h| h.container.as_ref()) else {
+        return String::new();
+    };
+    let name = c
+        .name
+        .clone()
+        .or_else(|| c.id.as_ref().map(|id| id.chars().take(12).collect()));
+    match name {
+        Some(n) => format!("  {}", s.dim(&format!("[container {n}]"))),
+        None => String::new(),
     }
 }
 
@@ -332,5 +354,28 @@ pub fn fmt_usd(v: f64) -> String {
         format!("{v:.6}")
     } else {
         format!("{v:.8}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oisp_event::{Container, Host, SensorWarning, Timestamp};
+
+    #[test]
+    fn a_container_is_named_at_the_end_of_the_line() {
+        let s = Style::stdout();
+        let plain = Event::new(SensorWarning::new("x", "y"), Timestamp::default(), "a");
+        assert!(!render(&Item::Single(&plain), &s).contains("container"));
+        let in_ctr = plain.clone().with_host(Host {
+            container: Some(Container {
+                id: Some("c2b9d1e3bcc3".repeat(5) + "abcd"),
+                name: None,
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        let line = render(&Item::Single(&in_ctr), &s);
+        assert!(line.ends_with("[container c2b9d1e3bcc3]"), "{line}");
     }
 }

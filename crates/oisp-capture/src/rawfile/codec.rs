@@ -1,5 +1,6 @@
 //! Encoding and decoding of record bodies. Field order and widths follow `docs/raw-format.md`.
 
+use crate::container::ContainerInfo;
 use crate::record::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -14,6 +15,8 @@ pub(crate) const TAG_NET_CONNECT: u8 = 8;
 pub(crate) const TAG_LOST: u8 = 9;
 /// A process exec record read from /proc at start (same body as [`TAG_PROCESS_EXEC`]).
 pub(crate) const TAG_PROCESS_SNAPSHOT: u8 = 10;
+/// The container behind a cgroup path (`ContainerInfo`). 12 and 13 are taken by another branch.
+pub(crate) const TAG_CONTAINER: u8 = 11;
 
 /// Appends little-endian fields to a body buffer.
 pub(crate) struct Enc<'a>(pub &'a mut Vec<u8>);
@@ -230,6 +233,23 @@ pub(crate) fn encode(rec: &RawRecord, out: &mut Vec<u8>) -> u8 {
             e.u64(l.count);
             TAG_LOST
         }
+        RawRecord::Container(c) => {
+            e.ts(c.ts);
+            e.str(&c.cgroup);
+            e.str(&c.id);
+            e.opt(&c.runtime, |e, s| e.str(s));
+            e.opt(&c.name, |e, s| e.str(s));
+            e.opt(&c.image, |e, s| e.str(s));
+            e.opt(&c.pod_uid, |e, s| e.str(s));
+            e.opt(&c.pod_name, |e, s| e.str(s));
+            e.opt(&c.namespace, |e, s| e.str(s));
+            e.u32(c.labels.len() as u32);
+            for (k, v) in &c.labels {
+                e.str(k);
+                e.str(v);
+            }
+            TAG_CONTAINER
+        }
     }
 }
 
@@ -338,6 +358,16 @@ impl<'a> Dec<'a> {
         }
         (0..n).map(|_| self.str()).collect()
     }
+    fn str_pairs(&mut self) -> R<Vec<(String, String)>> {
+        let n = self.u32()? as usize;
+        // Each pair needs at least its two 4-byte lengths.
+        if n > self.buf.len().saturating_sub(self.pos) / 8 {
+            return Err(format!(
+                "list claims {n} pairs, more than the body can hold"
+            ));
+        }
+        (0..n).map(|_| Ok((self.str()?, self.str()?))).collect()
+    }
 }
 
 /// Decodes the body of a record with a known tag. `Ok(None)` means the tag is unknown.
@@ -440,6 +470,18 @@ pub(crate) fn decode(tag: u8, body: &[u8]) -> R<Option<RawRecord>> {
             ts: d.ts()?,
             origin: d.str()?,
             count: d.u64()?,
+        }),
+        TAG_CONTAINER => RawRecord::Container(ContainerInfo {
+            ts: d.ts()?,
+            cgroup: d.str()?,
+            id: d.str()?,
+            runtime: d.opt(Dec::str)?,
+            name: d.opt(Dec::str)?,
+            image: d.opt(Dec::str)?,
+            pod_uid: d.opt(Dec::str)?,
+            pod_name: d.opt(Dec::str)?,
+            namespace: d.opt(Dec::str)?,
+            labels: d.str_pairs()?,
         }),
         _ => return Ok(None),
     };

@@ -3,13 +3,14 @@
 //! [`Decoder`] wires the pure stages together — connection tracking and HTTP decoding
 //! ([`crate::conn`]), provider decoding ([`crate::providers`]), and the mapping to OISP events —
 //! and keeps the small amount of cross-record state they need: a process table (so events name
-//! their process), the tool calls awaiting results, and conversation ids. Like the rest of the
+//! their process), the containers by cgroup (so events name their container and pod), the tool calls awaiting results, and conversation ids. Like the rest of the
 //! crate it reads no clock and does no I/O: event ids derive from record timestamps and a
 //! counter, so the same records always give byte-identical events.
 
 mod agents;
 mod ai;
 mod captures;
+mod containers;
 mod context;
 mod conversation;
 mod hashing;
@@ -148,6 +149,7 @@ pub struct Decoder {
     cfg: DecoderConfig,
     tracker: ConnTracker,
     procs: ProcessTable,
+    containers: containers::ContainerTable,
     tool_calls: tools::ToolCallIndex,
     conversations: conversation::Conversations,
     conn_owner: HashMap<u64, (u32, u32, ConnRole)>,
@@ -179,6 +181,7 @@ impl Decoder {
             tracker: ConnTracker::new(cfg.tracker.clone()),
             cfg,
             procs: ProcessTable::default(),
+            containers: Default::default(),
             tool_calls: Default::default(),
             conversations: Default::default(),
             conn_owner: HashMap::new(),
@@ -284,12 +287,14 @@ impl Decoder {
                 self.feed_tracker(rec, out);
                 self.inflight.closed(c.conn_id);
             }
+            RawRecord::Container(c) => self.containers.learn(c),
         }
         self.offer_system(&mut sys, now, out);
         self.sys_out = sys;
         self.held
             .release(Some(now), &self.procs, &self.inflight, out);
         self.sessions_over(before, out);
+        self.fill_hosts(&mut out[before..]);
         self.stats.events += (out.len() - before) as u64;
     }
 
@@ -337,6 +342,7 @@ impl Decoder {
         self.held.release(None, &self.procs, &self.inflight, out);
         self.sessions_over(before, out);
         self.agents.finish(&self.procs, out);
+        self.fill_hosts(&mut out[before..]);
         self.stats.events += (out.len() - before) as u64;
     }
 
@@ -532,6 +538,23 @@ impl Decoder {
             ev.process = None;
         }
         ev
+    }
+
+    /// Puts `host.container` / `host.k8s` on every event of a process in a known container
+    /// (whichever part of the decoder built the event).
+    fn fill_hosts(&self, evs: &mut [Event]) {
+        for ev in evs.iter_mut().filter(|e| e.host.is_none()) {
+            let Some(pid) = ev.process.as_ref().and_then(|p| p.pid) else {
+                continue;
+            };
+            let cgroup = u32::try_from(pid)
+                .ok()
+                .and_then(|pid| self.procs.get(pid))
+                .and_then(|p| p.image.cgroup.as_deref());
+            if let Some(h) = self.containers.host(cgroup) {
+                ev.host = Some(h.clone());
+            }
+        }
     }
 
     /// Next deterministic event id: a ULID whose time part is the record's wall clock and whose

@@ -39,12 +39,19 @@ pub struct ProcessTable {
 }
 
 impl ProcessTable {
+    /// A new image for `e.pid`. An exec does not change the cgroup: when the record has none
+    /// (the process was gone before the capture read it), the one known for the pid (from its
+    /// earlier image or its parent at fork) stays.
     pub fn exec(&mut self, e: &ProcessExec) {
         self.make_room();
+        let mut image = e.clone();
+        if image.cgroup.is_none() {
+            image.cgroup = self.procs.get(&e.pid).and_then(|p| p.image.cgroup.clone());
+        }
         self.procs.insert(
             e.pid,
             ProcEntry {
-                image: e.clone(),
+                image,
                 started: e.ts,
                 exited: None,
             },
@@ -188,6 +195,30 @@ pub fn container_id_from_cgroup(cgroup: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exec_without_a_cgroup_keeps_the_one_inherited() {
+        let exec = |pid, ppid, cgroup: Option<&str>| ProcessExec {
+            ts: Timestamp::default(),
+            pid,
+            ppid,
+            uid: 0,
+            gid: 0,
+            comm: "sh".into(),
+            exe: "/bin/sh".into(),
+            args: Vec::new(),
+            cwd: None,
+            cgroup: cgroup.map(str::to_string),
+            snapshot: false,
+        };
+        let mut t = ProcessTable::default();
+        t.exec(&exec(10, 1, Some("/docker/x")));
+        t.fork(10, 11, Timestamp::default());
+        t.exec(&exec(11, 10, None));
+        assert_eq!(t.context(11, 11).cgroup.as_deref(), Some("/docker/x"));
+        t.exec(&exec(12, 1, None));
+        assert_eq!(t.context(12, 12).cgroup, None);
+    }
 
     #[test]
     fn container_ids_are_found_in_common_cgroup_layouts() {
