@@ -202,6 +202,20 @@ pub struct Lost {
     pub count: u64,
 }
 
+/// A read or write on a connection followed for its metadata only (a TLS socket known from its
+/// ClientHello, whose content no hooked stack reads): how many bytes moved which way, and when.
+/// Lengths are of the TLS records as the process wrote or read them (handshake and record
+/// overhead included); a read may hold several records the peer sent, or part of one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowActivity {
+    /// The connection of the metadata-only `ConnOpen` (source `ClientHello`).
+    pub conn_id: u64,
+    pub ts: Timestamp,
+    pub pid: u32,
+    pub direction: Direction,
+    pub bytes: u64,
+}
+
 /// Everything the capture layer can tell the decoder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RawRecord {
@@ -214,6 +228,7 @@ pub enum RawRecord {
     File(FileOp),
     NetConnect(NetConnect),
     Lost(Lost),
+    FlowActivity(FlowActivity),
 }
 
 impl RawRecord {
@@ -229,6 +244,7 @@ impl RawRecord {
             RawRecord::File(r) => r.ts,
             RawRecord::NetConnect(r) => r.ts,
             RawRecord::Lost(r) => r.ts,
+            RawRecord::FlowActivity(r) => r.ts,
         }
     }
 }

@@ -99,6 +99,20 @@ fn sample_records() -> Vec<RawRecord> {
             origin: "tls_ring".into(),
             count: 3,
         }),
+        RawRecord::FlowActivity(FlowActivity {
+            conn_id: 9,
+            ts: ts(11),
+            pid: 44,
+            direction: Direction::Ingress,
+            bytes: 16_413,
+        }),
+        RawRecord::FlowActivity(FlowActivity {
+            conn_id: 9,
+            ts: ts(12),
+            pid: 44,
+            direction: Direction::Egress,
+            bytes: 0,
+        }),
     ]
 }
 

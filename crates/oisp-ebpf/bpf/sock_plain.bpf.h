@@ -10,7 +10,13 @@
  * copied from then on, both ways; anything else (a TLS ClientHello, a database protocol) makes it
  * ignored for good — but a TLS ClientHello is copied first (up to PLAIN_HELLO_MAX bytes, origin
  * OISP_ORIGIN_HELLO, after the socket's addresses), so that userspace learns the server name of
- * every TLS connection, hooked stack or not. Accepted sockets are never entered: a local server's view of an exchange is
+ * every TLS connection, hooked stack or not. After its ClientHello a TLS socket stays followed
+ * for its metadata only (state PLAIN_FLOW, when `flow_enabled`): every read/write that moves
+ * bytes is one small struct oisp_flow record (length, direction, time; no content), and close(2)
+ * one more — what userspace estimates AI calls from when no hooked stack reads the content.
+ * Userspace ends that (the state becomes PLAIN_OTHER, a map update) as soon as it knows the
+ * socket is of no interest: its server name is not an AI provider's, or a hooked TLS stack reads
+ * its content. Accepted sockets are never entered: a local server's view of an exchange is
  * not reported, as for TLS. close(2) ends the session. The session key is the kernel's struct
  * sock address, which no TLS stack's user-space keys can equal.
  *
@@ -24,10 +30,13 @@
 
 /* Set by userspace before load: follow plaintext sockets at all. */
 const volatile __u8 plain_enabled = 1;
+/* Set by userspace before load: follow TLS sockets' activity after their ClientHello. */
+const volatile __u8 flow_enabled = 1;
 
 #define PLAIN_NEW 0   /* connected, nothing written yet */
 #define PLAIN_HTTP 1  /* carries HTTP: copied */
 #define PLAIN_OTHER 2 /* carries something else (TLS, …): ignored */
+#define PLAIN_FLOW 3  /* TLS after its ClientHello: lengths and times of its I/O, no content */
 
 struct plain_sock {
 	__u64 session;
@@ -58,7 +67,8 @@ struct plain_call {
 	__s32 fd;
 	__u8 mode;
 	__u8 is_write;
-	__u8 _pad[2];
+	__u8 flow; /* a PLAIN_FLOW socket: only the length is reported */
+	__u8 _pad;
 };
 
 struct {
@@ -178,7 +188,8 @@ static __always_inline void plain_hello(__u64 session, int fd, __u64 buf, __u64 
 }
 
 /* Enter half of a socket syscall on `fd` of the current process: for a socket that carries HTTP
- * (decided here on its first write), keeps the call for the exit half. */
+ * (decided here on its first write), or a TLS socket followed for its metadata, keeps the call
+ * for the exit half. */
 static __always_inline void plain_enter(int fd, __u64 ptr, __u64 count, __u8 mode, __u8 is_write)
 {
 	if (!plain_socks_used)
@@ -195,14 +206,19 @@ static __always_inline void plain_enter(int fd, __u64 ptr, __u64 count, __u8 mod
 		if (!first || len < sizeof(head) ||
 		    bpf_probe_read_user(&head, sizeof(head), (void *)first) < 0)
 			return;
-		ps->state = plain_is_http(head) ? PLAIN_HTTP : PLAIN_OTHER;
-		if (ps->state == PLAIN_OTHER) {
-			if (plain_is_client_hello(head))
-				plain_hello(ps->session, fd, first, len);
-			return;
+		if (plain_is_http(head)) {
+			ps->state = PLAIN_HTTP;
+		} else if (plain_is_client_hello(head)) {
+			plain_hello(ps->session, fd, first, len);
+			ps->state = flow_enabled ? PLAIN_FLOW : PLAIN_OTHER;
+		} else {
+			ps->state = PLAIN_OTHER;
 		}
+		if (ps->state == PLAIN_OTHER)
+			return;
 	}
-	if (tls_skipped(ps->session))
+	__u8 flow = ps->state == PLAIN_FLOW;
+	if (!flow && tls_skipped(ps->session))
 		return;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct plain_call c = {
@@ -212,11 +228,30 @@ static __always_inline void plain_enter(int fd, __u64 ptr, __u64 count, __u8 mod
 		.fd = fd,
 		.mode = mode,
 		.is_write = is_write,
+		.flow = flow,
 	};
 	if (bpf_map_update_elem(&plain_calls, &id, &c, BPF_NOEXIST) == 0)
 		__sync_fetch_and_add(&plain_calls_open, 1);
 	else
 		bpf_map_update_elem(&plain_calls, &id, &c, BPF_ANY);
+}
+
+/* One struct oisp_flow record of `kind` for a PLAIN_FLOW socket: `len` bytes moved. */
+static __always_inline void plain_flow_record(__u32 kind, __u64 session, int fd, __u64 len,
+					      __u8 is_write)
+{
+	struct oisp_flow *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_TLS, 1);
+		return;
+	}
+	fill_hdr(&e->h, kind);
+	e->session = session;
+	e->len = len > 0xffffffffULL ? 0xffffffff : (__u32)len;
+	e->fd = fd;
+	e->dir = is_write ? OISP_DIR_EGRESS : OISP_DIR_INGRESS;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
 }
 
 #endif

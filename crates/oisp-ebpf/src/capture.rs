@@ -5,6 +5,7 @@
 
 use crate::assemble::{self, Clock, FilePaths};
 use crate::discovery::Discovery;
+use crate::flows::Flows;
 use crate::kernel::{Kernel, KernelCounters};
 use crate::load;
 use crate::options::{Attachment, CaptureError, CaptureOptions, CaptureStats, Unlocated};
@@ -24,6 +25,8 @@ pub struct EbpfCapture {
     sessions: Sessions,
     scope: Scope,
     files: FilePaths,
+    /// TLS sockets followed for their metadata after their ClientHello.
+    flows: Flows,
     clock: Clock,
     stats: CaptureStats,
     /// The kernel's counters when last read (new losses become `Lost` records).
@@ -58,6 +61,7 @@ impl EbpfCapture {
             sessions: Sessions::new(),
             scope: Scope::new(opts),
             files: FilePaths::default(),
+            flows: Flows::default(),
             clock: Clock::now(),
             stats,
             counters: KernelCounters::default(),
@@ -120,6 +124,12 @@ impl EbpfCapture {
     /// records already in the ring still arrive. Returns false when `conn_id` is not an open
     /// client connection of this capture (closed meanwhile, or never a client).
     pub fn ignore_connection(&mut self, conn_id: u64) -> bool {
+        if let Some((pid, fd, sock)) = self.flows.ignore(conn_id) {
+            // a socket followed for its metadata: the kernel stops at its next call
+            self.kernel.unfollow(pid, fd, sock);
+            self.stats.ignored_sessions += 1;
+            return true;
+        }
         let Some((pid, key)) = self.sessions.open_client(conn_id) else {
             return false;
         };
@@ -150,8 +160,18 @@ impl EbpfCapture {
         });
     }
 
-    /// Routes one kernel record to the part it concerns.
+    /// Routes one kernel record to the part it concerns; then sockets a hooked TLS stack now
+    /// reads stop being followed for their metadata.
     fn handle(&mut self, ev: Ev<'_>) {
+        self.route(ev);
+        for (pid, fd) in self.sessions.take_read_sockets() {
+            if let Some((pid, fd, sock)) = self.flows.read_by_stack(pid, fd) {
+                self.kernel.unfollow(pid, fd, sock);
+            }
+        }
+    }
+
+    fn route(&mut self, ev: Ev<'_>) {
         let EbpfCapture {
             opts,
             kernel,
@@ -159,6 +179,7 @@ impl EbpfCapture {
             sessions,
             scope,
             files,
+            flows,
             clock,
             stats,
             out,
@@ -181,12 +202,31 @@ impl EbpfCapture {
                 let conn_id = sessions.new_conn_id();
                 // A TLS client: in scope, whether or not its TLS stack is hooked.
                 scope.enter(h.pid, out);
+                let mut reported_as = None;
                 if let Some(rec) = assemble::client_hello(&h, ts, conn_id, addrs, data) {
                     if let RawRecord::ConnOpen(o) = &rec {
                         if let Some(sni) = &o.sni {
                             sessions.hello(h.pid, fd, sni.clone(), o.alpn.clone());
                         }
                     }
+                    reported_as = Some(conn_id);
+                    out.push(rec);
+                }
+                // Followed for its metadata from here on, if it was reported.
+                if let Some((pid, fd, sock)) = flows.hello((h.pid, session), fd, reported_as) {
+                    kernel.unfollow(pid, fd, sock);
+                }
+            }
+            Ev::Flow {
+                h,
+                session,
+                len,
+                egress,
+                end,
+                ..
+            } => {
+                let ts = clock.ts(h.ts_ns);
+                if let Some(rec) = flows.activity((h.pid, session), ts, len, egress, end) {
                     out.push(rec);
                 }
             }
@@ -245,6 +285,7 @@ impl EbpfCapture {
             Ev::Exit { h, exit_code } => {
                 let ts = clock.ts(h.ts_ns);
                 sessions.process_exit(h.pid, ts, out, &mut reported);
+                flows.process_exit(h.pid, ts, out);
                 files.exit(h.pid);
                 scope.exit(assemble::process_exit(&h, ts, exit_code), out);
             }

@@ -12,6 +12,7 @@ pub(crate) const TAG_PROCESS_FORK: u8 = 6;
 pub(crate) const TAG_FILE: u8 = 7;
 pub(crate) const TAG_NET_CONNECT: u8 = 8;
 pub(crate) const TAG_LOST: u8 = 9;
+pub(crate) const TAG_FLOW_ACTIVITY: u8 = 12;
 
 /// Appends little-endian fields to a body buffer.
 pub(crate) struct Enc<'a>(pub &'a mut Vec<u8>);
@@ -224,6 +225,17 @@ pub(crate) fn encode(rec: &RawRecord, out: &mut Vec<u8>) -> u8 {
             e.u64(l.count);
             TAG_LOST
         }
+        RawRecord::FlowActivity(f) => {
+            e.u64(f.conn_id);
+            e.ts(f.ts);
+            e.u32(f.pid);
+            e.u8(match f.direction {
+                Direction::Egress => 0,
+                Direction::Ingress => 1,
+            });
+            e.u64(f.bytes);
+            TAG_FLOW_ACTIVITY
+        }
     }
 }
 
@@ -433,6 +445,17 @@ pub(crate) fn decode(tag: u8, body: &[u8]) -> R<Option<RawRecord>> {
             ts: d.ts()?,
             origin: d.str()?,
             count: d.u64()?,
+        }),
+        TAG_FLOW_ACTIVITY => RawRecord::FlowActivity(FlowActivity {
+            conn_id: d.u64()?,
+            ts: d.ts()?,
+            pid: d.u32()?,
+            direction: match d.u8()? {
+                0 => Direction::Egress,
+                1 => Direction::Ingress,
+                v => return Err(format!("direction {v} is not 0 or 1")),
+            },
+            bytes: d.u64()?,
         }),
         _ => return Ok(None),
     };

@@ -11,6 +11,8 @@ mod ai;
 mod captures;
 mod context;
 mod conversation;
+mod estimate;
+mod flows;
 mod hashing;
 mod ignore;
 mod procs;
@@ -21,6 +23,7 @@ mod tools;
 
 pub use captures::CaptureDecoder;
 pub use context::{redact_query, source_for};
+pub use estimate::{estimate, CallEstimate, CallShape, Rules as EstimateRules, Segmenter};
 pub use hashing::short_hash;
 pub use ignore::{IGNORE_AFTER, MAX_TRACKED as MAX_IGNORE_TRACKED};
 pub use procs::{container_id_from_cgroup, ProcessTable};
@@ -97,6 +100,12 @@ pub struct DecodeStats {
     pub ignorable_conns: u64,
     /// Records of ignorable connections dropped unread.
     pub ignored_records: u64,
+    /// Connections known only from their ClientHello whose reads and writes were followed to
+    /// estimate AI calls (`network.flow` events with `attrs.ai_estimate`).
+    pub metadata_flows: u64,
+    /// Connections followed for their metadata that a hooked TLS stack turned out to read
+    /// (dropped: their calls are decoded, not estimated).
+    pub metadata_flows_covered: u64,
     /// Turns of WebSocket APIs (Realtime, Responses over WebSocket) handed to the providers
     /// (each counted in `exchanges` too).
     pub ws_turns: u64,
@@ -121,6 +130,8 @@ impl std::ops::AddAssign for DecodeStats {
         self.server_side_warnings += s.server_side_warnings;
         self.ignorable_conns += s.ignorable_conns;
         self.ignored_records += s.ignored_records;
+        self.metadata_flows += s.metadata_flows;
+        self.metadata_flows_covered += s.metadata_flows_covered;
         self.ws_turns += s.ws_turns;
         self.ws_unmatched_messages += s.ws_unmatched_messages;
         self.warnings += s.warnings;
@@ -153,6 +164,8 @@ pub struct Decoder {
     stats: DecodeStats,
     ai_processes: AiProcesses,
     ignore: ignore::IgnoreTracker,
+    /// Connections followed for their metadata only.
+    flows: flows::Flows,
 }
 
 impl Default for Decoder {
@@ -177,6 +190,7 @@ impl Decoder {
             stats: DecodeStats::default(),
             ai_processes: AiProcesses::default(),
             ignore: Default::default(),
+            flows: Default::default(),
         }
     }
 
@@ -242,7 +256,11 @@ impl Decoder {
                 if o.source == DataSource::ClientHello {
                     // metadata only: no data follows, nothing to reassemble
                     self.count_tls_to(o);
+                    self.flows.open(o);
                 } else {
+                    if o.role != ConnRole::Server {
+                        self.flows.content_open(o);
+                    }
                     self.remember_owner(o.conn_id, o.pid, o.tid, o.role);
                     self.feed_tracker(rec, out);
                 }
@@ -256,10 +274,18 @@ impl Decoder {
                 }
                 self.feed_tracker(rec, out);
             }
-            RawRecord::ConnClose(c) => {
-                self.ignore.closed(c.conn_id);
-                self.feed_tracker(rec, out);
-            }
+            RawRecord::FlowActivity(a) => self.flows.activity(a),
+            RawRecord::ConnClose(c) => match self.flows.close(c.conn_id) {
+                Some(f) => {
+                    let ev = self.flow_event(&f, Some(c.ts));
+                    self.stats.metadata_flows += 1;
+                    out.push(ev);
+                }
+                None => {
+                    self.ignore.closed(c.conn_id);
+                    self.feed_tracker(rec, out);
+                }
+            },
         }
         self.stats.events += (out.len() - before) as u64;
     }
@@ -268,6 +294,11 @@ impl Decoder {
     pub fn finish(&mut self, out: &mut Vec<Event>) {
         let before = out.len();
         self.release_connects(None, out);
+        for f in self.flows.finish() {
+            let ev = self.flow_event(&f, None);
+            self.stats.metadata_flows += 1;
+            out.push(ev);
+        }
         let mut http = std::mem::take(&mut self.http_out);
         http.clear();
         http.extend(self.tracker.finish());
@@ -286,6 +317,7 @@ impl Decoder {
         DecodeStats {
             tracker: self.tracker.stats(),
             ws_unmatched_messages: self.ws_calls.unmatched(),
+            metadata_flows_covered: self.flows.covered,
             ..self.stats
         }
     }
@@ -302,6 +334,9 @@ impl Decoder {
             self.tracker.forget(id);
         }
         self.stats.ignorable_conns += (out.len() - start) as u64;
+        // connections known from their ClientHello, to a server that is no AI provider's: the
+        // source may stop following their reads and writes
+        self.flows.drain_unwanted(out);
     }
 
     /// Connections still open (and their protocol state), for status displays.
