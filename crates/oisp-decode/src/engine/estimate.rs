@@ -39,7 +39,8 @@ pub struct Rules {
     pub min_response_bytes: u64,
     /// 4 ms between two reads makes the second a new arrival.
     pub arrival_gap_ns: u64,
-    /// 3 arrivals at least for a streamed response.
+    /// 4 arrivals at least for a streamed response (a non-streamed HTTP/2 answer may come in 2–3:
+    /// a WINDOW_UPDATE, the headers, the body).
     pub stream_min_arrivals: u32,
     /// 4096: streamed events are small; bulk reads of a large response are up to 16 KiB.
     pub stream_max_arrival_bytes: u64,
@@ -63,7 +64,7 @@ impl Default for Rules {
             min_request_bytes: 120,
             min_response_bytes: 150,
             arrival_gap_ns: 4_000_000,
-            stream_min_arrivals: 3,
+            stream_min_arrivals: 4,
             stream_max_arrival_bytes: 4096,
             tls_record_overhead: 22,
             request_overhead: 500,

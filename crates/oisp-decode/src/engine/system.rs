@@ -160,7 +160,12 @@ impl Decoder {
             error: failed.map(|r| format!("errno {}", -r)),
             ..Default::default()
         };
-        ctx.event(data, n.ts, &id, "sys_enter_connect")
+        let ev = ctx.event(data, n.ts, &id, "sys_enter_connect");
+        // A server name that is an AI provider's (from the bundle's domains) names the provider.
+        match domain.and_then(crate::providers::provider_for_host) {
+            Some(p) => ev.with_attr("provider_name", p.name()),
+            None => ev,
+        }
     }
 }
 

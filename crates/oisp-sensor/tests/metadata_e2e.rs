@@ -1,0 +1,264 @@
+//! End to end, as root: AI calls whose content nothing can read are still seen, from their
+//! metadata. `record --no-ssl` hooks no TLS stack; curl, in a network namespace this test creates
+//! (loopback up, the mock on 127.0.0.1:443) and a private mount namespace where a bind-mounted
+//! hosts file resolves api.openai.com to that address, makes three chat completions on one
+//! HTTP/2 connection to `https://api.openai.com/`, the second streamed. Nothing decodes them; the
+//! ClientHello names the server, the socket's reads and writes (sizes and times, no content)
+//! give a `network.flow` with AI-level estimates: three calls, the streamed one recognised,
+//! tokens within a factor of 2 of the counts the mock reported (prompts of a few kilobytes: the
+//! estimate subtracts assumed HTTP/TLS overheads, which dominate short exchanges), low
+//! confidence, metadata only, and no `ai.request`/`ai.response`.
+//!
+//! Needs root and BPF, `unshare` (util-linux) and `ip` (iproute2). When not root the test fails,
+//! unless OISP_SKIP_ROOT_TESTS=1 says to skip.
+
+mod e2e;
+mod root;
+
+use e2e::*;
+use serde_json::Value;
+use std::process::Command;
+
+/// A prompt of about `n` bytes of English-like text (the mock counts a token per 4 bytes).
+fn prompt(tag: &str, n: usize) -> String {
+    let words = [
+        "metadata",
+        "only",
+        "flows",
+        "carry",
+        "sizes",
+        "and",
+        "timing",
+        "but",
+        "no",
+        "content",
+        "so",
+        "the",
+        "sensor",
+        "estimates",
+        "calls",
+        "from",
+        "bursts",
+    ];
+    let mut s = format!("{tag}:");
+    let mut i = 0;
+    while s.len() < n {
+        s.push(' ');
+        s.push_str(words[i % words.len()]);
+        i += 1;
+    }
+    s
+}
+
+/// The usage the mock reported in a response body (JSON, or an SSE stream's last usage chunk):
+/// (prompt_tokens, completion_tokens).
+fn usage_of(body: &str) -> (u64, u64) {
+    let usage = if body.trim_start().starts_with('{') {
+        serde_json::from_str::<Value>(body).expect("response JSON")["usage"].clone()
+    } else {
+        body.lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+            .filter(|v| v["usage"].is_object())
+            .last()
+            .expect("a usage chunk in the stream")["usage"]
+            .clone()
+    };
+    let n = |k: &str| {
+        usage[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("usage {k}: {usage}"))
+    };
+    (n("prompt_tokens"), n("completion_tokens"))
+}
+
+/// `estimate` is within a factor of 2 of `real`.
+fn within_2x(what: &str, estimate: u64, real: u64) {
+    assert!(
+        estimate * 2 >= real && estimate <= real * 2,
+        "{what}: estimated {estimate}, the mock counted {real} (not within a factor of 2)"
+    );
+}
+
+#[test]
+fn unhooked_client_in_a_namespace_gives_a_provider_flow_with_estimates() {
+    let Some(mut s) = Session::start_with("metadata_flow", &["--no-ssl"]) else {
+        return;
+    };
+    for tool in ["unshare", "ip", "curl"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            found,
+            "{tool} is needed (scripts/install-deps.sh installs it)"
+        );
+    }
+    let dir = s.tmp.join("ns");
+    std::fs::create_dir_all(&dir).unwrap();
+    // (prompt bytes, streamed)
+    let calls = [(6000, false), (3000, true), (4000, false)];
+    let mut curl_args = Vec::new();
+    for (i, (n, stream)) in calls.iter().enumerate() {
+        let body = serde_json::json!({
+            "model": "gpt-4o-mini",
+            "stream": stream,
+            "stream_options": if *stream { serde_json::json!({"include_usage": true}) } else { Value::Null },
+            "messages": [{"role": "user", "content": prompt(&format!("call {i}"), *n)}],
+        });
+        let body_file = dir.join(format!("body{i}.json"));
+        std::fs::write(&body_file, body.to_string()).unwrap();
+        if i > 0 {
+            curl_args.push("--next".to_string());
+        }
+        curl_args.extend(
+            [
+                "-sS",
+                "--http2",
+                "--cacert",
+                &s.ca.to_string_lossy(),
+                "-H",
+                &format!("Authorization: Bearer {KEY}"),
+                "-H",
+                "content-type: application/json",
+                "-d",
+                &format!("@{}", body_file.display()),
+                "-o",
+                &dir.join(format!("out{i}")).to_string_lossy(),
+                "https://api.openai.com/v1/chat/completions",
+            ]
+            .map(String::from),
+        );
+    }
+    std::fs::write(
+        dir.join("hosts"),
+        "127.0.0.1 localhost\n127.0.0.1 api.openai.com\n",
+    )
+    .unwrap();
+    // Inside new network and mount namespaces: loopback up, the hosts file bind-mounted, the mock
+    // on 127.0.0.1:443 (same CA as the session's), curl, then the mock stopped.
+    let script = r#"set -eu
+ip link set lo up
+mount --bind "$NS_DIR/hosts" /etc/hosts
+"$MOCK_PY" "$MOCK_DIR/mock.py" --port 443 --quiet --port-file "$NS_DIR/port.json" --ca-dir "$CA_DIR" &
+mock=$!
+for _ in $(seq 300); do [ -s "$NS_DIR/port.json" ] && break; sleep 0.05; done
+[ -s "$NS_DIR/port.json" ] || { echo "mock did not start in the namespace" >&2; exit 1; }
+rc=0
+curl "$@" || rc=$?
+kill -TERM "$mock"; wait "$mock" || true
+exit $rc
+"#;
+    let mut c = Command::new("unshare");
+    c.args(["--net", "--mount", "bash", "-c", script, "ns"])
+        .args(&curl_args)
+        .env("NS_DIR", &dir)
+        .env("MOCK_DIR", mock_dir())
+        .env("MOCK_PY", mock_dir().join(".venv/bin/python"))
+        .env("CA_DIR", s.ca.parent().unwrap());
+    let root = s.client("curl in a namespace", c);
+    let status = s.status();
+    let evs = s.stop();
+
+    let real: Vec<(u64, u64)> = (0..calls.len())
+        .map(|i| usage_of(&std::fs::read_to_string(dir.join(format!("out{i}"))).unwrap()))
+        .collect();
+    let curl: Vec<&Value> = evs
+        .iter()
+        .filter(|e| {
+            in_tree(e, root as u64) && e["process"]["exe"].as_str().unwrap_or("").ends_with("curl")
+        })
+        .collect();
+    let of = |t: &str| -> Vec<&Value> {
+        curl.iter()
+            .copied()
+            .filter(|e| e["event_type"] == t)
+            .collect()
+    };
+    assert!(!curl.is_empty(), "no event of curl below pid {root}");
+    assert!(
+        of("ai.request").is_empty() && of("ai.response").is_empty(),
+        "nothing was to be decoded: {:#?}",
+        of("ai.request")
+    );
+
+    // The connect names the server (from the ClientHello) and its provider.
+    let connects = of("network.connect");
+    let connect = connects
+        .iter()
+        .find(|e| e["data"]["dest"]["domain"] == "api.openai.com")
+        .unwrap_or_else(|| panic!("no network.connect to api.openai.com: {connects:#?}"));
+    assert_eq!(connect["data"]["dest"]["ip"], "127.0.0.1", "{connect}");
+    assert_eq!(connect["data"]["dest"]["port"], 443, "{connect}");
+    assert_eq!(connect["attrs"]["provider_name"], "openai", "{connect}");
+
+    // One flow: bytes and time both ways, the server, the provider, the estimates.
+    let flows = of("network.flow");
+    assert_eq!(flows.len(), 1, "one connection, one flow: {flows:#?}");
+    let f = flows[0];
+    let d = &f["data"];
+    assert_eq!(d["dest"]["domain"], "api.openai.com", "{f}");
+    assert_eq!(d["dest"]["port"], 443, "{f}");
+    assert_eq!(d["tls"]["sni"], "api.openai.com", "{f}");
+    let sent = d["bytes_sent"].as_u64().unwrap_or(0);
+    let received = d["bytes_received"].as_u64().unwrap_or(0);
+    assert!(sent > 13_000 && received > 2_000, "bytes: {f}");
+    assert!(d["duration_ms"].as_u64().unwrap_or(0) > 0, "duration: {f}");
+    assert!(
+        d["start_time"].is_string() && d["end_time"].is_string(),
+        "{f}"
+    );
+    assert_eq!(f["confidence"]["level"], "low", "{f}");
+    assert_eq!(f["confidence"]["completeness"], "metadata_only", "{f}");
+    assert_eq!(f["attrs"]["provider_name"], "openai", "{f}");
+    let est = &f["attrs"]["ai_estimate"];
+    eprintln!("flow: {d:#}\nestimates: {est:#}\nthe mock's usage (prompt, completion): {real:?}");
+    assert_eq!(est["capture_method"], "metadata", "{f}");
+    assert_eq!(est["provider"], "openai", "{f}");
+    assert_eq!(est["calls"], calls.len(), "calls: {est:#}");
+    assert_eq!(est["streaming_calls"], 1, "{est:#}");
+    let per_call = est["per_call"].as_array().expect("per_call");
+    for (i, ((_, stream), (prompt_tokens, completion_tokens))) in
+        calls.iter().zip(&real).enumerate()
+    {
+        let c = &per_call[i];
+        assert_eq!(c["streaming"], *stream, "call {i}: {c}");
+        assert!(c["time_to_first_byte_ms"].is_u64(), "call {i}: {c}");
+        let input = c["input_tokens"].as_u64().unwrap();
+        let output = c["output_tokens"].as_u64().unwrap();
+        within_2x(&format!("call {i} input tokens"), input, *prompt_tokens);
+        if *stream {
+            // a streamed answer is counted by its events
+            within_2x(
+                &format!("call {i} output tokens"),
+                output,
+                *completion_tokens,
+            );
+        } else {
+            // a short non-streamed answer is smaller than the assumed HTTP overhead
+            assert!(output >= 1, "call {i}: {c}");
+        }
+        within_2x(
+            &format!("call {i} tokens"),
+            input + output,
+            prompt_tokens + completion_tokens,
+        );
+    }
+
+    // `status`: the process is covered by metadata only, with its estimates.
+    let curl_pid = f["process"]["pid"].as_u64().unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.contains(&format!("pid {curl_pid} ")))
+        .unwrap_or_else(|| panic!("no coverage line for curl {curl_pid}:\n{status}"));
+    assert!(
+        line.contains("metadata only: TLS to api.openai.com") && line.contains("estimated 3 calls"),
+        "{line}"
+    );
+    let warnings: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["event_type"] == "sensor.warning")
+        .collect();
+    assert!(warnings.is_empty(), "warnings: {warnings:#?}");
+}
