@@ -256,6 +256,49 @@ exit $rc
         line.contains("metadata only: TLS to api.openai.com") && line.contains("estimated 3 calls"),
         "{line}"
     );
+    // `show` and `analyze` (from the store `record` wrote) show the flow as estimated, apart
+    // from decoded calls; the provider selects it.
+    let store = s.tmp.join("events.db");
+    let sensor = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_oisp-sensor"));
+        c.env("NO_COLOR", "1").env("OISP_CONFIG", "");
+        c
+    };
+    let show = run(
+        sensor()
+            .args([
+                "show",
+                "--type",
+                "network.flow",
+                "--provider",
+                "openai",
+                "-i",
+            ])
+            .arg(&store),
+        "show",
+    );
+    assert!(
+        show.contains("estimated openai: 3 calls (1 streamed) ~")
+            && show.contains("(metadata only)")
+            && show.contains("(api.openai.com)"),
+        "show:\n{show}"
+    );
+    let analyze = run(sensor().args(["analyze", "-i"]).arg(&store), "analyze");
+    eprintln!("show:\n{show}\nanalyze:\n{analyze}");
+    let row = |name: &str| -> String {
+        analyze
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("analyze has no {name:?} row:\n{analyze}"))
+            .to_string()
+    };
+    assert!(
+        row("estimated calls (metadata only)")
+            .trim_end()
+            .ends_with(" 3"),
+        "{analyze}"
+    );
+    assert!(row("ai calls").trim_end().ends_with(" 0"), "{analyze}");
     let warnings: Vec<&Value> = evs
         .iter()
         .filter(|e| e["event_type"] == "sensor.warning")

@@ -42,6 +42,14 @@ pub(crate) struct Flow {
     last: Option<Timestamp>,
 }
 
+impl Flow {
+    /// Whether any read or write of it was seen (a capture that does not follow sockets after
+    /// their ClientHello gives none: no flow is reported then).
+    pub(crate) fn followed(&self) -> bool {
+        self.first.is_some()
+    }
+}
+
 /// Every followed connection, and those to hand back.
 #[derive(Debug, Default)]
 pub(crate) struct Flows {

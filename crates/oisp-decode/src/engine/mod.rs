@@ -277,9 +277,11 @@ impl Decoder {
             RawRecord::FlowActivity(a) => self.flows.activity(a),
             RawRecord::ConnClose(c) => match self.flows.close(c.conn_id) {
                 Some(f) => {
-                    let ev = self.flow_event(&f, Some(c.ts));
-                    self.stats.metadata_flows += 1;
-                    out.push(ev);
+                    if f.followed() {
+                        let ev = self.flow_event(&f, Some(c.ts));
+                        self.stats.metadata_flows += 1;
+                        out.push(ev);
+                    }
                 }
                 None => {
                     self.ignore.closed(c.conn_id);
@@ -294,7 +296,12 @@ impl Decoder {
     pub fn finish(&mut self, out: &mut Vec<Event>) {
         let before = out.len();
         self.release_connects(None, out);
-        for f in self.flows.finish() {
+        for f in self
+            .flows
+            .finish()
+            .into_iter()
+            .filter(flows::Flow::followed)
+        {
             let ev = self.flow_event(&f, None);
             self.stats.metadata_flows += 1;
             out.push(ev);
