@@ -20,6 +20,9 @@ pkgs+=(wget)
 pkgs+=(golang-go)
 # libnss3-tools: tstclnt, the NSS client of the root end-to-end test nss_e2e.rs (tstclnt_nss_chat).
 pkgs+=(libnss3-tools)
+# iproute2: `ip`, brings up loopback in the network namespace of metadata_e2e.rs (unshare is
+# util-linux's).
+pkgs+=(iproute2)
 # eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
 # from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)
