@@ -216,6 +216,19 @@ pub struct FlowActivity {
     pub bytes: u64,
 }
 
+/// A DNS message a process read from its resolver (a UDP socket it connected to port 53): the
+/// bytes as read, at most the first 1232 of them. The decoder parses them (answers name the
+/// addresses connected to next).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsMessage {
+    pub ts: Timestamp,
+    pub pid: u32,
+    pub tid: u32,
+    /// The resolver's address (the socket's remote end), when known.
+    pub server: Option<SocketAddr>,
+    pub bytes: Vec<u8>,
+}
+
 /// Everything the capture layer can tell the decoder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RawRecord {
@@ -229,6 +242,7 @@ pub enum RawRecord {
     NetConnect(NetConnect),
     Lost(Lost),
     FlowActivity(FlowActivity),
+    DnsMessage(DnsMessage),
 }
 
 impl RawRecord {
@@ -245,6 +259,7 @@ impl RawRecord {
             RawRecord::NetConnect(r) => r.ts,
             RawRecord::Lost(r) => r.ts,
             RawRecord::FlowActivity(r) => r.ts,
+            RawRecord::DnsMessage(r) => r.ts,
         }
     }
 }

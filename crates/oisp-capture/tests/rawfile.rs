@@ -113,6 +113,20 @@ fn sample_records() -> Vec<RawRecord> {
             direction: Direction::Egress,
             bytes: 0,
         }),
+        RawRecord::DnsMessage(DnsMessage {
+            ts: ts(13),
+            pid: 44,
+            tid: 45,
+            server: Some("127.0.0.53:53".parse().unwrap()),
+            bytes: vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1],
+        }),
+        RawRecord::DnsMessage(DnsMessage {
+            ts: ts(14),
+            pid: 44,
+            tid: 45,
+            server: None,
+            bytes: Vec::new(),
+        }),
     ]
 }
 

@@ -74,6 +74,9 @@ enum oisp_origin {
 	/* the start of a TLS ClientHello a client wrote on a connected socket (its server name is
 	 * known even where no TLS stack of the process is hooked) */
 	OISP_ORIGIN_HELLO = 254,
+	/* a DNS message a process read on a UDP socket it connected to port 53 (an answer from its
+	 * resolver: glibc's stub resolver connects, sends, then receives) */
+	OISP_ORIGIN_DNS = 253,
 };
 
 struct oisp_hdr {

@@ -45,8 +45,14 @@ static __always_inline int plain_exit(long ret)
 		__sync_fetch_and_add(&plain_calls_open, -1);
 	if (ret <= 0)
 		return 0;
-	if (c.flow) {
+	if (c.flow == PLAIN_FLOW) {
 		plain_flow_record(OISP_EV_FLOW_IO, c.session, c.fd, ret, c.is_write);
+		return 0;
+	}
+	if (c.flow == PLAIN_DNS) {
+		__u64 len = ret;
+		__u64 first = plain_first_bytes(c.ptr, c.count, c.mode, &len);
+		plain_dns(c.session, c.fd, first, len < (__u64)ret ? len : (__u64)ret);
 		return 0;
 	}
 	if (c.mode == PLAIN_FLAT) {

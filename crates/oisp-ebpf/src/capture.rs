@@ -14,7 +14,7 @@ use crate::scope::Scope;
 use crate::sessions::{SessionId, Sessions};
 use crate::tls::Origin;
 use crate::wire::{self, Ev};
-use oisp_capture::{ConnRole, Lost, RawRecord};
+use oisp_capture::{ConnRole, DnsMessage, Lost, RawRecord};
 use std::time::{Duration, Instant};
 
 /// A running capture. Dropping it detaches every probe.
@@ -215,6 +215,26 @@ impl EbpfCapture {
                 // Followed for its metadata from here on, if it was reported.
                 if let Some((pid, fd, sock)) = flows.hello((h.pid, session), fd, reported_as) {
                     kernel.unfollow(pid, fd, sock);
+                }
+            }
+            Ev::TlsData {
+                h,
+                session,
+                origin,
+                data,
+                ..
+            } if origin == wire::ORIGIN_DNS => {
+                let ts = clock.ts(h.ts_ns);
+                let server = sessions.take_socket((h.pid, session)).map(|a| a.1);
+                let rec = DnsMessage {
+                    ts,
+                    pid: h.pid,
+                    tid: h.tid,
+                    server,
+                    bytes: data.to_vec(),
+                };
+                if opts.network {
+                    scope.dns(rec, out);
                 }
             }
             Ev::Flow {

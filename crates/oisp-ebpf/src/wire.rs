@@ -41,6 +41,8 @@ pub const SKIP_IGNORED: u32 = k::oisp_skip::OISP_SKIP_IGNORED.0;
 pub const ORIGIN_SOCKET: u8 = k::oisp_origin::OISP_ORIGIN_SOCKET.0 as u8;
 /// `oisp_tls_data.origin` of the start of a TLS ClientHello a client wrote on a socket.
 pub const ORIGIN_HELLO: u8 = k::oisp_origin::OISP_ORIGIN_HELLO.0 as u8;
+/// `oisp_tls_data.origin` of a DNS message read on a UDP socket connected to port 53.
+pub const ORIGIN_DNS: u8 = k::oisp_origin::OISP_ORIGIN_DNS.0 as u8;
 
 /// Offset of `field` in the generated record struct `ty`.
 macro_rules! at {

@@ -13,6 +13,7 @@ pub(crate) const TAG_FILE: u8 = 7;
 pub(crate) const TAG_NET_CONNECT: u8 = 8;
 pub(crate) const TAG_LOST: u8 = 9;
 pub(crate) const TAG_FLOW_ACTIVITY: u8 = 12;
+pub(crate) const TAG_DNS_MESSAGE: u8 = 13;
 
 /// Appends little-endian fields to a body buffer.
 pub(crate) struct Enc<'a>(pub &'a mut Vec<u8>);
@@ -236,6 +237,14 @@ pub(crate) fn encode(rec: &RawRecord, out: &mut Vec<u8>) -> u8 {
             e.u64(f.bytes);
             TAG_FLOW_ACTIVITY
         }
+        RawRecord::DnsMessage(m) => {
+            e.ts(m.ts);
+            e.u32(m.pid);
+            e.u32(m.tid);
+            e.opt_addr(&m.server);
+            e.bytes(&m.bytes);
+            TAG_DNS_MESSAGE
+        }
     }
 }
 
@@ -456,6 +465,13 @@ pub(crate) fn decode(tag: u8, body: &[u8]) -> R<Option<RawRecord>> {
                 v => return Err(format!("direction {v} is not 0 or 1")),
             },
             bytes: d.u64()?,
+        }),
+        TAG_DNS_MESSAGE => RawRecord::DnsMessage(DnsMessage {
+            ts: d.ts()?,
+            pid: d.u32()?,
+            tid: d.u32()?,
+            server: d.opt_addr()?,
+            bytes: d.bytes()?,
         }),
         _ => return Ok(None),
     };

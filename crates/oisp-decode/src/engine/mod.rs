@@ -11,6 +11,7 @@ mod ai;
 mod captures;
 mod context;
 mod conversation;
+mod dns;
 mod estimate;
 mod flows;
 mod hashing;
@@ -166,6 +167,8 @@ pub struct Decoder {
     ignore: ignore::IgnoreTracker,
     /// Connections followed for their metadata only.
     flows: flows::Flows,
+    /// Names DNS answers gave to addresses.
+    dns_names: dns::DnsNames,
 }
 
 impl Default for Decoder {
@@ -191,6 +194,7 @@ impl Decoder {
             ai_processes: AiProcesses::default(),
             ignore: Default::default(),
             flows: Default::default(),
+            dns_names: Default::default(),
         }
     }
 
@@ -275,6 +279,11 @@ impl Decoder {
                 self.feed_tracker(rec, out);
             }
             RawRecord::FlowActivity(a) => self.flows.activity(a),
+            RawRecord::DnsMessage(m) => {
+                if let Some(ev) = self.dns_event(m) {
+                    out.push(ev);
+                }
+            }
             RawRecord::ConnClose(c) => match self.flows.close(c.conn_id) {
                 Some(f) => {
                     if f.followed() {
