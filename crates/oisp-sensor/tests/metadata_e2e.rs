@@ -50,6 +50,28 @@ fn prompt(tag: &str, n: usize) -> String {
     s
 }
 
+/// A DNS server for the namespace: answers an A query for api.anthropic.com with 127.0.0.1,
+/// anything else with no answer (NOERROR); creates the file named by its argument once bound.
+const DNS_SERVER: &str = r#"
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open(sys.argv[1], "w").close()
+while True:
+    q, peer = s.recvfrom(4096)
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode().lower())
+        i += q[i] + 1
+    qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
+    question = q[12:i + 5]
+    ans = b""
+    if qtype == 1 and ".".join(labels) == "api.anthropic.com":
+        ans = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 1])
+    flags = 0x8180 | (0x0100 & struct.unpack(">H", q[2:4])[0])
+    s.sendto(q[:2] + struct.pack(">HHHHH", flags, 1, 1 if ans else 0, 0, 0) + question + ans, peer)
+"#;
+
 /// The usage the mock reported in a response body (JSON, or an SSE stream's last usage chunk):
 /// (prompt_tokens, completion_tokens).
 fn usage_of(body: &str) -> (u64, u64) {
@@ -136,18 +158,34 @@ fn unhooked_client_in_a_namespace_gives_a_provider_flow_with_estimates() {
         "127.0.0.1 localhost\n127.0.0.1 api.openai.com\n",
     )
     .unwrap();
-    // Inside new network and mount namespaces: loopback up, the hosts file bind-mounted, the mock
-    // on 127.0.0.1:443 (same CA as the session's), curl, then the mock stopped.
+    std::fs::write(dir.join("resolv.conf"), "nameserver 127.0.0.1\n").unwrap();
+    std::fs::write(dir.join("dns.py"), DNS_SERVER).unwrap();
+    let anthropic_body = serde_json::json!({
+        "model": "claude-3-5-haiku-latest", "max_tokens": 200, "stream": true,
+        "messages": [{"role": "user", "content": prompt("resolved by DNS", 3000)}],
+    });
+    std::fs::write(dir.join("anthropic.json"), anthropic_body.to_string()).unwrap();
+    // Inside new network and mount namespaces: loopback up, the hosts file (api.openai.com) and
+    // resolv.conf (a DNS server on 127.0.0.1 answering api.anthropic.com) bind-mounted, the mock
+    // on 127.0.0.1:443 (same CA as the session's); curl to api.openai.com (three calls), curl to
+    // api.anthropic.com (one streamed call, its address from DNS); then the servers stopped.
     let script = r#"set -eu
 ip link set lo up
 mount --bind "$NS_DIR/hosts" /etc/hosts
+mount --bind "$NS_DIR/resolv.conf" /etc/resolv.conf
+python3 "$NS_DIR/dns.py" "$NS_DIR/dns.ready" &
+dns=$!
 "$MOCK_PY" "$MOCK_DIR/mock.py" --port 443 --quiet --port-file "$NS_DIR/port.json" --ca-dir "$CA_DIR" &
 mock=$!
-for _ in $(seq 300); do [ -s "$NS_DIR/port.json" ] && break; sleep 0.05; done
+for _ in $(seq 300); do [ -s "$NS_DIR/port.json" ] && [ -e "$NS_DIR/dns.ready" ] && break; sleep 0.05; done
 [ -s "$NS_DIR/port.json" ] || { echo "mock did not start in the namespace" >&2; exit 1; }
+[ -e "$NS_DIR/dns.ready" ] || { echo "DNS server did not start in the namespace" >&2; exit 1; }
 rc=0
 curl "$@" || rc=$?
-kill -TERM "$mock"; wait "$mock" || true
+curl -sS --http1.1 --cacert "$CA_DIR/ca.pem" -H "x-api-key: $ANTHROPIC_API_KEY" \
+  -H "anthropic-version: 2023-06-01" -H "content-type: application/json" \
+  -d @"$NS_DIR/anthropic.json" -o "$NS_DIR/anthropic.out" https://api.anthropic.com/v1/messages || rc=$?
+kill -TERM "$mock" "$dns"; wait "$mock" || true; wait "$dns" || true
 exit $rc
 "#;
     let mut c = Command::new("unshare");
@@ -164,11 +202,24 @@ exit $rc
     let real: Vec<(u64, u64)> = (0..calls.len())
         .map(|i| usage_of(&std::fs::read_to_string(dir.join(format!("out{i}"))).unwrap()))
         .collect();
-    let curl: Vec<&Value> = evs
+    // Two curls: the one whose events name api.openai.com, and the one of api.anthropic.com.
+    let curls: std::collections::BTreeSet<u64> = evs
         .iter()
         .filter(|e| {
             in_tree(e, root as u64) && e["process"]["exe"].as_str().unwrap_or("").ends_with("curl")
         })
+        .filter_map(|e| e["process"]["pid"].as_u64())
+        .collect();
+    assert_eq!(curls.len(), 2, "two curl processes below {root}: {curls:?}");
+    let openai_pid = evs
+        .iter()
+        .filter(|e| curls.contains(&e["process"]["pid"].as_u64().unwrap_or(0)))
+        .find(|e| e.to_string().contains("api.openai.com"))
+        .and_then(|e| e["process"]["pid"].as_u64())
+        .expect("an event of curl naming api.openai.com");
+    let curl: Vec<&Value> = evs
+        .iter()
+        .filter(|e| e["process"]["pid"] == openai_pid)
         .collect();
     let of = |t: &str| -> Vec<&Value> {
         curl.iter()
@@ -256,6 +307,33 @@ exit $rc
         line.contains("metadata only: TLS to api.openai.com") && line.contains("estimated 3 calls"),
         "{line}"
     );
+    // The second curl resolved api.anthropic.com through DNS: the answer is an event, and its
+    // flow is attributed to Anthropic, one streamed call.
+    let anthropic_pid = *curls.iter().find(|p| **p != openai_pid).unwrap();
+    let of2 = |t: &str| -> Vec<&Value> {
+        evs.iter()
+            .filter(|e| e["event_type"] == t && e["process"]["pid"] == anthropic_pid)
+            .collect()
+    };
+    let dns = of2("network.dns");
+    let a = dns
+        .iter()
+        .find(|e| e["data"]["query_name"] == "api.anthropic.com" && e["data"]["query_type"] == "A")
+        .unwrap_or_else(|| panic!("no network.dns answer for api.anthropic.com: {dns:#?}"));
+    assert_eq!(a["data"]["answers"][0]["value"], "127.0.0.1", "{a}");
+    assert_eq!(a["data"]["resolver"], "127.0.0.1", "{a}");
+    let f2 = of2("network.flow");
+    assert_eq!(f2.len(), 1, "{f2:#?}");
+    let est2 = &f2[0]["attrs"]["ai_estimate"];
+    eprintln!("anthropic flow estimates: {est2:#}");
+    assert_eq!(est2["provider"], "anthropic", "{est2:#}");
+    assert_eq!(
+        (est2["calls"].as_u64(), est2["streaming_calls"].as_u64()),
+        (Some(1), Some(1)),
+        "{est2:#}"
+    );
+    assert!(of2("ai.request").is_empty());
+
     // `show` and `analyze` (from the store `record` wrote) show the flow as estimated, apart
     // from decoded calls; the provider selects it.
     let store = s.tmp.join("events.db");
@@ -295,7 +373,7 @@ exit $rc
     assert!(
         row("estimated calls (metadata only)")
             .trim_end()
-            .ends_with(" 3"),
+            .ends_with(" 4"),
         "{analyze}"
     );
     assert!(row("ai calls").trim_end().ends_with(" 0"), "{analyze}");
