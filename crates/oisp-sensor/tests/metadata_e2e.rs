@@ -383,3 +383,41 @@ exit $rc
         .collect();
     assert!(warnings.is_empty(), "warnings: {warnings:#?}");
 }
+
+/// The same kind of client with its TLS stack hooked (curl on libssl, `record` on its defaults):
+/// its call is decoded, and its connection — followed for metadata from its ClientHello until the
+/// hooked stack's session took it over — gives no estimated flow.
+#[test]
+fn a_hooked_client_is_decoded_not_estimated() {
+    let Some(mut s) = Session::start("metadata_hooked") else {
+        return;
+    };
+    let port = s.base().rsplit(':').next().unwrap().to_string();
+    let prompt = prompt("hooked", 2000);
+    let body = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": prompt}],
+    });
+    let mut c = Command::new("curl");
+    c.args(["-sS", "-o", "/dev/null", "--cacert"])
+        .arg(&s.ca)
+        .args(["--resolve", &format!("api.openai.com:{port}:127.0.0.1")])
+        .args(["-H", &format!("Authorization: Bearer {KEY}")])
+        .args(["-H", "content-type: application/json"])
+        .args(["-d", &body.to_string()])
+        .arg(format!("https://api.openai.com:{port}/v1/chat/completions"));
+    let curl = s.client("hooked curl", c);
+    let evs = s.stop();
+    let of = |t: &str| -> Vec<&Value> {
+        evs.iter()
+            .filter(|e| e["event_type"] == t && e["process"]["pid"] == curl)
+            .collect()
+    };
+    assert_eq!(of("ai.request").len(), 1, "the call is decoded");
+    assert_eq!(of("ai.response").len(), 1, "the call is decoded");
+    assert!(
+        of("network.flow").is_empty(),
+        "a decoded connection is not estimated: {:#?}",
+        of("network.flow")
+    );
+}

@@ -9,7 +9,9 @@
 //!   something (the handshake) or after the previous call's response; it ends when the next call
 //!   starts or the connection ends. Reads before the first call (the rest of the handshake)
 //!   belong to no call; a "call" answered with fewer than `min_response_bytes` (HTTP/2's
-//!   SETTINGS exchange) is the start of the next one.
+//!   SETTINGS exchange; `min_first_response_bytes` for the first, whose writes may be answered
+//!   by SETTINGS and TLS 1.3 session tickets before the request body goes out) is the start of
+//!   the next one.
 //! - **Streaming.** A response whose reads arrive spread out — at least `stream_min_arrivals`
 //!   arrivals (reads after a pause of `arrival_gap_ns` or more) whose average size is under
 //!   `stream_max_arrival_bytes` — is streamed: a model sends tokens as it makes them, a
@@ -37,6 +39,11 @@ pub struct Rules {
     /// 150: a call whose answer is smaller (an HTTP/2 SETTINGS frame, 30–70 bytes) was not a
     /// call: its writes belong to the next one. A real response's headers alone are larger.
     pub min_response_bytes: u64,
+    /// 800: the same for a connection's first call, whose "answer" may be the server's SETTINGS
+    /// and TLS 1.3 session tickets (≈ 600 bytes) read before the client sent the request body.
+    /// A first real response carries full headers and a body: larger (a tiny error answer may
+    /// not be, and is then counted with the next call).
+    pub min_first_response_bytes: u64,
     /// 4 ms between two reads makes the second a new arrival.
     pub arrival_gap_ns: u64,
     /// 4 arrivals at least for a streamed response (a non-streamed HTTP/2 answer may come in 2–3:
@@ -63,6 +70,7 @@ impl Default for Rules {
         Rules {
             min_request_bytes: 120,
             min_response_bytes: 150,
+            min_first_response_bytes: 800,
             arrival_gap_ns: 4_000_000,
             stream_min_arrivals: 4,
             stream_max_arrival_bytes: 4096,
@@ -93,6 +101,9 @@ pub struct CallShape {
     pub header_reads: u32,
     /// Reads after a pause (see [`Rules::arrival_gap_ns`]).
     pub arrivals: u32,
+    /// Bytes read in answer to writes that turned out to start this request (see
+    /// [`Rules::min_response_bytes`]): not part of its response.
+    pub absorbed_bytes: u64,
 }
 
 /// What one call is estimated to have been.
@@ -163,13 +174,19 @@ impl Segmenter {
                 request_writes: writes,
                 ..CallShape::default()
             };
+            let min = if self.done.is_empty() {
+                self.rules.min_first_response_bytes
+            } else {
+                self.rules.min_response_bytes
+            };
             match self.current.take() {
-                // What the server answered was too small for a response (HTTP/2 SETTINGS):
-                // those writes were the start of this request.
-                Some(c) if c.response_bytes < self.rules.min_response_bytes => {
+                // What the server answered was too small for a response (HTTP/2 SETTINGS, TLS
+                // session tickets): those writes were the start of this request.
+                Some(c) if c.response_bytes < min => {
                     next.request_start_ns = c.request_start_ns;
                     next.request_bytes = next.request_bytes.saturating_add(c.request_bytes);
                     next.request_writes = next.request_writes.saturating_add(c.request_writes);
+                    next.absorbed_bytes = c.absorbed_bytes.saturating_add(c.response_bytes);
                 }
                 Some(c) => self.done.push(c),
                 None => {}
@@ -235,7 +252,12 @@ pub fn estimate(r: &Rules, c: &CallShape, first: bool) -> CallEstimate {
         .response_bytes
         .saturating_sub(r.tls_record_overhead.saturating_mul(u64::from(body_reads)))
         .saturating_sub(r.response_overhead)
-        .saturating_sub(if first { r.first_response_extra } else { 0 });
+        // the session tickets, unless they were read before the request was complete
+        .saturating_sub(if first {
+            r.first_response_extra.saturating_sub(c.absorbed_bytes)
+        } else {
+            0
+        });
     let answered = c.response_reads > 0;
     let output_tokens = if !answered {
         0
@@ -330,6 +352,24 @@ mod tests {
         assert_eq!(e[0].shape.response_bytes, 6000);
         // Finished + preface + ack + request
         assert_eq!(e[0].shape.request_bytes, 74 + 100 + 31 + 600);
+    }
+
+    #[test]
+    fn session_tickets_read_before_the_body_do_not_make_a_call() {
+        let mut s = Segmenter::new(Rules::default());
+        handshake(&mut s, 0);
+        s.push(W, 3 * MS, 100); // preface, SETTINGS
+        s.push(W, 3 * MS, 137); // HEADERS
+        s.push(R, 4 * MS, 660); // SETTINGS, two session tickets
+        s.push(W, 5 * MS, 6164); // DATA: the body
+        s.push(R, 60 * MS, 1217);
+        s.push(W, 70 * MS, 3000); // the next call
+        s.push(R, 90 * MS, 700); // a small second answer is still an answer
+        let e = s.estimates();
+        assert_eq!(e.len(), 2, "{e:#?}");
+        assert_eq!(e[0].shape.request_bytes, 74 + 100 + 137 + 6164);
+        assert_eq!(e[0].shape.response_bytes, 1217);
+        assert_eq!(e[1].shape.response_bytes, 700);
     }
 
     #[test]

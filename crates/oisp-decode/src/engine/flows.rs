@@ -217,7 +217,7 @@ fn ai_estimate(provider: ProviderId, calls: &[CallEstimate]) -> Value {
         "streaming_calls": calls.iter().filter(|c| c.streaming).count(),
         "input_tokens": sum(|c| c.input_tokens),
         "output_tokens": sum(|c| c.output_tokens),
-        "rule": "calls: client write bursts >= 120 B answered with >= 150 B; streaming: >= 4 \
+        "rule": "calls: client write bursts >= 120 B answered with >= 150 B (800 B the first); streaming: >= 4 \
                  spaced reads averaging < 4 KiB; tokens: (bytes - TLS/HTTP overhead) / 4, \
                  streamed output max(arrivals, bytes / 250); see oisp-decode engine/estimate.rs",
         "per_call": calls.iter().take(MAX_LISTED_CALLS).map(|c| json!({
