@@ -79,10 +79,10 @@ fn usage_of(body: &str) -> (u64, u64) {
         serde_json::from_str::<Value>(body).expect("response JSON")["usage"].clone()
     } else {
         body.lines()
+            .rev()
             .filter_map(|l| l.strip_prefix("data: "))
             .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-            .filter(|v| v["usage"].is_object())
-            .last()
+            .find(|v| v["usage"].is_object())
             .expect("a usage chunk in the stream")["usage"]
             .clone()
     };
