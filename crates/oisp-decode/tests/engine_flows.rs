@@ -145,14 +145,29 @@ fn other_servers_are_handed_back_and_read_connections_dropped() {
             _ => unreachable!(),
         }
     }));
+    // one whose reading stack never showed its socket: matched by process and server name
+    recs.push(hello(5, "api.groq.com", 40003));
+    recs.extend(activity(5));
+    recs.push(RawRecord::ConnOpen(ConnOpen {
+        conn_id: 6,
+        source: DataSource::OpenSsl,
+        ts: ts(6),
+        local: None,
+        remote: None,
+        ..match hello(5, "api.groq.com", 40003) {
+            RawRecord::ConnOpen(o) => o,
+            _ => unreachable!(),
+        }
+    }));
     recs.push(close(1, 900));
     recs.push(close(2, 900));
+    recs.push(close(5, 900));
     // a ClientHello with no activity followed (an older capture): no flow
     recs.push(hello(4, "api.openai.com", 40002));
     let (out, ignorable, dec) = run(&recs);
     assert_eq!(ignorable, vec![1]);
     assert!(flows(&out).is_empty(), "{:#?}", flows(&out));
-    assert_eq!(dec.stats().metadata_flows_covered, 1);
+    assert_eq!(dec.stats().metadata_flows_covered, 2);
 }
 
 #[test]

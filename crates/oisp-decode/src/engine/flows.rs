@@ -100,13 +100,21 @@ impl Flows {
     }
 
     /// A connection whose content is read (`o`, not metadata-only): a followed connection of the
-    /// same process and addresses is dropped.
+    /// same process and addresses is dropped — or, when the read connection's addresses are not
+    /// known (a TLS stack on memory buffers whose socket was never seen), one of the same process
+    /// and server name (a process whose stack is hooked has all its connections read).
     pub(crate) fn content_open(&mut self, o: &ConnOpen) {
-        let Some(remote) = o.remote else { return };
         let same = |f: &Flow| {
             f.open.pid == o.pid
-                && f.open.remote == Some(remote)
-                && (o.local.is_none() || f.open.local.is_none() || f.open.local == o.local)
+                && match o.remote {
+                    Some(remote) => {
+                        f.open.remote == Some(remote)
+                            && (o.local.is_none()
+                                || f.open.local.is_none()
+                                || f.open.local == o.local)
+                    }
+                    None => o.sni.is_some() && f.open.sni == o.sni,
+                }
         };
         let before = self.open.len();
         self.open.retain(|_, f| !same(f));
