@@ -57,6 +57,18 @@ sys.exit(0 if ev and all(e['event_type']=='agent.tool_call' for e in ev) else 1)
 check "show --provider --limit" test "$(wc -l <"$T/anth.jsonl")" = 3
 "$BIN" demo --no-store -o - 2>/dev/null | "$BIN" show -i - --process curl >"$T/pipe.txt"
 check "demo -o - | show reads a pipe" grep -q "curl\[" "$T/pipe.txt"
+# agent sessions: the demo's SDK scripts and curl calls are sessions of their own.
+NO_COLOR=1 "$BIN" show --sessions >"$T/sessions.txt"
+check "show --sessions lists the scripts' sessions" grep -q "py_anthropic.py" "$T/sessions.txt"
+NO_COLOR=1 "$BIN" show --trace "$(grep -o 'ses_[0-9A-Z]*' "$T/sessions.txt" | head -1)" >"$T/trace.txt"
+check "show --trace draws a session's tree" bash -c "grep -q '^agent ' '$T/trace.txt' && grep -q 'AI call' '$T/trace.txt' && grep -q '└─ .* end after' '$T/trace.txt'"
+code=0; "$BIN" show --trace no-such-session >/dev/null 2>"$T/trace.err" || code=$?
+check "show --trace of an unknown id: exit 1 and why" bash -c "[ $code = 1 ] && grep -q 'no agent session matches' '$T/trace.err'"
+"$BIN" analyze --report sessions --format json >"$T/sessions.json"
+check "analyze --report sessions" python3 -c "
+import json,sys
+rows=json.load(open('$T/sessions.json'))['rows']
+sys.exit(0 if rows and all(r['ai calls'] >= 1 for r in rows) else 1)"
 "$BIN" show --grep PARIS --json >"$T/grep.jsonl"
 "$BIN" show -i "$EVENTS" --grep paris --json >"$T/grep-file.jsonl"
 check "show --grep finds prompt/response text, any case" python3 -c "

@@ -174,12 +174,20 @@ def plan_tool_calls(tools: List[Tuple[str, Optional[dict]]], user_text: str, par
     one; else one tool and several entities: that tool once per entity (parallel calls); several
     tools: each once with the first entity."""
     # The last one counts: an agent may quote earlier text (e.g. commit messages) before the prompt.
+    # With `[[parallel]]` in the text every scripted call is made at once (parallel tool calls).
+    offered = {name for name, _ in tools}
+    scripted_calls: List[Tuple[str, dict]] = []
     for scripted in reversed(list(SCRIPTED_TOOL.finditer(user_text))):
-        if any(name == scripted.group(1) for name, _ in tools):
-            try:
-                return [(scripted.group(1), json.loads(scripted.group(2)))]
-            except ValueError:
-                continue
+        if scripted.group(1) not in offered:
+            continue
+        try:
+            scripted_calls.insert(0, (scripted.group(1), json.loads(scripted.group(2))))
+        except ValueError:
+            continue
+        if "[[parallel]]" not in user_text:
+            break
+    if scripted_calls:
+        return scripted_calls
     ents = entities(user_text) or ["default"]
     calls: List[Tuple[str, dict]] = []
     if len(tools) == 1:

@@ -125,6 +125,10 @@ pub struct ProcessExec {
     pub args: Vec<String>,
     pub cwd: Option<String>,
     pub cgroup: Option<String>,
+    /// Not an exec seen happening: a process already running when the capture started, read
+    /// from /proc (`ts` is its start time).
+    #[serde(default)]
+    pub snapshot: bool,
 }
 
 /// A process exited.

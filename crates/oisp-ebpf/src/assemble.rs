@@ -124,6 +124,7 @@ pub(crate) fn process_exec(h: &Hdr, ts: Timestamp, e: ExecFields) -> ProcessExec
         args: e.args,
         cwd: procfs::cwd(pid),
         cgroup: procfs::cgroup(pid),
+        snapshot: false,
     }
 }
 

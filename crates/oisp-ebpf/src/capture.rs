@@ -12,6 +12,7 @@ use crate::options::{Attachment, CaptureError, CaptureOptions, CaptureStats, Unl
 use crate::probes::Probes;
 use crate::scope::Scope;
 use crate::sessions::{SessionId, Sessions};
+use crate::snapshot;
 use crate::tls::Origin;
 use crate::wire::{self, Ev};
 use oisp_capture::{ConnRole, DnsMessage, Lost, RawRecord};
@@ -54,19 +55,27 @@ impl EbpfCapture {
             session_uprobes: probes.session(),
             ..Default::default()
         };
+        let clock = Clock::now();
+        let mut scope = Scope::new(opts);
+        let mut out = Vec::new();
+        // Also with process records off: the scope needs their ancestry.
+        scope.snapshot(
+            snapshot::running_processes(&clock, std::process::id()),
+            &mut out,
+        );
         Ok(EbpfCapture {
             opts: opts.clone(),
             kernel,
             probes,
             sessions: Sessions::new(),
-            scope: Scope::new(opts),
+            scope,
             files: FilePaths::default(),
             flows: Flows::default(),
-            clock: Clock::now(),
+            clock,
             stats,
             counters: KernelCounters::default(),
             last_counters: Instant::now(),
-            out: Vec::new(),
+            out,
         })
     }
 

@@ -17,7 +17,9 @@
 //!   sessions, and client connections the decoder found to carry no AI traffic
 //!   ([`EbpfCapture::ignore_connection`]);
 //! - processes (`sched_process_exec/exit/fork`), files (`openat`, writes to regular files,
-//!   `rename*`, `unlinkat`) and `connect` via tracepoints (no kprobes).
+//!   `rename*`, `unlinkat`) and `connect` via tracepoints (no kprobes); processes already
+//!   running at start are read from /proc ([`snapshot`]) and reported like the others when they
+//!   or a descendant come into scope.
 //!
 //! [`EbpfCapture`] turns what the kernel reports into [`oisp_capture::RawRecord`]s.
 
@@ -34,6 +36,7 @@ mod probes;
 mod procfs;
 mod scope;
 mod sessions;
+mod snapshot;
 mod source;
 mod tls;
 mod wire;

@@ -81,6 +81,21 @@ impl Scope {
         }
     }
 
+    /// The processes running at start (`snapshot` exec records, parents first): remembered
+    /// like execs not yet in scope — reported when they or a descendant come into scope (all at
+    /// once when every process is reported).
+    pub(crate) fn snapshot(&mut self, running: Vec<ProcessExec>, out: &mut Vec<RawRecord>) {
+        for rec in running {
+            let info = self.procs.entry(rec.pid).or_default();
+            info.ppid = rec.ppid;
+            info.exec_emitted = self.everything;
+            if self.everything && self.report_process {
+                out.push(RawRecord::ProcessExec(rec.clone()));
+            }
+            info.exec = Some(rec);
+        }
+    }
+
     /// A process ran a new program: reported now if in scope (a child of a process in scope is),
     /// held otherwise.
     pub(crate) fn exec(&mut self, rec: ProcessExec, out: &mut Vec<RawRecord>) {

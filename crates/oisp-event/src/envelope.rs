@@ -6,7 +6,7 @@
 //! omitted. Deserialization rejects unknown top-level keys, reads
 //! `event_type` and parses `data` with it (an absent `data` reads as `{}`).
 
-use crate::confidence::Confidence;
+use crate::confidence::{Confidence, ConfidenceLevel};
 use crate::context::{Actor, App, Host, ProcessInfo, WebContext};
 use crate::data::EventData;
 use crate::macros::string_enum;
@@ -28,14 +28,40 @@ string_enum! {
 }
 
 /// One entry of `related_events`.
+///
+/// `confidence` and `basis` are this sensor's additions (the schema allows extra keys on
+/// entries): set when the link is inferred rather than observed — e.g. a command linked to the
+/// tool call that ran it — they say how sure the link is and what it rests on
+/// (`process_lineage`, `arguments`, `timing`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelatedEvent {
     pub event_id: String,
     pub relationship: Relationship,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<ConfidenceLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+}
+
+impl RelatedEvent {
+    /// An observed link (no confidence or basis).
+    pub fn new(event_id: impl Into<String>, relationship: Relationship) -> Self {
+        RelatedEvent {
+            event_id: event_id.into(),
+            relationship,
+            confidence: None,
+            basis: None,
+        }
+    }
 }
 
 /// `trace_context`: W3C / OpenTelemetry correlation. `trace_id` is 32 and
 /// `span_id` 16 lowercase hex characters.
+///
+/// Events this sensor puts in an agent session carry the span they open or close as `span_id`
+/// and that span's parent as `parent_span_id` (an addition the schema allows; absent on a
+/// session's root span), so the trace tree can be rebuilt from the events alone
+/// (see [`crate::trace`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TraceContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -44,6 +70,8 @@ pub struct TraceContext {
     pub span_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace_flags: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_span_id: Option<String>,
 }
 
 /// One OISP event: the envelope plus its typed payload.
@@ -176,10 +204,8 @@ impl Event {
 
     /// Appends a `related_events` entry.
     pub fn with_related(mut self, event_id: impl Into<String>, relationship: Relationship) -> Self {
-        self.related_events.push(RelatedEvent {
-            event_id: event_id.into(),
-            relationship,
-        });
+        self.related_events
+            .push(RelatedEvent::new(event_id, relationship));
         self
     }
 

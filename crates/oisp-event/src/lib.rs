@@ -35,6 +35,7 @@ mod id;
 pub mod limits;
 mod source;
 mod time;
+pub mod trace;
 
 #[cfg(feature = "schema")]
 pub mod schema;

@@ -46,7 +46,12 @@ fn deliver_all(sink: &mut KafkaSink, items: &[Item], n: usize) {
 /// The key the docs promise for `key = "session"`, computed from the JSON.
 fn session_key(json: &[u8], host: &str) -> String {
     let v: Value = serde_json::from_slice(json).unwrap();
-    if let Some(c) = v["data"]["conversation_id"].as_str() {
+    let d = &v["data"];
+    let id = d["conversation_id"]
+        .as_str()
+        .or(d["session_id"].as_str())
+        .or(d["agent"]["session_id"].as_str());
+    if let Some(c) = id {
         return c.to_owned();
     }
     match v["process"]["pid"].as_u64() {

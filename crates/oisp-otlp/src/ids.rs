@@ -8,6 +8,10 @@
 //!   share a trace (the request id stands in when there is no conversation id).
 //! - A tool call's span id is `SHA-256("oisp-otlp/tool\0" || call_id or event_id)[..8]`.
 //!
+//! - Events the decoder placed in an agent session carry their own span, its parent and the
+//!   session's trace in `trace_context` (`span_id` + `parent_span_id`, ids from
+//!   `oisp_event::trace`); those are used as they are ([`own_span`]).
+//!
 //! All-zero ids are invalid in OTLP; the (astronomically unlikely) zero digest is nudged to 1.
 
 use oisp_event::TraceContext;
@@ -56,6 +60,20 @@ fn hex_bytes<const N: usize>(s: &str) -> Option<[u8; N]> {
     (out.iter().any(|b| *b != 0)).then_some(out)
 }
 
+/// The span an event of an agent session belongs to, as the sensor's decoder assigns it
+/// (`oisp_event::trace`): (`trace_id`, `span_id`, `parent_span_id`) when the first two are
+/// valid; the parent is `None` for a session's root span.
+pub fn own_span(tc: Option<&TraceContext>) -> Option<(TraceId, SpanId, Option<SpanId>)> {
+    let tc = tc?;
+    let trace = hex_bytes::<16>(tc.trace_id.as_deref()?)?;
+    let span = hex_bytes::<8>(tc.span_id.as_deref()?)?;
+    Some((
+        trace,
+        span,
+        tc.parent_span_id.as_deref().and_then(hex_bytes::<8>),
+    ))
+}
+
 /// The valid (`trace_id`, `span_id`) an event carries in `trace_context`, if any.
 pub fn from_context(tc: Option<&TraceContext>) -> Option<(TraceId, Option<SpanId>)> {
     let tc = tc?;
@@ -76,6 +94,7 @@ mod tests {
             trace_id: Some("0af7651916cd43dd8448eb211c80319c".into()),
             span_id: Some("b7ad6b7169203331".into()),
             trace_flags: Some(1),
+            parent_span_id: None,
         };
         let (t, s) = from_context(Some(&tc)).unwrap();
         assert_eq!(t[0], 0x0a);

@@ -7,7 +7,9 @@
 //! - `section`: the `[otlp]` section as written ([`OtlpConfig`]).
 //! - [`config`]: `[otlp]` + `OTEL_EXPORTER_OTLP_*` resolution (pure, tested).
 //! - [`logs`]: one LogRecord per event.
-//! - [`spans`]: one span per AI call, child spans for tool calls, bounded pairing state.
+//! - [`spans`]: one span per AI call, child spans for tool calls, bounded pairing state; for
+//!   agent sessions (events with `trace_context` from the decoder) also the `invoke_agent`
+//!   root span and a span per command, file change and connection (`agent_spans`).
 //! - [`genai`]: OISP fields → GenAI semantic-convention attributes.
 //! - [`resource`]: resource attributes per process; grouping.
 //! - [`ids`]: deterministic trace/span ids.
@@ -15,6 +17,7 @@
 //!
 //! See `docs/otlp.md` for the user-facing description.
 
+mod agent_spans;
 mod attrs;
 pub mod config;
 pub mod genai;

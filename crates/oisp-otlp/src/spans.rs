@@ -15,6 +15,7 @@
 //! on a copy and keep it only once the export succeeded (a retried batch is paired again from
 //! the same state, never twice).
 
+use crate::agent_spans;
 use crate::genai;
 use crate::ids::{self, SpanId, TraceId};
 use oisp_event::{Event, EventData, Relationship};
@@ -179,14 +180,17 @@ impl TraceState {
                     .request_id
                     .clone()
                     .unwrap_or_else(|| ev.event_id.clone());
-                let (trace, parent) = match ids::from_context(ev.trace_context.as_ref()) {
-                    Some((t, p)) => (t, p),
-                    None => (
-                        ids::trace_id(req.conversation_id.as_deref().unwrap_or(&key)),
-                        None,
-                    ),
+                let (trace, span, parent) = match sensor_span(ev) {
+                    Some((t, s, p)) => (t, s, p),
+                    None => match ids::from_context(ev.trace_context.as_ref()) {
+                        Some((t, p)) => (t, ids::span_id("span", &key), p),
+                        None => (
+                            ids::trace_id(req.conversation_id.as_deref().unwrap_or(&key)),
+                            ids::span_id("span", &key),
+                            None,
+                        ),
+                    },
                 };
-                let span = ids::span_id("span", &key);
                 let pending = Pending {
                     event: ev.clone(),
                     trace,
@@ -210,9 +214,14 @@ impl TraceState {
                         (req.trace, req.span)
                     }
                     None => {
-                        let trace = ids::trace_id(resp.conversation_id.as_deref().unwrap_or(&key));
-                        let span = ids::span_id("span", &key);
-                        out.push(orphan_response(ev, trace, span));
+                        let (trace, span, parent) = sensor_span(ev).unwrap_or_else(|| {
+                            (
+                                ids::trace_id(resp.conversation_id.as_deref().unwrap_or(&key)),
+                                ids::span_id("span", &key),
+                                None,
+                            )
+                        });
+                        out.push(orphan_response(ev, trace, span, parent));
                         (trace, span)
                     }
                 };
@@ -220,19 +229,25 @@ impl TraceState {
                 Some(link)
             }
             EventData::AgentToolCall(call) => {
-                let key = call.call_id.clone().unwrap_or_else(|| ev.event_id.clone());
-                let parent = ev
-                    .related_events
-                    .iter()
-                    .filter(|r| r.relationship == Relationship::Parent)
-                    .find_map(|r| self.responses.get(&r.event_id).copied());
-                let trace = parent.map(|p| p.0).unwrap_or_else(|| ids::trace_id(&key));
-                let span = ids::span_id("tool", &key);
+                let (key, trace, span, parent) = match sensor_span(ev) {
+                    Some((t, s, p)) => (tool_key(&s), t, s, p),
+                    None => {
+                        let key = call.call_id.clone().unwrap_or_else(|| ev.event_id.clone());
+                        let parent = ev
+                            .related_events
+                            .iter()
+                            .filter(|r| r.relationship == Relationship::Parent)
+                            .find_map(|r| self.responses.get(&r.event_id).copied());
+                        let trace = parent.map(|p| p.0).unwrap_or_else(|| ids::trace_id(&key));
+                        let span = ids::span_id("tool", &key);
+                        (key, trace, span, parent.map(|p| p.1))
+                    }
+                };
                 let pending = Pending {
                     event: ev.clone(),
                     trace,
                     span,
-                    parent: parent.map(|p| p.1),
+                    parent,
                     since: now,
                 };
                 for old in self.tools.insert(key, pending) {
@@ -241,7 +256,11 @@ impl TraceState {
                 Some((trace, span))
             }
             EventData::AgentToolResult(res) => {
-                let call = self.tools.remove(&res.call_id)?;
+                let key = match sensor_span(ev) {
+                    Some((_, s, _)) => tool_key(&s),
+                    None => res.call_id.clone(),
+                };
+                let call = self.tools.remove(&key)?;
                 out.push(tool_span(&call, Some(ev)));
                 Some((call.trace, call.span))
             }
@@ -250,7 +269,22 @@ impl TraceState {
                 .iter()
                 .filter(|r| r.relationship == Relationship::Parent)
                 .find_map(|r| self.responses.get(&r.event_id).copied()),
-            _ => None,
+            EventData::AgentSession(session) => {
+                let (trace, span, _) = sensor_span(ev)?;
+                out.extend(agent_spans::session_span(ev, session, trace, span));
+                Some((trace, span))
+            }
+            _ => {
+                let (trace, span, parent) = sensor_span(ev)?;
+                match agent_spans::activity_span(ev, trace, span, parent) {
+                    Some(f) => {
+                        out.push(f);
+                        Some((trace, span))
+                    }
+                    // not a span of its own: its log record belongs to the parent span
+                    None => Some((trace, parent.unwrap_or(span))),
+                }
+            }
         }
     }
 
@@ -307,12 +341,31 @@ fn unfinished_call(req: &Pending) -> Finished {
     (req.event.clone(), span)
 }
 
-fn orphan_response(ev: &Arc<Event>, trace: TraceId, span_id: SpanId) -> Finished {
+/// The span the decoder placed an event of an agent session in (`span_id` and, except for a
+/// session's root, `parent_span_id` in `trace_context`). Events without `parent_span_id` other
+/// than sessions keep the older reading (`span_id` = the caller's span, see [`crate::ids`]).
+fn sensor_span(ev: &Event) -> Option<(TraceId, SpanId, Option<SpanId>)> {
+    let (t, s, p) = ids::own_span(ev.trace_context.as_ref())?;
+    (p.is_some() || matches!(ev.data, EventData::AgentSession(_))).then_some((t, s, p))
+}
+
+/// The pairing key of a tool call placed in a session: its span (call ids repeat across
+/// sessions — a mock's `call_1` — spans do not).
+fn tool_key(span: &SpanId) -> String {
+    span.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn orphan_response(
+    ev: &Arc<Event>,
+    trace: TraceId,
+    span_id: SpanId,
+    parent: Option<SpanId>,
+) -> Finished {
     let EventData::AiResponse(resp) = &ev.data else {
         unreachable!("called with ai.response events only")
     };
     let model = resp.model.as_ref().and_then(|m| m.id.as_deref());
-    let mut span = new_span(trace, span_id, None, call_name("generate_content", model));
+    let mut span = new_span(trace, span_id, parent, call_name("generate_content", model));
     span.kind = SpanKind::Client as i32;
     span.end_time_unix_nano = time_ns(ev);
     span.start_time_unix_nano = span

@@ -59,6 +59,7 @@ fn trace_context_of_the_request_is_used() {
         trace_id: Some("0af7651916cd43dd8448eb211c80319c".into()),
         span_id: Some("b7ad6b7169203331".into()),
         trace_flags: Some(1),
+        parent_span_id: None,
     });
     st.process(&Arc::new(req), now, &mut out);
     st.process(&ev(response("r1"), 50, "E2"), now, &mut out);

@@ -28,11 +28,11 @@ fn drop_exports_pending_spans_unfinished() {
     let mut sink = OtlpSink::with_env(&cfg, &HashMap::new()).unwrap();
     sink.deliver(&items(&requests_only())).unwrap();
     assert!(
-        spans(&rx.received()).is_empty(),
+        call_spans(&rx.received()).is_empty(),
         "requests wait for responses"
     );
     drop(sink);
-    let spans = spans(&rx.received());
+    let spans = call_spans(&rx.received());
     assert_eq!(spans.len(), 7);
     assert!(spans
         .iter()
@@ -64,6 +64,6 @@ fn drop_skips_the_export_when_the_receiver_was_failing() {
         "{:?}",
         t.elapsed()
     );
-    assert!(spans(&rx.received()).is_empty());
+    assert!(call_spans(&rx.received()).is_empty());
     assert_eq!(log_records(&rx.received()).len(), events.len());
 }

@@ -52,7 +52,7 @@ fn https_endpoints_with_a_private_ca() {
     }
     let received = rx.received();
     assert_eq!(log_records(&received).len(), 2 * events.len());
-    assert_eq!(spans(&received).len(), 2 * 7);
+    assert_eq!(call_spans(&received).len(), 2 * 7);
 }
 
 #[test]

@@ -230,6 +230,16 @@ pub struct ShowArgs {
     /// Keep reading and print new events as they arrive (in the store or appended to the file).
     #[arg(short, long)]
     pub follow: bool,
+    /// List the agent sessions (one row each: agent, root process, duration, AI calls, tool
+    /// calls, commands, files written, tokens, cost, task) instead of the timeline.
+    #[arg(long, conflicts_with_all = ["trace", "follow", "json"])]
+    pub sessions: bool,
+    /// Show one agent session as a tree: its AI calls, the tool calls each made, the commands,
+    /// file changes and connections linked to each tool call, the results. ID: a session id, a
+    /// trace id or a unique prefix of either; without ID, the most recent session. With
+    /// --json: the session's events as JSON Lines.
+    #[arg(long, value_name = "ID", num_args = 0..=1, default_missing_value = "", conflicts_with = "follow")]
+    pub trace: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -240,6 +250,7 @@ pub enum Report {
     Models,
     Tools,
     Processes,
+    Sessions,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

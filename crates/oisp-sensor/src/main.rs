@@ -6,10 +6,12 @@ mod config;
 mod events_io;
 mod report;
 mod runtime_state;
+mod sessions;
 mod settings;
 mod status;
 mod style;
 mod timeline;
+mod trace_view;
 
 use clap::Parser;
 use cli::{exit, Cli, Command};

@@ -46,6 +46,9 @@ pub struct Counters {
     #[serde(default)]
     pub filtered: u64,
     pub ai_calls: u64,
+    /// Agent sessions started (`agent.session` start events).
+    #[serde(default)]
+    pub agent_sessions: u64,
     pub warnings: u64,
     pub lost_tls_records: u64,
     pub lost_system_records: u64,

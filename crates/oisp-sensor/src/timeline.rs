@@ -332,7 +332,7 @@ fn text_of(m: &Message) -> Option<String> {
     }
 }
 
-fn last_user_text(messages: &[Message]) -> Option<String> {
+pub fn last_user_text(messages: &[Message]) -> Option<String> {
     messages
         .iter()
         .rev()
@@ -347,7 +347,7 @@ pub fn excerpt(s: &str) -> String {
     truncate(&flat, EXCERPT)
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }

@@ -97,7 +97,7 @@ fn webhook_survives_an_outage_between_runs_and_is_signed() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("244 still queued"), "{stderr}");
+    assert!(stderr.contains("330 still queued"), "{stderr}");
     assert!(
         t.0.join("store/queue/webhook.db").exists(),
         "queue beside the store"
@@ -116,10 +116,10 @@ fn webhook_survives_an_outage_between_runs_and_is_signed() {
     assert!(stderr.contains("webhook → "), "{stderr}");
     assert!(!stderr.contains("still queued"), "{stderr}");
     let ids = received_ids(&t.0);
-    // 244 from the first run (queued through the outage) + 244 from the second.
-    assert_eq!(ids.len(), 488, "{stderr}");
+    // 330 from the first run (queued through the outage) + 330 from the second.
+    assert_eq!(ids.len(), 660, "{stderr}");
     let distinct: std::collections::HashSet<_> = ids.iter().collect();
-    assert_eq!(distinct.len(), 244, "demo events have deterministic ids");
+    assert_eq!(distinct.len(), 330, "demo events have deterministic ids");
 
     // A wrong secret: the receiver answers 401, the sink counts the events as dropped.
     let out = bin(&t.0)
@@ -128,8 +128,8 @@ fn webhook_survives_an_outage_between_runs_and_is_signed() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("244 dropped"), "{stderr}");
-    assert_eq!(received_ids(&t.0).len(), 488);
+    assert!(stderr.contains("330 dropped"), "{stderr}");
+    assert_eq!(received_ids(&t.0).len(), 660);
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn otlp_flag_exports_every_event_to_a_real_receiver() {
                 }
             }
         }
-        assert_eq!(logs, 244, "{proto}: one log record per event");
+        assert_eq!(logs, 330, "{proto}: one log record per event");
         assert!(spans >= 88, "{proto}: a span per AI call (88), got {spans}");
     }
 }

@@ -40,6 +40,8 @@ pub struct Facts {
     pub ttft_ms: Option<i64>,
     /// `agent.tool_result.duration_ms`.
     pub duration_ms: Option<i64>,
+    /// `trace_context.trace_id` (an agent session's trace).
+    pub trace_id: Option<String>,
 }
 
 fn int(v: Option<u64>) -> Option<i64> {
@@ -53,6 +55,7 @@ impl Facts {
             event_type: ev.event_type().to_string(),
             ts: ev.ts.clone(),
             ts_ns: ev.wall_ns().ok().and_then(|n| i64::try_from(n).ok()),
+            trace_id: ev.trace_context.as_ref().and_then(|t| t.trace_id.clone()),
             ..Facts::default()
         };
         if let Some(p) = &ev.process {

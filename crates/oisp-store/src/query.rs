@@ -25,6 +25,8 @@ pub struct Query {
     /// Text the prompt/response must contain (case-insensitive). Any text is safe: it is
     /// searched for literally, never parsed as query syntax.
     pub grep: Option<String>,
+    /// Only events of this trace (`trace_context.trace_id`, exact).
+    pub trace_id: Option<String>,
     /// Only rows with `id > after_id` (for following a growing store).
     pub after_id: Option<i64>,
     /// Only rows with `id <= up_to_id` (a snapshot boundary for following).
@@ -130,6 +132,12 @@ impl Query {
                     "oisp_text_contains((SELECT json FROM event_json j WHERE j.id = events.id), {g})"
                 ));
             }
+        }
+        if let Some(t) = &self.trace_id {
+            conds.push(format!(
+                "trace_id = {}",
+                arg(Value::Text(t.clone()), &mut args)
+            ));
         }
         if let Some(a) = self.after_id {
             conds.push(format!("id > {}", arg(Value::Integer(a), &mut args)));
@@ -279,7 +287,7 @@ impl Store {
             "SELECT event_type, ts, ts_ns, pid, process_name, process_exe, provider, \
              provider_name, model, request_id, conversation_id, tool_name, success, \
              prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, \
-             duration_ms FROM events WHERE {cond} ORDER BY ts_ns, id"
+             duration_ms, trace_id FROM events WHERE {cond} ORDER BY ts_ns, id"
         );
         let run = || -> Result<Vec<Facts>, rusqlite::Error> {
             let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -305,6 +313,7 @@ impl Store {
                     latency_ms: r.get(17)?,
                     ttft_ms: r.get(18)?,
                     duration_ms: r.get(19)?,
+                    trace_id: r.get(20)?,
                 })
             })?;
             rows.collect()

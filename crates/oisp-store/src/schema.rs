@@ -64,7 +64,18 @@ CREATE TRIGGER events_delete AFTER DELETE ON events BEGIN
 END;
 ";
 
-const MIGRATIONS: &[&str] = &[V1];
+/// Version 2: `trace_id` (the `trace_context.trace_id` of an event: every event of one agent
+/// session shares it), indexed, so a session's whole trace is one index lookup; filled for the
+/// rows already stored.
+const V2: &str = "
+ALTER TABLE events ADD COLUMN trace_id TEXT;
+UPDATE events SET trace_id = (
+    SELECT json_extract(j.json, '$.trace_context.trace_id') FROM event_json j WHERE j.id = events.id
+);
+CREATE INDEX events_trace ON events(trace_id, ts_ns) WHERE trace_id IS NOT NULL;
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// On a brand-new (empty) database, sets `auto_vacuum = INCREMENTAL` so retention can give
 /// space back to the file system. It must run before the journal mode is set and before the first
@@ -113,4 +124,44 @@ pub fn migrate(conn: &mut Connection, path: &str) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A version-1 store (before `trace_id`) gets the column, filled from the stored JSON.
+    #[test]
+    fn version_1_stores_get_trace_ids_from_their_events() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;"
+        ))
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO events (id, event_id, ts, event_type) VALUES (1, 'a', 't', 'ai.request'),
+                                                                    (2, 'b', 't', 'file.write');
+             INSERT INTO event_json (id, json) VALUES
+               (1, '{\"trace_context\":{\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\"}}'),
+               (2, '{}');",
+        )
+        .unwrap();
+        migrate(&mut conn, "mem").unwrap();
+        let got: Vec<Option<String>> = conn
+            .prepare("SELECT trace_id FROM events ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![Some("0af7651916cd43dd8448eb211c80319c".to_string()), None]
+        );
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
 }

@@ -137,6 +137,7 @@ impl Selection {
             since_ns: self.since_ns,
             until_ns: self.until_ns,
             grep: self.grep.clone(),
+            trace_id: None,
             after_id: None,
             up_to_id: None,
         }

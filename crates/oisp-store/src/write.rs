@@ -23,9 +23,9 @@ impl Store {
                 "INSERT OR IGNORE INTO events (event_id, ts_ns, ts, event_type, pid, \
                  process_name, process_exe, provider, provider_name, model, request_id, \
                  conversation_id, tool_name, success, prompt_tokens, completion_tokens, \
-                 cached_tokens, cost_usd, latency_ms, ttft_ms, duration_ms) \
+                 cached_tokens, cost_usd, latency_ms, ttft_ms, duration_ms, trace_id) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
-                 ?16, ?17, ?18, ?19, ?20, ?21)",
+                 ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )?;
             let mut body =
                 tx.prepare_cached("INSERT INTO event_json (id, json) VALUES (?1, ?2)")?;
@@ -61,6 +61,7 @@ impl Store {
                     f.latency_ms,
                     f.ttft_ms,
                     f.duration_ms,
+                    f.trace_id,
                 ])?;
                 if n == 0 {
                     continue;

@@ -12,6 +12,8 @@ pub(crate) const TAG_PROCESS_FORK: u8 = 6;
 pub(crate) const TAG_FILE: u8 = 7;
 pub(crate) const TAG_NET_CONNECT: u8 = 8;
 pub(crate) const TAG_LOST: u8 = 9;
+/// A process exec record read from /proc at start (same body as [`TAG_PROCESS_EXEC`]).
+pub(crate) const TAG_PROCESS_SNAPSHOT: u8 = 10;
 pub(crate) const TAG_FLOW_ACTIVITY: u8 = 12;
 pub(crate) const TAG_DNS_MESSAGE: u8 = 13;
 
@@ -173,7 +175,11 @@ pub(crate) fn encode(rec: &RawRecord, out: &mut Vec<u8>) -> u8 {
             }
             e.opt(&p.cwd, |e, s| e.str(s));
             e.opt(&p.cgroup, |e, s| e.str(s));
-            TAG_PROCESS_EXEC
+            if p.snapshot {
+                TAG_PROCESS_SNAPSHOT
+            } else {
+                TAG_PROCESS_EXEC
+            }
         }
         RawRecord::ProcessExit(p) => {
             e.ts(p.ts);
@@ -395,7 +401,7 @@ pub(crate) fn decode(tag: u8, body: &[u8]) -> R<Option<RawRecord>> {
             ts: d.ts()?,
             pid: d.u32()?,
         }),
-        TAG_PROCESS_EXEC => RawRecord::ProcessExec(ProcessExec {
+        TAG_PROCESS_EXEC | TAG_PROCESS_SNAPSHOT => RawRecord::ProcessExec(ProcessExec {
             ts: d.ts()?,
             pid: d.u32()?,
             ppid: d.u32()?,
@@ -406,6 +412,7 @@ pub(crate) fn decode(tag: u8, body: &[u8]) -> R<Option<RawRecord>> {
             args: d.str_list()?,
             cwd: d.opt(Dec::str)?,
             cgroup: d.opt(Dec::str)?,
+            snapshot: tag == TAG_PROCESS_SNAPSHOT,
         }),
         TAG_PROCESS_EXIT => RawRecord::ProcessExit(ProcessExit {
             ts: d.ts()?,

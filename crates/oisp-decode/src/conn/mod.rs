@@ -181,6 +181,11 @@ impl ConnTracker {
     }
 
     /// State of every live connection, in `conn_id` order. Cost is linear in connections.
+    /// Exchanges of connection `conn_id` started and not yet emitted (0 for unknown ones).
+    pub fn pending_of(&self, conn_id: u64) -> usize {
+        self.conns.get(&conn_id).map_or(0, |c| c.st.pending())
+    }
+
     pub fn in_progress(&self) -> Vec<ConnProgress> {
         self.conns
             .iter()

@@ -7,6 +7,7 @@
 //! crate it reads no clock and does no I/O: event ids derive from record timestamps and a
 //! counter, so the same records always give byte-identical events.
 
+mod agents;
 mod ai;
 mod captures;
 mod context;
@@ -15,6 +16,7 @@ mod dns;
 mod estimate;
 mod flows;
 mod hashing;
+mod hold;
 mod ignore;
 mod procs;
 mod system;
@@ -22,6 +24,7 @@ mod tally;
 mod tool_kind;
 mod tools;
 
+pub use agents::{known_agent, user_text, AgentIdentity, KNOWN_AGENTS};
 pub use captures::CaptureDecoder;
 pub use context::{redact_query, source_for};
 pub use estimate::{estimate, CallEstimate, CallShape, Rules as EstimateRules, Segmenter};
@@ -116,6 +119,8 @@ pub struct DecodeStats {
     pub warnings: u64,
     /// Records the capture source reported lost (`Lost` records).
     pub lost_records: u64,
+    /// Agent sessions started (`agent.session` start events).
+    pub agent_sessions: u64,
     pub tracker: TrackerStats,
 }
 
@@ -137,6 +142,7 @@ impl std::ops::AddAssign for DecodeStats {
         self.ws_unmatched_messages += s.ws_unmatched_messages;
         self.warnings += s.warnings;
         self.lost_records += s.lost_records;
+        self.agent_sessions += s.agent_sessions;
         self.tracker += s.tracker;
     }
 }
@@ -169,6 +175,12 @@ pub struct Decoder {
     flows: flows::Flows,
     /// Names DNS answers gave to addresses.
     dns_names: dns::DnsNames,
+    agents: agents::AgentTracker,
+    /// Client connections with an exchange in flight, and the system events waiting for them.
+    inflight: hold::InFlight,
+    held: hold::Held,
+    /// Scratch buffer for the system events of one record.
+    sys_out: Vec<Event>,
 }
 
 impl Default for Decoder {
@@ -195,6 +207,10 @@ impl Decoder {
             ignore: Default::default(),
             flows: Default::default(),
             dns_names: Default::default(),
+            agents: Default::default(),
+            inflight: Default::default(),
+            held: Default::default(),
+            sys_out: Vec::new(),
         }
     }
 
@@ -202,35 +218,40 @@ impl Decoder {
     pub fn push(&mut self, rec: &RawRecord, out: &mut Vec<Event>) {
         let before = out.len();
         self.stats.records += 1;
-        self.release_connects(Some(rec.ts().mono_ns), out);
+        let now = rec.ts().mono_ns;
+        // Process, file and network events go through `sys` (they may have to wait, see
+        // `hold`); AI events and warnings go to `out` directly.
+        let mut sys = std::mem::take(&mut self.sys_out);
+        self.release_connects(Some(now), &mut sys);
+        self.offer_system(&mut sys, now, out);
         match rec {
             RawRecord::ProcessExec(e) => {
                 let ev = self.exec_event(e);
-                out.push(ev);
+                sys.push(ev);
             }
             RawRecord::ProcessExit(e) => {
                 let ev = self.exit_event(e);
-                out.push(ev);
+                sys.push(ev);
             }
             RawRecord::ProcessFork(f) => {
                 let ev = self.fork_event(f);
-                out.push(ev);
+                sys.push(ev);
             }
             RawRecord::File(f) => {
                 let ev = self.file_event(f);
-                out.push(ev);
+                sys.push(ev);
             }
             RawRecord::NetConnect(n) => {
                 // A failed connect carries no TLS session: report it at once.
                 let failed = n.result.is_some_and(|r| r < 0 && r != -115);
                 if failed {
                     let ev = self.connect_event(n, None);
-                    out.push(ev);
+                    sys.push(ev);
                 } else {
                     if self.pending_connects.len() >= MAX_PENDING_CONNECTS {
                         if let Some(old) = self.pending_connects.pop_front() {
                             let ev = self.connect_event(&old, None);
-                            out.push(ev);
+                            sys.push(ev);
                         }
                     }
                     self.pending_connects.push_back(n.clone());
@@ -254,9 +275,10 @@ impl Decoder {
                         .position(|n| n.pid == o.pid && n.remote == remote);
                     if let Some(n) = waiting.and_then(|i| self.pending_connects.remove(i)) {
                         let ev = self.connect_event(&n, Some(sni));
-                        out.push(ev);
+                        sys.push(ev);
                     }
                 }
+                self.offer_system(&mut sys, now, out);
                 if o.source == DataSource::ClientHello {
                     // metadata only: no data follows, nothing to reassemble
                     self.count_tls_to(o);
@@ -277,11 +299,12 @@ impl Decoder {
                     self.remember_owner(d.conn_id, d.pid, d.tid, ConnRole::Unknown);
                 }
                 self.feed_tracker(rec, out);
+                self.note_in_flight(d.conn_id);
             }
             RawRecord::FlowActivity(a) => self.flows.activity(a),
             RawRecord::DnsMessage(m) => {
                 if let Some(ev) = self.dns_event(m) {
-                    out.push(ev);
+                    sys.push(ev);
                 }
             }
             RawRecord::ConnClose(c) => match self.flows.close(c.conn_id) {
@@ -289,22 +312,57 @@ impl Decoder {
                     if f.followed() {
                         let ev = self.flow_event(&f, Some(c.ts));
                         self.stats.metadata_flows += 1;
-                        out.push(ev);
+                        sys.push(ev);
                     }
                 }
                 None => {
                     self.ignore.closed(c.conn_id);
                     self.feed_tracker(rec, out);
+                    self.inflight.closed(c.conn_id);
                 }
             },
         }
+        self.offer_system(&mut sys, now, out);
+        self.sys_out = sys;
+        self.held
+            .release(Some(now), &self.procs, &self.inflight, out);
+        self.sessions_over(before, out);
         self.stats.events += (out.len() - before) as u64;
+    }
+
+    /// Moves the system events of `sys` to `out`, or to the held queue when their process
+    /// waits for an exchange in flight (see [`hold`]).
+    fn offer_system(&mut self, sys: &mut Vec<Event>, now: u64, out: &mut Vec<Event>) {
+        if !sys.is_empty() {
+            let fresh = std::mem::take(sys);
+            self.held
+                .offer(fresh, now, &self.procs, &self.inflight, out);
+        }
+    }
+
+    /// Runs the events from `out[before..]` through the agent-session stage.
+    fn sessions_over(&mut self, before: usize, out: &mut Vec<Event>) {
+        if out.len() > before {
+            let fresh = out.split_off(before);
+            self.agents.process(&self.procs, fresh, out);
+        }
+    }
+
+    /// Records whether client connection `conn_id` has an exchange in flight now.
+    fn note_in_flight(&mut self, conn_id: u64) {
+        if let Some(&(pid, _, role)) = self.conn_owner.get(&conn_id) {
+            if role != ConnRole::Server {
+                let pending = self.tracker.pending_of(conn_id);
+                self.inflight.update(conn_id, pid, pending);
+            }
+        }
     }
 
     /// End of capture: flushes every open connection and appends the resulting events.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
         let before = out.len();
-        self.release_connects(None, out);
+        let mut sys = std::mem::take(&mut self.sys_out);
+        self.release_connects(None, &mut sys);
         for f in self
             .flows
             .finish()
@@ -313,13 +371,19 @@ impl Decoder {
         {
             let ev = self.flow_event(&f, None);
             self.stats.metadata_flows += 1;
-            out.push(ev);
+            sys.push(ev);
         }
+        out.append(&mut sys);
+        self.sys_out = sys;
         let mut http = std::mem::take(&mut self.http_out);
         http.clear();
         http.extend(self.tracker.finish());
         self.handle_http(&mut http, out);
         self.http_out = http;
+        self.inflight = Default::default();
+        self.held.release(None, &self.procs, &self.inflight, out);
+        self.sessions_over(before, out);
+        self.agents.finish(&self.procs, out);
         self.stats.events += (out.len() - before) as u64;
     }
 
@@ -333,6 +397,7 @@ impl Decoder {
         DecodeStats {
             tracker: self.tracker.stats(),
             ws_unmatched_messages: self.ws_calls.unmatched(),
+            agent_sessions: self.agents.sessions_started(),
             metadata_flows_covered: self.flows.covered,
             ..self.stats
         }
@@ -348,6 +413,7 @@ impl Decoder {
         self.ignore.drain(out);
         for &id in &out[start..] {
             self.tracker.forget(id);
+            self.inflight.closed(id);
         }
         self.stats.ignorable_conns += (out.len() - start) as u64;
         // connections known from their ClientHello, to a server that is no AI provider's: the

@@ -71,6 +71,7 @@ impl ProcessTable {
                 args: Vec::new(),
                 cwd: None,
                 cgroup: None,
+                snapshot: false,
             },
         };
         self.procs.insert(

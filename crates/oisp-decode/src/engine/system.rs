@@ -43,7 +43,20 @@ impl Decoder {
             script_path: script,
             ..Default::default()
         };
-        let mut ev = ctx.event(data, e.ts, &id, "sched_process_exec");
+        let mut ev = if e.snapshot {
+            // Running before the capture started: read from /proc, not seen exec'ing.
+            let mut ctx = ctx;
+            ctx.confidence.reasons = vec!["procfs_snapshot".into()];
+            ctx.event(data, e.ts, &id, "procfs_snapshot")
+                .with_source(
+                    oisp_event::Source::sensor()
+                        .with_capture_method(oisp_event::CaptureMethod::Other)
+                        .with_capture_point("procfs_snapshot"),
+                )
+                .with_attr("snapshot", true)
+        } else {
+            ctx.event(data, e.ts, &id, "sched_process_exec")
+        };
         if let Some(actor) = actor(e.uid, e.gid) {
             ev = ev.with_actor(actor);
         }

@@ -197,5 +197,6 @@ pub fn full_envelope(data: impl Into<EventData>) -> Event {
         trace_id: Some("0af7651916cd43dd8448eb211c80319c".to_owned()),
         span_id: Some("b7ad6b7169203331".to_owned()),
         trace_flags: Some(1),
+        parent_span_id: None,
     })
 }

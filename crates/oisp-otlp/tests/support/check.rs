@@ -9,10 +9,31 @@ use std::collections::HashMap;
 /// span per AI call with its model/provider/usage, one child span per tool call under the AI
 /// call that requested it, resources per process.
 pub fn check_export(received: &[Value], events: &[Event], service: &str) {
-    // Logs: one per event, in order, body = the event JSON.
+    // Logs: one per event, body = the event JSON; records are grouped by resource (process),
+    // so the order is the events' order within each process.
     let logs = log_records(received);
     assert_eq!(logs.len(), events.len(), "one log record per event");
-    for ((resource, rec), ev) in logs.iter().zip(events) {
+    let by_id: HashMap<&str, (usize, &Event)> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.event_id.as_str(), (i, e)))
+        .collect();
+    let in_log_order: Vec<&Event> = logs
+        .iter()
+        .map(|(_, rec)| {
+            let id = attr_str(&rec["attributes"], "oisp.event_id").expect("log names its event");
+            by_id[id.as_str()].1
+        })
+        .collect();
+    let mut last_of_process: HashMap<Option<u64>, usize> = HashMap::new();
+    for ev in &in_log_order {
+        let pid = ev.process.as_ref().and_then(|p| p.pid);
+        let i = by_id[ev.event_id.as_str()].0;
+        if let Some(prev) = last_of_process.insert(pid, i) {
+            assert!(prev < i, "records of one process keep their order");
+        }
+    }
+    for ((resource, rec), ev) in logs.iter().zip(in_log_order.iter().copied()) {
         assert_eq!(rec["eventName"], ev.event_type());
         assert_eq!(
             attr_str(&rec["attributes"], "event.name").as_deref(),
@@ -54,8 +75,32 @@ pub fn check_export(received: &[Value], events: &[Event], service: &str) {
     let mut by_request: HashMap<String, &(Value, Value)> = HashMap::new();
     let mut by_response_event: HashMap<String, &(Value, Value)> = HashMap::new();
     let mut tools: HashMap<String, &(Value, Value)> = HashMap::new();
+    // Agent sessions: `invoke_agent` spans by trace; activity spans (exec, file, connect).
+    let mut sessions: HashMap<String, &(Value, Value)> = HashMap::new();
+    let mut activity = 0;
     for s in &spans {
         let a = &s.1["attributes"];
+        let name = s.1["name"].as_str().unwrap_or("");
+        if name.starts_with("invoke_agent ") {
+            let trace = hex_id(&s.1["traceId"]);
+            assert!(
+                sessions.insert(trace, s).is_none(),
+                "one invoke_agent span per session"
+            );
+            assert_eq!(s.1["kind"], "SPAN_KIND_INTERNAL");
+            continue;
+        }
+        if ["exec ", "file.", "connect "]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            assert!(
+                attr_str(a, "oisp.event_id").is_some(),
+                "activity span names its event"
+            );
+            activity += 1;
+            continue;
+        }
         match s.1["kind"].as_str() {
             Some("SPAN_KIND_CLIENT") => {
                 let rid = attr_str(a, "oisp.request_id").expect("AI span has oisp.request_id");
@@ -71,6 +116,38 @@ pub fn check_export(received: &[Value], events: &[Event], service: &str) {
             other => panic!("unexpected span kind {other:?}"),
         }
     }
+    let session_ends = events
+        .iter()
+        .filter(|e| {
+            matches!(&e.data, EventData::AgentSession(s)
+                if s.action == oisp_event::SessionAction::End)
+        })
+        .count();
+    assert_eq!(
+        sessions.len(),
+        session_ends,
+        "one invoke_agent span per ended session"
+    );
+    let activities = events
+        .iter()
+        .filter(|e| {
+            e.trace_context
+                .as_ref()
+                .is_some_and(|t| t.parent_span_id.is_some())
+                && matches!(
+                    e.data,
+                    EventData::ProcessExec(_)
+                        | EventData::FileWrite(_)
+                        | EventData::FileDelete(_)
+                        | EventData::FileRename(_)
+                        | EventData::NetworkConnect(_)
+                )
+        })
+        .count();
+    assert_eq!(
+        activity, activities,
+        "one span per command, file change, connection"
+    );
     let mut calls = 0;
     let mut tool_calls = 0;
     let responses: HashMap<&str, &Event> = events
@@ -144,6 +221,12 @@ pub fn check_export(received: &[Value], events: &[Event], service: &str) {
                 );
                 assert_eq!(attr_str(a, "error.type").is_some(), failed);
                 assert!(attr(a, "oisp.span.unfinished").is_none());
+                // In an agent session: a child of the session's invoke_agent span.
+                if let Some(tc) = &ev.trace_context {
+                    let root = sessions[tc.trace_id.as_deref().unwrap()];
+                    assert_eq!(span["parentSpanId"], root.1["spanId"], "{rid}");
+                    assert_eq!(span["traceId"], root.1["traceId"], "{rid}");
+                }
             }
             EventData::AgentToolCall(call) => {
                 tool_calls += 1;
@@ -184,7 +267,7 @@ pub fn check_export(received: &[Value], events: &[Event], service: &str) {
         assert_eq!(hex_id(&s["spanId"]).len(), 16);
     }
     // Log records of AI events point at their span.
-    for ((_, rec), ev) in logs.iter().zip(events) {
+    for ((_, rec), ev) in logs.iter().zip(in_log_order.iter().copied()) {
         if let EventData::AiRequest(r) = &ev.data {
             let (_, span) = by_request[r.request_id.as_deref().unwrap()];
             assert_eq!(rec["spanId"], span["spanId"]);

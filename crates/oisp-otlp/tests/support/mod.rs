@@ -189,3 +189,17 @@ pub fn spans(received: &[Value]) -> Vec<(Value, Value)> {
     }
     out
 }
+
+/// The spans of AI calls and tool calls only (not the spans of agent sessions — `invoke_agent`
+/// — nor of the commands, file changes and connections in them).
+pub fn call_spans(received: &[Value]) -> Vec<(Value, Value)> {
+    spans(received)
+        .into_iter()
+        .filter(|(_, s)| {
+            let name = s["name"].as_str().unwrap_or("");
+            !["invoke_agent ", "exec ", "file.", "connect "]
+                .iter()
+                .any(|p| name.starts_with(p))
+        })
+        .collect()
+}

@@ -115,6 +115,9 @@ fn calls(events: &[Facts]) -> Vec<Call> {
 pub fn run(args: &AnalyzeArgs) -> Result<i32> {
     let filter = args.filter.selection()?;
     let source = InputSource::resolve(args.input.input.as_deref());
+    if args.report == Report::Sessions {
+        return sessions_report(args, &filter, &source);
+    }
     // Reports need only each event's facts: the store has them as columns (no JSON parsed);
     // JSON Lines are parsed and reduced to the same facts.
     // Metadata-only flows' estimates are read from their events (the store's columns hold no
@@ -158,6 +161,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32> {
         Report::Models => models(&events),
         Report::Tools => tools(&events),
         Report::Processes => processes(&events, &estimates),
+        Report::Sessions => unreachable!("answered above"),
     };
     print!("{}", table.render(args.format));
     Ok(exit::OK)
@@ -461,4 +465,41 @@ fn processes(events: &[Facts], estimates: &[Estimated]) -> Table {
             .collect(),
         totals: None,
     }
+}
+
+/// `--report sessions`: one row per agent session of the selection (totals from its end event,
+/// or counted so far for a session still open).
+fn sessions_report(
+    args: &AnalyzeArgs,
+    filter: &oisp_store::Selection,
+    source: &InputSource,
+) -> Result<i32> {
+    let (events, facts): (Vec<oisp_event::Event>, Vec<Facts>) = match source.open()? {
+        Opened::Store(store) => {
+            let q = oisp_store::Query {
+                types: vec!["agent.session".into()],
+                ..filter.query()
+            };
+            let evs = store
+                .events(&q, None)?
+                .iter()
+                .map(|r| r.event())
+                .collect::<Result<_, _>>()?;
+            (evs, store.facts(&filter.query())?)
+        }
+        Opened::Lines(mut lines) => {
+            let (mut evs, mut facts) = (Vec::new(), Vec::new());
+            while let Some(ev) = lines.next_event()? {
+                if filter.matches(&ev) {
+                    facts.push(Facts::of(&ev));
+                    evs.push(ev);
+                }
+            }
+            (evs, facts)
+        }
+    };
+    let mut list = crate::sessions::sessions(&events);
+    crate::sessions::add_live_totals(&mut list, &facts);
+    print!("{}", crate::sessions::table(&list).render(args.format));
+    Ok(exit::OK)
 }

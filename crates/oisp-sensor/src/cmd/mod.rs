@@ -7,3 +7,4 @@ pub mod record;
 pub mod replay;
 pub mod show;
 pub mod status;
+pub mod trace;

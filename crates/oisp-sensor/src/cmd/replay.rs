@@ -37,9 +37,10 @@ pub fn run(args: &ReplayArgs) -> Result<i32> {
     let written = p.events_written();
     let health = p.close(Duration::from_secs(10))?;
     eprintln!(
-        "oisp-sensor: {name}: {} records → {written} events ({} AI calls, {} warnings, {} non-AI exchanges)",
+        "oisp-sensor: {name}: {} records → {written} events ({} AI calls, {} agent sessions, {} warnings, {} non-AI exchanges)",
         s.records,
         s.ai_calls,
+        s.agent_sessions,
         s.warnings,
         s.non_ai_exchanges
     );

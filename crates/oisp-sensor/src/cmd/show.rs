@@ -18,6 +18,9 @@ const POLL: Duration = Duration::from_millis(250);
 pub fn run(args: &ShowArgs) -> Result<i32> {
     let filter = args.filter.selection()?;
     let source = InputSource::resolve(args.input.input.as_deref());
+    if args.sessions || args.trace.is_some() {
+        return super::trace::run(args, &filter, &source);
+    }
     match source.open()? {
         Opened::Lines(lines) => show_lines(args, &filter, &source, lines),
         Opened::Store(store) => show_store(args, &filter, &source, &store),

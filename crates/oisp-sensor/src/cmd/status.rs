@@ -132,8 +132,8 @@ fn print_record(state: Option<&RecordState>) {
     );
     let c = &st.counters;
     println!(
-        "  {} records → {} events ({} kept out by [filter]), {} AI calls, {} warnings",
-        c.records, c.events, c.filtered, c.ai_calls, c.warnings
+        "  {} records → {} events ({} kept out by [filter]), {} AI calls, {} agent sessions, {} warnings",
+        c.records, c.events, c.filtered, c.ai_calls, c.agent_sessions, c.warnings
     );
     let drops = format!(
         "  drops: {} TLS records lost, {} system records lost, {} bytes truncated, {} bytes in stream gaps",

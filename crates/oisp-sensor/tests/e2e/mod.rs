@@ -20,7 +20,7 @@ pub fn mock_dir() -> PathBuf {
     repo().join("tools/mock-provider")
 }
 
-pub struct KillOnDrop(Child);
+pub struct KillOnDrop(pub Child);
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -69,9 +69,10 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     let written = pipeline.events_written();
     let health = pipeline.close(Duration::from_secs(10))?;
     eprintln!(
-        "oisp-sensor: stopped: {} records → {written} events ({} AI calls); lost {} TLS + {} system records, {} bytes truncated; {} client sessions without AI traffic ignored, {} SSL calls skipped in the kernel",
+        "oisp-sensor: stopped: {} records → {written} events ({} AI calls, {} agent sessions); lost {} TLS + {} system records, {} bytes truncated; {} client sessions without AI traffic ignored, {} SSL calls skipped in the kernel",
         c.records,
         s.ai_calls,
+        s.agent_sessions,
         c.lost_data,
         c.lost_system,
         c.truncated_bytes,

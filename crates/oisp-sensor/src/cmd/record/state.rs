@@ -97,6 +97,7 @@ fn counters(pipeline: &Pipeline, c: SourceStats) -> Counters {
         events: pipeline.events_written(),
         filtered: pipeline.events_filtered(),
         ai_calls: s.ai_calls,
+        agent_sessions: s.agent_sessions,
         warnings: s.warnings,
         lost_tls_records: c.lost_data,
         lost_system_records: c.lost_system,
