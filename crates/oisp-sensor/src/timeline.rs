@@ -242,6 +242,17 @@ fn render_single(ev: &Event, s: &Style) -> String {
                 .map(|x| format!(" ({x})"))
                 .unwrap_or_default()
         ),
+        EventData::NetworkDns(d) => format!(
+            "{} {} → {}",
+            d.query_name,
+            d.query_type,
+            d.answers
+                .iter()
+                .flatten()
+                .filter_map(|a| a.value.as_deref())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         EventData::NetworkFlow(d) => {
             let flow = format!(
                 "{}:{}{} {}↑ {}↓ {} ms",
