@@ -104,7 +104,11 @@ fn within_2x(what: &str, estimate: u64, real: u64) {
 
 #[test]
 fn unhooked_client_in_a_namespace_gives_a_provider_flow_with_estimates() {
-    let Some(mut s) = Session::start_with("metadata_flow", &["--no-ssl"]) else {
+    // The raw capture too: its replay must give the same flows (the decoding is deterministic).
+    let raw = std::env::temp_dir().join(format!("oisp-metadata-{}.oraw", std::process::id()));
+    let raw_arg = raw.to_string_lossy().into_owned();
+    let Some(mut s) = Session::start_with("metadata_flow", &["--no-ssl", "--raw-out", &raw_arg])
+    else {
         return;
     };
     for tool in ["unshare", "ip", "curl"] {
@@ -382,6 +386,38 @@ exit $rc
         .filter(|e| e["event_type"] == "sensor.warning")
         .collect();
     assert!(warnings.is_empty(), "warnings: {warnings:#?}");
+
+    // `replay` of the raw capture (FlowActivity and DnsMessage records, tags 12 and 13) decodes
+    // to the same flows and DNS answers.
+    let replayed_file = s.tmp.join("replayed.jsonl");
+    run(
+        sensor()
+            .env("OISP_STORE", s.tmp.join("replay.db"))
+            .arg("replay")
+            .arg(&raw)
+            .arg("-o")
+            .arg(&replayed_file),
+        "replay",
+    );
+    let _ = std::fs::remove_file(&raw);
+    let replayed: Vec<Value> = std::fs::read_to_string(&replayed_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let facts = |evs: &[Value], t: &str| -> Vec<String> {
+        evs.iter()
+            .filter(|e| e["event_type"] == t)
+            .map(|e| format!("{} {}", e["data"], e["attrs"]["ai_estimate"]))
+            .collect()
+    };
+    for t in ["network.flow", "network.dns"] {
+        assert_eq!(
+            facts(&evs, t),
+            facts(&replayed, t),
+            "{t}: live and replayed differ"
+        );
+    }
 }
 
 /// The same kind of client with its TLS stack hooked (curl on libssl, `record` on its defaults):
