@@ -23,7 +23,12 @@ fn digest(domain: &str, seed: &str) -> [u8; 32] {
 }
 
 fn hex_nonzero(bytes: &[u8]) -> String {
-    let mut out: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
     if bytes.iter().all(|b| *b == 0) {
         out.pop();
         out.push('1');

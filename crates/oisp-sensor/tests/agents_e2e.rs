@@ -72,7 +72,7 @@ fn claude_code_runs_a_command_that_writes_a_file() {
     );
     check_episode(
         &evs,
-        claude_pid,
+        (claude_pid, "claude-code"),
         ("Bash", "command"),
         &command,
         &out.display().to_string(),
@@ -136,7 +136,7 @@ fn gemini_cli_runs_a_command_that_writes_a_file() {
     );
     check_episode(
         &evs,
-        agent,
+        (agent, "gemini-cli"),
         ("run_shell_command", "command"),
         &command,
         &out.display().to_string(),
@@ -187,7 +187,7 @@ fn codex_runs_a_command_that_writes_a_file() {
     );
     check_episode(
         &evs,
-        agent,
+        (agent, "codex"),
         ("exec_command", "cmd"),
         &command,
         &out.display().to_string(),
@@ -223,7 +223,13 @@ const GEMINI_KEY: &str = "AIzaSyTESTKEY0123456789abcdefghijklmn";
 /// The episode of the agent `pid` (its AI calls may come from a process it started, as Gemini
 /// CLI relaunches itself): see the module docs. `tool` is the shell tool's name and the argument
 /// that holds the command.
-fn check_episode(evs: &[Value], pid: u64, tool: (&str, &str), command: &str, file: &str) {
+fn check_episode(
+    evs: &[Value],
+    (pid, agent): (u64, &str),
+    tool: (&str, &str),
+    command: &str,
+    file: &str,
+) {
     let (tool, arg) = tool;
     let of = |t: &str| -> Vec<&Value> {
         evs.iter()
@@ -297,4 +303,17 @@ fn check_episode(evs: &[Value], pid: u64, tool: (&str, &str), command: &str, fil
             .any(|e| e["event_type"] == "file.write" && e.to_string().contains(file)),
         "no file.write of {file}"
     );
+    // One agent session, named after the agent and rooted at it; the command is linked to the
+    // tool call (docs/traces.md).
+    let session = evs
+        .iter()
+        .find(|e| e["event_type"] == "agent.session" && e["data"]["action"] == "start")
+        .unwrap_or_else(|| panic!("no agent.session"));
+    assert_eq!(session["process"]["pid"], pid, "session root: {session}");
+    assert_eq!(session["data"]["agent"]["name"], agent, "{session}");
+    let link = exec["related_events"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["relationship"] == "caused_by"))
+        .unwrap_or_else(|| panic!("the command is not linked to a tool call: {exec}"));
+    assert_eq!(link["event_id"], call["event_id"], "{exec}");
 }

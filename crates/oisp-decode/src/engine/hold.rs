@@ -87,6 +87,8 @@ struct HeldEvent {
 #[derive(Default)]
 pub struct Held {
     queue: VecDeque<HeldEvent>,
+    /// How many events of each process are in `queue`.
+    per_pid: HashMap<u32, usize>,
 }
 
 fn pid_of(ev: &Event) -> u32 {
@@ -110,13 +112,15 @@ impl Held {
     ) {
         for event in fresh {
             let pid = pid_of(&event);
-            let behind = self.queue.iter().any(|h| h.pid == pid);
+            let behind = self.per_pid.contains_key(&pid);
             if pid != 0 && (behind || inflight.waits(procs, pid)) {
                 if self.queue.len() >= MAX_HELD {
                     if let Some(old) = self.queue.pop_front() {
+                        self.forget_one(old.pid);
                         out.push(old.event);
                     }
                 }
+                *self.per_pid.entry(pid).or_default() += 1;
                 self.queue.push_back(HeldEvent {
                     event,
                     pid,
@@ -142,16 +146,112 @@ impl Held {
         }
         let mut still: VecDeque<HeldEvent> = VecDeque::new();
         let mut blocked: HashSet<u32> = HashSet::new();
-        for h in self.queue.drain(..) {
+        for h in std::mem::take(&mut self.queue) {
             let expired = now_mono.is_none_or(|now| now >= h.since_mono + MAX_HOLD_NS);
             let wait = !expired && (blocked.contains(&h.pid) || inflight.waits(procs, h.pid));
             if wait {
                 blocked.insert(h.pid);
                 still.push_back(h);
             } else {
+                self.forget_one(h.pid);
                 out.push(h.event);
             }
         }
         self.queue = still;
+    }
+
+    fn forget_one(&mut self, pid: u32) {
+        if let Some(n) = self.per_pid.get_mut(&pid) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_pid.remove(&pid);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oisp_capture::{ProcessExec, Timestamp};
+    use oisp_event::{FileWrite, ProcessInfo};
+
+    fn table() -> ProcessTable {
+        let mut t = ProcessTable::default();
+        for (pid, ppid) in [(10, 1), (11, 10), (20, 1)] {
+            t.exec(&ProcessExec {
+                ts: Timestamp::default(),
+                pid,
+                ppid,
+                uid: 0,
+                gid: 0,
+                comm: String::new(),
+                exe: format!("/bin/p{pid}"),
+                args: vec![],
+                cwd: None,
+                cgroup: None,
+                snapshot: false,
+            });
+        }
+        t
+    }
+
+    fn ev(pid: u32, path: &str) -> Event {
+        let data = FileWrite {
+            path: path.into(),
+            ..Default::default()
+        };
+        Event::new(data, oisp_event::Timestamp::new(1, 1), path).with_process(ProcessInfo {
+            pid: Some(pid.into()),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn events_below_an_exchange_in_flight_wait_in_order_and_others_pass() {
+        let procs = table();
+        let mut inflight = InFlight::default();
+        inflight.update(7, 10, 1);
+        let mut held = Held::default();
+        let mut out = Vec::new();
+        // the child of the process with a call in flight waits; an unrelated process does not
+        held.offer(
+            vec![ev(11, "a"), ev(20, "b")],
+            0,
+            &procs,
+            &inflight,
+            &mut out,
+        );
+        assert_eq!(
+            out.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+        held.release(Some(1), &procs, &inflight, &mut out);
+        assert_eq!(out.len(), 1);
+        // the response ended: released, then later events of that process pass at once
+        inflight.update(7, 10, 0);
+        held.release(Some(2), &procs, &inflight, &mut out);
+        held.offer(vec![ev(11, "c")], 3, &procs, &inflight, &mut out);
+        let ids: Vec<&str> = out.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c"]);
+    }
+
+    #[test]
+    fn nothing_waits_longer_than_the_limit_or_past_the_end() {
+        let procs = table();
+        let mut inflight = InFlight::default();
+        inflight.update(7, 10, 1);
+        let mut held = Held::default();
+        let mut out = Vec::new();
+        held.offer(vec![ev(10, "a")], 0, &procs, &inflight, &mut out);
+        held.offer(vec![ev(10, "b")], MAX_HOLD_NS, &procs, &inflight, &mut out);
+        held.release(Some(MAX_HOLD_NS), &procs, &inflight, &mut out);
+        // "a" is released by age; "b", younger, still waits
+        assert_eq!(
+            out.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(),
+            ["a"]
+        );
+        held.release(None, &procs, &inflight, &mut out);
+        assert_eq!(out.len(), 2);
     }
 }

@@ -50,8 +50,10 @@ pub struct AgentTracker {
     by_root: HashMap<u32, u64>,
     started: u64,
     id_counter: u64,
-    /// Latest event time seen (for ends at capture end).
-    last_ts: Timestamp,
+    /// Latest event time seen (for ends at capture end): monotonic, and the `ts` text (parsed
+    /// only when needed).
+    last_mono: u64,
+    last_ts: String,
 }
 
 fn event_ts(ev: &Event) -> Timestamp {
@@ -95,6 +97,14 @@ impl AgentTracker {
         self.started
     }
 
+    /// The latest event time seen.
+    fn last_seen(&self) -> Timestamp {
+        Timestamp {
+            wall_ns: oisp_event::parse_ts(&self.last_ts).unwrap_or(0),
+            mono_ns: self.last_mono,
+        }
+    }
+
     fn next_id(&mut self, at: Timestamp, kind: &str) -> String {
         self.id_counter += 1;
         let seed = format!("agent/{}/{kind}", self.id_counter);
@@ -106,8 +116,9 @@ impl AgentTracker {
     pub fn process(&mut self, procs: &ProcessTable, events: Vec<Event>, out: &mut Vec<Event>) {
         for mut ev in events {
             if let Some(m) = ev.ts_mono {
-                if m >= self.last_ts.mono_ns {
-                    self.last_ts = event_ts(&ev);
+                if m >= self.last_mono {
+                    self.last_mono = m;
+                    self.last_ts.clone_from(&ev.ts);
                 }
             }
             let pid = ev
@@ -127,9 +138,9 @@ impl AgentTracker {
             self.annotate(procs, sid, pid, &mut ev);
             let root_exit = matches!(ev.data, EventData::ProcessExit(_))
                 && self.by_root.get(&pid) == Some(&sid);
-            let at = event_ts(&ev);
+            let at = root_exit.then(|| event_ts(&ev));
             out.push(ev);
-            if root_exit {
+            if let Some(at) = at {
                 self.end(procs, sid, at, "process_exit", out);
             }
         }
@@ -139,7 +150,7 @@ impl AgentTracker {
     pub fn finish(&mut self, procs: &ProcessTable, out: &mut Vec<Event>) {
         let mut open: Vec<u64> = self.sessions.keys().copied().collect();
         open.sort();
-        let at = self.last_ts;
+        let at = self.last_seen();
         for sid in open {
             self.end(procs, sid, at, "capture_end", out);
         }
@@ -194,7 +205,7 @@ impl AgentTracker {
     ) -> u64 {
         if self.sessions.len() >= MAX_SESSIONS {
             if let Some(&oldest) = self.sessions.keys().min() {
-                let at = self.last_ts;
+                let at = self.last_seen();
                 self.end(procs, oldest, at, "evicted", out);
             }
         }
