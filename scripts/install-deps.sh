@@ -24,6 +24,9 @@ pkgs+=(libnss3-tools)
 # the container test container_e2e.rs runs curl in a podman container whose root filesystem
 # mmdebstrap builds from the Debian mirror (scripts/container-rootfs.sh).
 pkgs+=(podman runc mmdebstrap)
+# iproute2: `ip`, brings up loopback in the network namespace of metadata_e2e.rs (unshare is
+# util-linux's).
+pkgs+=(iproute2)
 # eBPF capture (crates/oisp-ebpf): clang compiles the BPF programs, bpftool generates vmlinux.h
 # from the kernel's BTF, libelf/zlib are linked by the vendored libbpf.
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)

@@ -207,6 +207,33 @@ pub struct Lost {
     pub count: u64,
 }
 
+/// A read or write on a connection followed for its metadata only (a TLS socket known from its
+/// ClientHello, whose content no hooked stack reads): how many bytes moved which way, and when.
+/// Lengths are of the TLS records as the process wrote or read them (handshake and record
+/// overhead included); a read may hold several records the peer sent, or part of one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowActivity {
+    /// The connection of the metadata-only `ConnOpen` (source `ClientHello`).
+    pub conn_id: u64,
+    pub ts: Timestamp,
+    pub pid: u32,
+    pub direction: Direction,
+    pub bytes: u64,
+}
+
+/// A DNS message a process read from its resolver (a UDP socket it connected to port 53): the
+/// bytes as read, at most the first 1232 of them. The decoder parses them (answers name the
+/// addresses connected to next).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsMessage {
+    pub ts: Timestamp,
+    pub pid: u32,
+    pub tid: u32,
+    /// The resolver's address (the socket's remote end), when known.
+    pub server: Option<SocketAddr>,
+    pub bytes: Vec<u8>,
+}
+
 /// Everything the capture layer can tell the decoder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RawRecord {
@@ -221,6 +248,8 @@ pub enum RawRecord {
     Lost(Lost),
     /// The container behind a cgroup, before the first record that needs it.
     Container(ContainerInfo),
+    FlowActivity(FlowActivity),
+    DnsMessage(DnsMessage),
 }
 
 impl RawRecord {
@@ -237,6 +266,8 @@ impl RawRecord {
             RawRecord::NetConnect(r) => r.ts,
             RawRecord::Lost(r) => r.ts,
             RawRecord::Container(r) => r.ts,
+            RawRecord::FlowActivity(r) => r.ts,
+            RawRecord::DnsMessage(r) => r.ts,
         }
     }
 }

@@ -113,6 +113,34 @@ fn sample_records() -> Vec<RawRecord> {
             origin: "tls_ring".into(),
             count: 3,
         }),
+        RawRecord::FlowActivity(FlowActivity {
+            conn_id: 9,
+            ts: ts(11),
+            pid: 44,
+            direction: Direction::Ingress,
+            bytes: 16_413,
+        }),
+        RawRecord::FlowActivity(FlowActivity {
+            conn_id: 9,
+            ts: ts(12),
+            pid: 44,
+            direction: Direction::Egress,
+            bytes: 0,
+        }),
+        RawRecord::DnsMessage(DnsMessage {
+            ts: ts(13),
+            pid: 44,
+            tid: 45,
+            server: Some("127.0.0.53:53".parse().unwrap()),
+            bytes: vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1],
+        }),
+        RawRecord::DnsMessage(DnsMessage {
+            ts: ts(14),
+            pid: 44,
+            tid: 45,
+            server: None,
+            bytes: Vec::new(),
+        }),
     ]
 }
 

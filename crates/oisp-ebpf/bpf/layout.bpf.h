@@ -22,6 +22,7 @@ struct oisp_layout {
 	struct oisp_fork fork;
 	struct oisp_file file;
 	struct oisp_connect connect;
+	struct oisp_flow flow;
 	enum oisp_ev_kind kind;
 	enum oisp_dir dir;
 	enum oisp_lost_slot lost_slot;

@@ -41,6 +41,8 @@ enum oisp_ev_kind {
 	OISP_EV_CONNECT = 11,
 	OISP_EV_TLS_SNI = 12,
 	OISP_EV_TLS_ALPN = 13,
+	OISP_EV_FLOW_IO = 14,
+	OISP_EV_FLOW_END = 15,
 };
 
 /* Directions (oisp_tls_data.dir). */
@@ -72,6 +74,9 @@ enum oisp_origin {
 	/* the start of a TLS ClientHello a client wrote on a connected socket (its server name is
 	 * known even where no TLS stack of the process is hooked) */
 	OISP_ORIGIN_HELLO = 254,
+	/* a DNS message a process read on a UDP socket it connected to port 53 (an answer from its
+	 * resolver: glibc's stub resolver connects, sends, then receives) */
+	OISP_ORIGIN_DNS = 253,
 };
 
 struct oisp_hdr {
@@ -177,6 +182,18 @@ struct oisp_connect {
 	__u32 addrlen;
 	__u8 addr[OISP_SOCKADDR_LEN]; /* struct sockaddr as passed to connect(2) */
 	__u32 sock_type; /* SOCK_STREAM 1, SOCK_DGRAM 2, 0 unknown */
+};
+
+/* Activity on a TLS socket followed for its metadata only (sock_plain.bpf.h: a socket whose first
+ * write was a ClientHello): one record per read/write that moved bytes (OISP_EV_FLOW_IO: `len`
+ * bytes, `dir`), and one when the process closes it (OISP_EV_FLOW_END, `len` 0). No content. */
+struct oisp_flow {
+	struct oisp_hdr h;
+	__u64 session; /* the socket's struct sock address, as in its ClientHello record */
+	__u32 len;     /* bytes the call moved */
+	__s32 fd;
+	__u8 dir;      /* OISP_DIR_* */
+	__u8 _pad[7];
 };
 
 #endif

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Plaintext HTTP on connected TCP sockets (see sock_plain.bpf.h): the exit half of the socket
- * syscalls copies what the kernel moved for a call its enter half kept, and close(2) ends the
- * session.
+ * syscalls copies what the kernel moved for a call its enter half kept (or, for a TLS socket
+ * followed for its metadata, reports only how much), and close(2) ends the session.
  */
 #include "sock_plain.bpf.h"
 
@@ -45,6 +45,16 @@ static __always_inline int plain_exit(long ret)
 		__sync_fetch_and_add(&plain_calls_open, -1);
 	if (ret <= 0)
 		return 0;
+	if (c.flow == PLAIN_FLOW) {
+		plain_flow_record(OISP_EV_FLOW_IO, c.session, c.fd, ret, c.is_write);
+		return 0;
+	}
+	if (c.flow == PLAIN_DNS) {
+		__u64 len = ret;
+		__u64 first = plain_first_bytes(c.ptr, c.count, c.mode, &len);
+		plain_dns(c.session, c.fd, first, len < (__u64)ret ? len : (__u64)ret);
+		return 0;
+	}
 	if (c.mode == PLAIN_FLAT) {
 		tls_emit_as(c.session, c.ptr, ret, c.fd, c.is_write, OISP_ORIGIN_SOCKET);
 		return 0;
@@ -83,7 +93,8 @@ PLAIN_EXIT_PROGRAM(plain_sendto_exit, sys_exit_sendto)
 PLAIN_EXIT_PROGRAM(plain_writev_exit, sys_exit_writev)
 PLAIN_EXIT_PROGRAM(plain_sendmsg_exit, sys_exit_sendmsg)
 
-/* close(2) of a followed socket: forgets it, and ends its session if it carried HTTP. */
+/* close(2) of a followed socket: forgets it, and ends its session if it carried HTTP, or its
+ * metadata-only following (a record). */
 SEC("tracepoint/syscalls/sys_enter_close")
 int plain_close(struct trace_event_raw_sys_enter *ctx)
 {
@@ -98,5 +109,7 @@ int plain_close(struct trace_event_raw_sys_enter *ctx)
 	bpf_map_delete_elem(&plain_socks, &k);
 	if (state == PLAIN_HTTP)
 		tls_session_free(session);
+	else if (state == PLAIN_FLOW)
+		plain_flow_record(OISP_EV_FLOW_END, session, k.fd, 0, 0);
 	return 0;
 }

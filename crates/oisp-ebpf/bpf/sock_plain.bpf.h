@@ -10,7 +10,15 @@
  * copied from then on, both ways; anything else (a TLS ClientHello, a database protocol) makes it
  * ignored for good — but a TLS ClientHello is copied first (up to PLAIN_HELLO_MAX bytes, origin
  * OISP_ORIGIN_HELLO, after the socket's addresses), so that userspace learns the server name of
- * every TLS connection, hooked stack or not. Accepted sockets are never entered: a local server's view of an exchange is
+ * every TLS connection, hooked stack or not. After its ClientHello a TLS socket stays followed
+ * for its metadata only (state PLAIN_FLOW, when `flow_enabled`): every read/write that moves
+ * bytes is one small struct oisp_flow record (length, direction, time; no content), and close(2)
+ * one more — what userspace estimates AI calls from when no hooked stack reads the content.
+ * A UDP socket connected to port 53 (a stub resolver's) has what it reads copied (state
+ * PLAIN_DNS, origin OISP_ORIGIN_DNS): the answers that map names to the addresses connected to.
+ * Userspace ends that (the state becomes PLAIN_OTHER, a map update) as soon as it knows the
+ * socket is of no interest: its server name is not an AI provider's, or a hooked TLS stack reads
+ * its content. Accepted sockets are never entered: a local server's view of an exchange is
  * not reported, as for TLS. close(2) ends the session. The session key is the kernel's struct
  * sock address, which no TLS stack's user-space keys can equal.
  *
@@ -24,10 +32,18 @@
 
 /* Set by userspace before load: follow plaintext sockets at all. */
 const volatile __u8 plain_enabled = 1;
+/* Set by userspace before load: follow TLS sockets' activity after their ClientHello. */
+const volatile __u8 flow_enabled = 1;
 
 #define PLAIN_NEW 0   /* connected, nothing written yet */
 #define PLAIN_HTTP 1  /* carries HTTP: copied */
 #define PLAIN_OTHER 2 /* carries something else (TLS, …): ignored */
+#define PLAIN_FLOW 3  /* TLS after its ClientHello: lengths and times of its I/O, no content */
+#define PLAIN_DNS 4   /* UDP connected to port 53: what it reads (answers) is copied */
+
+/* Most bytes of one DNS message copied (a UDP answer without EDNS is at most 512 bytes; EDNS
+ * answers are usually under 1232). */
+#define PLAIN_DNS_MAX 1232
 
 struct plain_sock {
 	__u64 session;
@@ -58,7 +74,8 @@ struct plain_call {
 	__s32 fd;
 	__u8 mode;
 	__u8 is_write;
-	__u8 _pad[2];
+	__u8 flow; /* PLAIN_FLOW: only the length is reported; PLAIN_DNS: the message is copied */
+	__u8 _pad;
 };
 
 struct {
@@ -76,7 +93,8 @@ struct plain_iov {
 	__u64 len;
 };
 
-/* connect(2) returned `ret` on `fd`: a TCP inet socket enters `plain_socks` as new. */
+/* connect(2) returned `ret` on `fd`: a TCP inet socket enters `plain_socks` as new, a UDP one
+ * connected to port 53 as a resolver's. */
 static __always_inline void plain_connected(int fd, long ret)
 {
 	if (!plain_enabled || (ret != 0 && ret != -115 /* EINPROGRESS */) || filtered_out())
@@ -85,7 +103,10 @@ static __always_inline void plain_connected(int fd, long ret)
 	if (!f)
 		return;
 	struct socket *sock = BPF_CORE_READ(f, private_data);
-	if (!sock || BPF_CORE_READ(sock, type) != 1 /* SOCK_STREAM */)
+	if (!sock)
+		return;
+	short type = BPF_CORE_READ(sock, type);
+	if (type != 1 /* SOCK_STREAM */ && type != 2 /* SOCK_DGRAM */)
 		return;
 	struct sock *sk = BPF_CORE_READ(sock, sk);
 	if (!sk)
@@ -93,8 +114,15 @@ static __always_inline void plain_connected(int fd, long ret)
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (family != 2 && family != 10)
 		return;
+	__u8 state = PLAIN_NEW;
+	if (type == 2) {
+		/* UDP: only a resolver's socket (its answers name the addresses connected to next) */
+		if (!flow_enabled || BPF_CORE_READ(sk, __sk_common.skc_dport) != bpf_htons(53))
+			return;
+		state = PLAIN_DNS;
+	}
 	struct sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
-	struct plain_sock v = { .session = (__u64)sk, .state = PLAIN_NEW };
+	struct plain_sock v = { .session = (__u64)sk, .state = state };
 	bpf_map_update_elem(&plain_socks, &k, &v, BPF_ANY);
 	plain_socks_used = 1;
 }
@@ -178,14 +206,15 @@ static __always_inline void plain_hello(__u64 session, int fd, __u64 buf, __u64 
 }
 
 /* Enter half of a socket syscall on `fd` of the current process: for a socket that carries HTTP
- * (decided here on its first write), keeps the call for the exit half. */
+ * (decided here on its first write), or a TLS socket followed for its metadata, keeps the call
+ * for the exit half. */
 static __always_inline void plain_enter(int fd, __u64 ptr, __u64 count, __u8 mode, __u8 is_write)
 {
 	if (!plain_socks_used)
 		return;
 	struct sock_key k = { .tgid = bpf_get_current_pid_tgid() >> 32, .fd = fd };
 	struct plain_sock *ps = bpf_map_lookup_elem(&plain_socks, &k);
-	if (!ps || ps->state == PLAIN_OTHER)
+	if (!ps || ps->state == PLAIN_OTHER || (ps->state == PLAIN_DNS && is_write))
 		return;
 	if (ps->state == PLAIN_NEW) {
 		if (!is_write)
@@ -195,14 +224,20 @@ static __always_inline void plain_enter(int fd, __u64 ptr, __u64 count, __u8 mod
 		if (!first || len < sizeof(head) ||
 		    bpf_probe_read_user(&head, sizeof(head), (void *)first) < 0)
 			return;
-		ps->state = plain_is_http(head) ? PLAIN_HTTP : PLAIN_OTHER;
-		if (ps->state == PLAIN_OTHER) {
-			if (plain_is_client_hello(head))
-				plain_hello(ps->session, fd, first, len);
-			return;
+		if (plain_is_http(head)) {
+			ps->state = PLAIN_HTTP;
+		} else if (plain_is_client_hello(head)) {
+			plain_hello(ps->session, fd, first, len);
+			ps->state = flow_enabled ? PLAIN_FLOW : PLAIN_OTHER;
+		} else {
+			ps->state = PLAIN_OTHER;
 		}
+		if (ps->state == PLAIN_OTHER)
+			return;
 	}
-	if (tls_skipped(ps->session))
+	/* 0: HTTP (copied), PLAIN_FLOW: lengths only, PLAIN_DNS: a resolver's answer (copied) */
+	__u8 flow = ps->state == PLAIN_HTTP ? 0 : ps->state;
+	if (!flow && tls_skipped(ps->session))
 		return;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct plain_call c = {
@@ -212,11 +247,60 @@ static __always_inline void plain_enter(int fd, __u64 ptr, __u64 count, __u8 mod
 		.fd = fd,
 		.mode = mode,
 		.is_write = is_write,
+		.flow = flow,
 	};
 	if (bpf_map_update_elem(&plain_calls, &id, &c, BPF_NOEXIST) == 0)
 		__sync_fetch_and_add(&plain_calls_open, 1);
 	else
 		bpf_map_update_elem(&plain_calls, &id, &c, BPF_ANY);
+}
+
+/* Copies the DNS message a resolver's socket read (`len` bytes, the first of them at the user
+ * address `buf`) as one record of origin OISP_ORIGIN_DNS, after the socket's addresses. */
+static __always_inline void plain_dns(__u64 session, int fd, __u64 buf, __u64 len)
+{
+	__u32 zero = 0;
+	struct oisp_tls_data *d = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!d || !buf)
+		return;
+	emit_tls_fd(session, fd);
+	if (len > PLAIN_DNS_MAX)
+		len = PLAIN_DNS_MAX;
+	fill_hdr(&d->h, OISP_EV_TLS_DATA);
+	d->session = session;
+	d->seq = 0;
+	d->len = len;
+	d->truncated = 0;
+	d->fd = fd;
+	d->dir = OISP_DIR_INGRESS;
+	d->origin = OISP_ORIGIN_DNS;
+	d->_pad[0] = 0;
+	d->_pad[1] = 0;
+	if (bpf_probe_read_user(d->data, len, (void *)buf) < 0)
+		return;
+	__u64 size = offsetof(struct oisp_tls_data, data) + len;
+	if (size > sizeof(struct oisp_tls_data))
+		size = sizeof(struct oisp_tls_data);
+	if (bpf_ringbuf_output(&tls_ring, d, size, 0) < 0)
+		count_lost(OISP_LOST_TLS, 1);
+}
+
+/* One struct oisp_flow record of `kind` for a PLAIN_FLOW socket: `len` bytes moved. */
+static __always_inline void plain_flow_record(__u32 kind, __u64 session, int fd, __u64 len,
+					      __u8 is_write)
+{
+	struct oisp_flow *e = bpf_ringbuf_reserve(&tls_ring, sizeof(*e), 0);
+	if (!e) {
+		count_lost(OISP_LOST_TLS, 1);
+		return;
+	}
+	fill_hdr(&e->h, kind);
+	e->session = session;
+	e->len = len > 0xffffffffULL ? 0xffffffff : (__u32)len;
+	e->fd = fd;
+	e->dir = is_write ? OISP_DIR_EGRESS : OISP_DIR_INGRESS;
+	__builtin_memset(e->_pad, 0, sizeof(e->_pad));
+	bpf_ringbuf_submit(e, wake_flags(&tls_ring));
 }
 
 #endif

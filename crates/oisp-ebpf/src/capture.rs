@@ -7,6 +7,7 @@
 
 use crate::assemble::{self, Clock, FilePaths};
 use crate::discovery::Discovery;
+use crate::flows::Flows;
 use crate::kernel::{Kernel, KernelCounters};
 use crate::load;
 use crate::options::{Attachment, CaptureError, CaptureOptions, CaptureStats, Unlocated};
@@ -16,7 +17,7 @@ use crate::sessions::{SessionId, Sessions};
 use crate::snapshot;
 use crate::tls::Origin;
 use crate::wire::{self, Ev};
-use oisp_capture::{ConnRole, Lost, RawRecord};
+use oisp_capture::{ConnRole, DnsMessage, Lost, RawRecord};
 use oisp_container::{CgroupPaths, Resolver, Roots};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,8 @@ pub struct EbpfCapture {
     containers: Resolver,
     /// Cgroup paths by the id exec records carry.
     cgroups: CgroupPaths,
+    /// TLS sockets followed for their metadata after their ClientHello.
+    flows: Flows,
     clock: Clock,
     stats: CaptureStats,
     /// The kernel's counters when last read (new losses become `Lost` records).
@@ -76,6 +79,7 @@ impl EbpfCapture {
             files: FilePaths::default(),
             containers: Resolver::new(Roots::host()),
             cgroups: CgroupPaths::host(),
+            flows: Flows::default(),
             clock,
             stats,
             counters: KernelCounters::default(),
@@ -138,6 +142,12 @@ impl EbpfCapture {
     /// records already in the ring still arrive. Returns false when `conn_id` is not an open
     /// client connection of this capture (closed meanwhile, or never a client).
     pub fn ignore_connection(&mut self, conn_id: u64) -> bool {
+        if let Some((pid, fd, sock)) = self.flows.ignore(conn_id) {
+            // a socket followed for its metadata: the kernel stops at its next call
+            self.kernel.unfollow(pid, fd, sock);
+            self.stats.ignored_sessions += 1;
+            return true;
+        }
         let Some((pid, key)) = self.sessions.open_client(conn_id) else {
             return false;
         };
@@ -175,8 +185,18 @@ impl EbpfCapture {
         });
     }
 
-    /// Routes one kernel record to the part it concerns.
+    /// Routes one kernel record to the part it concerns; then sockets a hooked TLS stack now
+    /// reads stop being followed for their metadata.
     fn handle(&mut self, ev: Ev<'_>) {
+        self.route(ev);
+        for (pid, fd) in self.sessions.take_read_sockets() {
+            if let Some((pid, fd, sock)) = self.flows.read_by_stack(pid, fd) {
+                self.kernel.unfollow(pid, fd, sock);
+            }
+        }
+    }
+
+    fn route(&mut self, ev: Ev<'_>) {
         let EbpfCapture {
             opts,
             kernel,
@@ -185,6 +205,7 @@ impl EbpfCapture {
             scope,
             files,
             cgroups,
+            flows,
             clock,
             stats,
             out,
@@ -207,12 +228,51 @@ impl EbpfCapture {
                 let conn_id = sessions.new_conn_id();
                 // A TLS client: in scope, whether or not its TLS stack is hooked.
                 scope.enter(h.pid, out);
+                let mut reported_as = None;
                 if let Some(rec) = assemble::client_hello(&h, ts, conn_id, addrs, data) {
                     if let RawRecord::ConnOpen(o) = &rec {
                         if let Some(sni) = &o.sni {
                             sessions.hello(h.pid, fd, sni.clone(), o.alpn.clone());
                         }
                     }
+                    reported_as = Some(conn_id);
+                    out.push(rec);
+                }
+                // Followed for its metadata from here on, if it was reported.
+                if let Some((pid, fd, sock)) = flows.hello((h.pid, session), fd, reported_as) {
+                    kernel.unfollow(pid, fd, sock);
+                }
+            }
+            Ev::TlsData {
+                h,
+                session,
+                origin,
+                data,
+                ..
+            } if origin == wire::ORIGIN_DNS => {
+                let ts = clock.ts(h.ts_ns);
+                let server = sessions.take_socket((h.pid, session)).map(|a| a.1);
+                let rec = DnsMessage {
+                    ts,
+                    pid: h.pid,
+                    tid: h.tid,
+                    server,
+                    bytes: data.to_vec(),
+                };
+                if opts.network {
+                    scope.dns(rec, out);
+                }
+            }
+            Ev::Flow {
+                h,
+                session,
+                len,
+                egress,
+                end,
+                ..
+            } => {
+                let ts = clock.ts(h.ts_ns);
+                if let Some(rec) = flows.activity((h.pid, session), ts, len, egress, end) {
                     out.push(rec);
                 }
             }
@@ -271,6 +331,7 @@ impl EbpfCapture {
             Ev::Exit { h, exit_code } => {
                 let ts = clock.ts(h.ts_ns);
                 sessions.process_exit(h.pid, ts, out, &mut reported);
+                flows.process_exit(h.pid, ts, out);
                 files.exit(h.pid);
                 scope.exit(assemble::process_exit(&h, ts, exit_code), out);
             }

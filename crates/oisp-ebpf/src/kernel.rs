@@ -23,6 +23,9 @@ pub(crate) struct KernelCounters {
     pub skipped_ignored_calls: u64,
 }
 
+/// `struct plain_sock.state` of a socket no longer followed (`bpf/sock_plain.bpf.h`).
+const PLAIN_OTHER: u8 = 2;
+
 pub(crate) struct Kernel {
     skel: OispSkel<'static>,
     rings: RingBuffer<'static>,
@@ -131,6 +134,23 @@ impl Kernel {
             skipped_server_calls: skipped(wire::SKIP_SERVER),
             skipped_ignored_calls: skipped(wire::SKIP_IGNORED),
         }
+    }
+
+    /// Stops following socket `fd` of process `pid` (the kernel's `struct sock` at `sock`) for
+    /// its metadata: its state in `plain_socks` becomes "something else" (`PLAIN_OTHER`), unless
+    /// it is gone already. Returns whether the kernel had it.
+    pub(crate) fn unfollow(&self, pid: u32, fd: i32, sock: u64) -> bool {
+        let mut k = [0u8; 8];
+        k[..4].copy_from_slice(&pid.to_ne_bytes());
+        k[4..].copy_from_slice(&fd.to_ne_bytes());
+        let mut v = [0u8; 16];
+        v[..8].copy_from_slice(&sock.to_ne_bytes());
+        v[8] = PLAIN_OTHER;
+        self.skel
+            .maps
+            .plain_socks
+            .update(&k, &v, MapFlags::EXIST)
+            .is_ok()
     }
 
     /// Stops the copying of session (`pid`, `key`)'s plaintext in the kernel from its next data

@@ -27,6 +27,7 @@ mod assemble;
 mod capture;
 mod discovery;
 mod elf;
+mod flows;
 mod hello;
 mod kernel;
 mod load;

@@ -120,6 +120,7 @@ pub(crate) fn load(
         ro.write_notes_tls = opts.ssl as u8;
         ro.write_reports_files = opts.file as u8;
         ro.plain_enabled = opts.plaintext as u8;
+        ro.flow_enabled = opts.plaintext as u8;
         ro.connect_reports = opts.network as u8;
         if let Some(c) = &opts.comm {
             ro.filter_comm = 1;

@@ -1,14 +1,16 @@
-//! Which processes' system records (exec/exit/fork, files, connects) are reported. By default
-//! only processes that spoke TLS as a client, their ancestors (exec records only) and their
-//! descendants: what a process did before it became interesting is held back (its exec and last
-//! connects) and reported when it does. `--all-processes`, `--pid` and `-p` report every process
+//! Which processes' system records (exec/exit/fork, files, connects, DNS answers) are reported.
+//! By default only processes that spoke TLS as a client, their ancestors (exec records only) and
+//! their descendants: what a process did before it became interesting is held back (its exec and
+//! last connects and DNS answers) and reported when it does. `--all-processes`, `--pid` and `-p` report every process
 //! the kernel lets through.
 
 use crate::options::CaptureOptions;
-use oisp_capture::{NetConnect, ProcessExec, ProcessExit, ProcessFork, RawRecord, Timestamp};
+use oisp_capture::{
+    DnsMessage, NetConnect, ProcessExec, ProcessExit, ProcessFork, RawRecord, Timestamp,
+};
 use std::collections::{HashMap, HashSet, VecDeque};
 
-/// Connections remembered per process while it is not (yet) in scope.
+/// Connects and DNS answers remembered per process while it is not (yet) in scope.
 const BUFFERED_CONNECTS: usize = 16;
 
 #[derive(Default)]
@@ -16,7 +18,8 @@ struct ProcInfo {
     ppid: u32,
     exec: Option<ProcessExec>,
     exec_emitted: bool,
-    connects: VecDeque<NetConnect>,
+    /// Connects and DNS answers, in order.
+    connects: VecDeque<RawRecord>,
 }
 
 /// The process table and the set of processes in scope.
@@ -74,7 +77,7 @@ impl Scope {
             }
         }
         if let Some(info) = self.procs.get_mut(&pid) {
-            out.extend(info.connects.drain(..).map(RawRecord::NetConnect));
+            out.extend(info.connects.drain(..));
         }
     }
 
@@ -164,11 +167,22 @@ impl Scope {
     /// A connect: reported if its process is in scope, else the last few are held for when it
     /// enters scope.
     pub(crate) fn connect(&mut self, rec: NetConnect, out: &mut Vec<RawRecord>) {
-        if self.contains(rec.pid) {
-            out.push(RawRecord::NetConnect(rec));
+        let pid = rec.pid;
+        self.network(pid, RawRecord::NetConnect(rec), out);
+    }
+
+    /// A DNS answer a process read: like a connect (it names the addresses connected to next).
+    pub(crate) fn dns(&mut self, rec: DnsMessage, out: &mut Vec<RawRecord>) {
+        let pid = rec.pid;
+        self.network(pid, RawRecord::DnsMessage(rec), out);
+    }
+
+    fn network(&mut self, pid: u32, rec: RawRecord, out: &mut Vec<RawRecord>) {
+        if self.contains(pid) {
+            out.push(rec);
             return;
         }
-        let info = self.procs.entry(rec.pid).or_default();
+        let info = self.procs.entry(pid).or_default();
         if info.connects.len() >= BUFFERED_CONNECTS {
             info.connects.pop_front();
         }

@@ -58,6 +58,10 @@ pub(crate) struct Sessions {
     /// Server name and offered ALPN of the last ClientHello written on each (pid, fd): the names
     /// of a session on that socket whose stack gives none (rustls, Go's ALPN).
     hellos: HashMap<(u32, i32), (String, Option<String>)>,
+    /// (pid, fd) of sessions a TLS stack reads, reported since the last
+    /// [`take_read_sockets`](Sessions::take_read_sockets): their sockets need not be followed
+    /// for metadata.
+    read_sockets: Vec<(u32, i32)>,
     next_conn: u64,
 }
 
@@ -71,6 +75,7 @@ impl Sessions {
             conns: HashMap::new(),
             names: HashMap::new(),
             hellos: HashMap::new(),
+            read_sockets: Vec::new(),
             next_conn: 1,
         }
     }
@@ -190,6 +195,11 @@ impl Sessions {
         self.hellos.insert((pid, fd), (sni, alpn));
     }
 
+    /// The (pid, fd) of the sessions a TLS stack reads that were reported since the last call.
+    pub(crate) fn take_read_sockets(&mut self) -> Vec<(u32, i32)> {
+        std::mem::take(&mut self.read_sockets)
+    }
+
     /// A fresh connection id (for a connection this capture reports without a session).
     pub(crate) fn new_conn_id(&mut self) -> u64 {
         let id = self.next_conn;
@@ -245,6 +255,9 @@ impl Sessions {
         let mut names = self.names.remove(&s).unwrap_or_default();
         // A TLS stack that gives no server name: the ClientHello written on its socket does.
         if conn.source != DataSource::Socket {
+            if let Some(fd) = conn.fd {
+                self.read_sockets.push((pid, fd));
+            }
             if let Some((sni, alpn)) = conn.fd.and_then(|fd| self.hellos.remove(&(pid, fd))) {
                 names.sni.get_or_insert(sni);
                 if names.alpn.is_none() && role == ConnRole::Client {

@@ -24,6 +24,8 @@ pub const EV_FILE_UNLINK: u32 = k::oisp_ev_kind::OISP_EV_FILE_UNLINK.0;
 pub const EV_CONNECT: u32 = k::oisp_ev_kind::OISP_EV_CONNECT.0;
 pub const EV_TLS_SNI: u32 = k::oisp_ev_kind::OISP_EV_TLS_SNI.0;
 pub const EV_TLS_ALPN: u32 = k::oisp_ev_kind::OISP_EV_TLS_ALPN.0;
+pub const EV_FLOW_IO: u32 = k::oisp_ev_kind::OISP_EV_FLOW_IO.0;
+pub const EV_FLOW_END: u32 = k::oisp_ev_kind::OISP_EV_FLOW_END.0;
 
 /// Direction of a TLS data record (`oisp_tls_data.dir`).
 const DIR_EGRESS: u8 = k::oisp_dir::OISP_DIR_EGRESS.0 as u8;
@@ -39,6 +41,8 @@ pub const SKIP_IGNORED: u32 = k::oisp_skip::OISP_SKIP_IGNORED.0;
 pub const ORIGIN_SOCKET: u8 = k::oisp_origin::OISP_ORIGIN_SOCKET.0 as u8;
 /// `oisp_tls_data.origin` of the start of a TLS ClientHello a client wrote on a socket.
 pub const ORIGIN_HELLO: u8 = k::oisp_origin::OISP_ORIGIN_HELLO.0 as u8;
+/// `oisp_tls_data.origin` of a DNS message read on a UDP socket connected to port 53.
+pub const ORIGIN_DNS: u8 = k::oisp_origin::OISP_ORIGIN_DNS.0 as u8;
 
 /// Offset of `field` in the generated record struct `ty`.
 macro_rules! at {
@@ -159,6 +163,16 @@ pub enum Ev<'a> {
         sock_type: u32,
         addr: [u8; SOCKADDR_LEN],
         addrlen: u32,
+    },
+    /// Activity on a TLS socket followed for its metadata only (`struct oisp_flow`): a read or
+    /// write of `len` bytes, or (`end`) its close.
+    Flow {
+        h: Hdr,
+        session: u64,
+        fd: i32,
+        len: u32,
+        egress: bool,
+        end: bool,
     },
 }
 
@@ -324,6 +338,14 @@ pub fn parse(b: &[u8]) -> Option<Ev<'_>> {
                 sock_type: u32_at(b, at!(oisp_connect.sock_type))?,
             }
         }
+        EV_FLOW_IO | EV_FLOW_END => Ev::Flow {
+            h,
+            session: u64_at(b, at!(oisp_flow.session))?,
+            fd: i32_at(b, at!(oisp_flow.fd))?,
+            len: u32_at(b, at!(oisp_flow.len))?,
+            egress: *b.get(at!(oisp_flow.dir))? == DIR_EGRESS,
+            end: h.kind == EV_FLOW_END,
+        },
         _ => return None,
     })
 }
@@ -497,6 +519,34 @@ mod tests {
                 }
                 (_, other) => panic!("{other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn flow_records() {
+        for (kind, dir) in [(EV_FLOW_IO, 1u8), (EV_FLOW_END, 0)] {
+            let mut v = hdr(kind);
+            v.extend_from_slice(&0xfeedu64.to_le_bytes());
+            v.extend_from_slice(&1234u32.to_le_bytes());
+            v.extend_from_slice(&9i32.to_le_bytes());
+            v.push(dir);
+            v.extend_from_slice(&[0; 7]);
+            assert_eq!(v.len(), size_of::<k::oisp_flow>());
+            match parse(&v).unwrap() {
+                Ev::Flow {
+                    session,
+                    fd,
+                    len,
+                    egress,
+                    end,
+                    ..
+                } => assert_eq!(
+                    (session, fd, len, egress, end),
+                    (0xfeed, 9, 1234, dir == 0, kind == EV_FLOW_END)
+                ),
+                other => panic!("{other:?}"),
+            }
+            assert!(parse(&v[..v.len() - 9]).is_none());
         }
     }
 

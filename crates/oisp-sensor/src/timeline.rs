@@ -264,6 +264,51 @@ fn render_single(ev: &Event, s: &Style) -> String {
                 .map(|x| format!(" ({x})"))
                 .unwrap_or_default()
         ),
+        EventData::NetworkDns(d) => format!(
+            "{} {} → {}",
+            d.query_name,
+            d.query_type,
+            d.answers
+                .iter()
+                .flatten()
+                .filter_map(|a| a.value.as_deref())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        EventData::NetworkFlow(d) => {
+            let flow = format!(
+                "{}:{}{} {}↑ {}↓ {} ms",
+                d.dest.ip.as_deref().unwrap_or("?"),
+                d.dest.port.unwrap_or(0),
+                d.dest
+                    .domain
+                    .as_deref()
+                    .map(|x| format!(" ({x})"))
+                    .unwrap_or_default(),
+                fmt_bytes(d.bytes_sent.unwrap_or(0)),
+                fmt_bytes(d.bytes_received.unwrap_or(0)),
+                d.duration_ms.unwrap_or(0)
+            );
+            match oisp_store::flow_estimate(ev) {
+                // metadata only: estimates, never shown like a decoded call
+                Some(e) => format!(
+                    "{} {}: {} call{}{} ~{}→{} tok (metadata only)  {}",
+                    s.yellow("estimated"),
+                    s.magenta(e.provider_name.as_deref().unwrap_or(&e.provider)),
+                    e.calls,
+                    if e.calls == 1 { "" } else { "s" },
+                    if e.streaming_calls > 0 {
+                        format!(" ({} streamed)", e.streaming_calls)
+                    } else {
+                        String::new()
+                    },
+                    e.input_tokens,
+                    e.output_tokens,
+                    s.dim(&flow)
+                ),
+                None => flow,
+            }
+        }
         EventData::AgentToolCall(d) => format!(
             "{}({})",
             s.yellow(d.tool.name.as_deref().unwrap_or("?")),
@@ -342,6 +387,15 @@ pub fn truncate(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// A byte count with a binary unit (`812 B`, `14.2 KiB`, `3.1 MiB`).
+fn fmt_bytes(n: u64) -> String {
+    match n {
+        0..=1023 => format!("{n} B"),
+        1024..=1_048_575 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
+    }
 }
 
 /// USD with enough precision for sub-cent costs.

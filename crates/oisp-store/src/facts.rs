@@ -18,7 +18,8 @@ pub struct Facts {
     pub pid: Option<i64>,
     pub process_name: Option<String>,
     pub process_exe: Option<String>,
-    /// OISP provider name of an AI event (`openai`, `anthropic`, ..., `other`).
+    /// OISP provider name of an AI event (`openai`, `anthropic`, ..., `other`), or of a
+    /// metadata-only flow with AI estimates ([`crate::flow_estimate`]).
     pub provider: Option<String>,
     /// The specific provider the sensor recognised (`attrs.provider_name`, e.g. `deepseek`),
     /// unless it was `unknown`.
@@ -112,6 +113,11 @@ impl Facts {
                 .and_then(|v| v.as_str())
                 .filter(|s| *s != "unknown")
                 .map(str::to_string);
+        }
+        if let Some(e) = crate::flow_estimate(ev) {
+            // selectable by provider; its estimated tokens stay out of the usage columns
+            f.provider = Some(e.provider);
+            f.provider_name = e.provider_name;
         }
         f.model = model.and_then(|m| m.id.clone());
         f

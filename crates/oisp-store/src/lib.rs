@@ -15,6 +15,7 @@
 //!   space back to the file system ([`Retention`]).
 
 mod config;
+mod estimate;
 mod facts;
 mod open;
 mod path;
@@ -26,6 +27,7 @@ mod sink;
 mod write;
 
 pub use config::StoreConfig;
+pub use estimate::{flow_estimate, FlowEstimate};
 pub use facts::{contains_ci, searchable_text, text_contains, Facts};
 pub use open::{is_sqlite_file, Store};
 pub use path::default_path;

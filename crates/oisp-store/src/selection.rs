@@ -144,9 +144,13 @@ impl Selection {
     }
 }
 
-/// The OISP provider name of an AI event and the specific name the sensor recorded (e.g.
-/// `other` / `deepseek`).
+/// The OISP provider name of an AI event, or of a metadata-only flow with AI estimates, and the
+/// specific name the sensor recorded (e.g. `other` / `deepseek`).
 pub fn provider_of(ev: &Event) -> Option<(String, Option<String>)> {
+    // a metadata-only flow to an AI provider (its estimates name it)
+    if let Some(e) = crate::flow_estimate(ev) {
+        return Some((e.provider, e.provider_name));
+    }
     let info = match &ev.data {
         EventData::AiRequest(d) => d.provider.as_ref(),
         EventData::AiResponse(d) => d.provider.as_ref(),

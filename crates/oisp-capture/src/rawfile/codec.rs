@@ -15,8 +15,10 @@ pub(crate) const TAG_NET_CONNECT: u8 = 8;
 pub(crate) const TAG_LOST: u8 = 9;
 /// A process exec record read from /proc at start (same body as [`TAG_PROCESS_EXEC`]).
 pub(crate) const TAG_PROCESS_SNAPSHOT: u8 = 10;
-/// The container behind a cgroup path (`ContainerInfo`). 12 and 13 are taken by another branch.
+/// The container behind a cgroup path (`ContainerInfo`).
 pub(crate) const TAG_CONTAINER: u8 = 11;
+pub(crate) const TAG_FLOW_ACTIVITY: u8 = 12;
+pub(crate) const TAG_DNS_MESSAGE: u8 = 13;
 
 /// Appends little-endian fields to a body buffer.
 pub(crate) struct Enc<'a>(pub &'a mut Vec<u8>);
@@ -250,6 +252,25 @@ pub(crate) fn encode(rec: &RawRecord, out: &mut Vec<u8>) -> u8 {
             }
             TAG_CONTAINER
         }
+        RawRecord::FlowActivity(f) => {
+            e.u64(f.conn_id);
+            e.ts(f.ts);
+            e.u32(f.pid);
+            e.u8(match f.direction {
+                Direction::Egress => 0,
+                Direction::Ingress => 1,
+            });
+            e.u64(f.bytes);
+            TAG_FLOW_ACTIVITY
+        }
+        RawRecord::DnsMessage(m) => {
+            e.ts(m.ts);
+            e.u32(m.pid);
+            e.u32(m.tid);
+            e.opt_addr(&m.server);
+            e.bytes(&m.bytes);
+            TAG_DNS_MESSAGE
+        }
     }
 }
 
@@ -482,6 +503,24 @@ pub(crate) fn decode(tag: u8, body: &[u8]) -> R<Option<RawRecord>> {
             pod_name: d.opt(Dec::str)?,
             namespace: d.opt(Dec::str)?,
             labels: d.str_pairs()?,
+        }),
+        TAG_FLOW_ACTIVITY => RawRecord::FlowActivity(FlowActivity {
+            conn_id: d.u64()?,
+            ts: d.ts()?,
+            pid: d.u32()?,
+            direction: match d.u8()? {
+                0 => Direction::Egress,
+                1 => Direction::Ingress,
+                v => return Err(format!("direction {v} is not 0 or 1")),
+            },
+            bytes: d.u64()?,
+        }),
+        TAG_DNS_MESSAGE => RawRecord::DnsMessage(DnsMessage {
+            ts: d.ts()?,
+            pid: d.u32()?,
+            tid: d.u32()?,
+            server: d.opt_addr()?,
+            bytes: d.bytes()?,
         }),
         _ => return Ok(None),
     };

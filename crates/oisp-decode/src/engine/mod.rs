@@ -13,6 +13,9 @@ mod captures;
 mod containers;
 mod context;
 mod conversation;
+mod dns;
+mod estimate;
+mod flows;
 mod hashing;
 mod hold;
 mod ignore;
@@ -25,6 +28,7 @@ mod tools;
 pub use agents::{known_agent, user_text, AgentIdentity, KNOWN_AGENTS};
 pub use captures::CaptureDecoder;
 pub use context::{redact_query, source_for};
+pub use estimate::{estimate, CallEstimate, CallShape, Rules as EstimateRules, Segmenter};
 pub use hashing::short_hash;
 pub use ignore::{IGNORE_AFTER, MAX_TRACKED as MAX_IGNORE_TRACKED};
 pub use procs::{container_id_from_cgroup, ProcessTable};
@@ -101,6 +105,12 @@ pub struct DecodeStats {
     pub ignorable_conns: u64,
     /// Records of ignorable connections dropped unread.
     pub ignored_records: u64,
+    /// Connections known only from their ClientHello whose reads and writes were followed to
+    /// estimate AI calls (`network.flow` events with `attrs.ai_estimate`).
+    pub metadata_flows: u64,
+    /// Connections followed for their metadata that a hooked TLS stack turned out to read
+    /// (dropped: their calls are decoded, not estimated).
+    pub metadata_flows_covered: u64,
     /// Turns of WebSocket APIs (Realtime, Responses over WebSocket) handed to the providers
     /// (each counted in `exchanges` too).
     pub ws_turns: u64,
@@ -127,6 +137,8 @@ impl std::ops::AddAssign for DecodeStats {
         self.server_side_warnings += s.server_side_warnings;
         self.ignorable_conns += s.ignorable_conns;
         self.ignored_records += s.ignored_records;
+        self.metadata_flows += s.metadata_flows;
+        self.metadata_flows_covered += s.metadata_flows_covered;
         self.ws_turns += s.ws_turns;
         self.ws_unmatched_messages += s.ws_unmatched_messages;
         self.warnings += s.warnings;
@@ -161,6 +173,10 @@ pub struct Decoder {
     stats: DecodeStats,
     ai_processes: AiProcesses,
     ignore: ignore::IgnoreTracker,
+    /// Connections followed for their metadata only.
+    flows: flows::Flows,
+    /// Names DNS answers gave to addresses.
+    dns_names: dns::DnsNames,
     agents: agents::AgentTracker,
     /// Client connections with an exchange in flight, and the system events waiting for them.
     inflight: hold::InFlight,
@@ -192,6 +208,8 @@ impl Decoder {
             stats: DecodeStats::default(),
             ai_processes: AiProcesses::default(),
             ignore: Default::default(),
+            flows: Default::default(),
+            dns_names: Default::default(),
             agents: Default::default(),
             inflight: Default::default(),
             held: Default::default(),
@@ -267,7 +285,11 @@ impl Decoder {
                 if o.source == DataSource::ClientHello {
                     // metadata only: no data follows, nothing to reassemble
                     self.count_tls_to(o);
+                    self.flows.open(o);
                 } else {
+                    if o.role != ConnRole::Server {
+                        self.flows.content_open(o);
+                    }
                     self.remember_owner(o.conn_id, o.pid, o.tid, o.role);
                     self.feed_tracker(rec, out);
                 }
@@ -282,12 +304,27 @@ impl Decoder {
                 self.feed_tracker(rec, out);
                 self.note_in_flight(d.conn_id);
             }
-            RawRecord::ConnClose(c) => {
-                self.ignore.closed(c.conn_id);
-                self.feed_tracker(rec, out);
-                self.inflight.closed(c.conn_id);
+            RawRecord::FlowActivity(a) => self.flows.activity(a),
+            RawRecord::DnsMessage(m) => {
+                if let Some(ev) = self.dns_event(m) {
+                    sys.push(ev);
+                }
             }
             RawRecord::Container(c) => self.containers.learn(c),
+            RawRecord::ConnClose(c) => match self.flows.close(c.conn_id) {
+                Some(f) => {
+                    if f.followed() {
+                        let ev = self.flow_event(&f, Some(c.ts));
+                        self.stats.metadata_flows += 1;
+                        sys.push(ev);
+                    }
+                }
+                None => {
+                    self.ignore.closed(c.conn_id);
+                    self.feed_tracker(rec, out);
+                    self.inflight.closed(c.conn_id);
+                }
+            },
         }
         self.offer_system(&mut sys, now, out);
         self.sys_out = sys;
@@ -331,6 +368,16 @@ impl Decoder {
         let before = out.len();
         let mut sys = std::mem::take(&mut self.sys_out);
         self.release_connects(None, &mut sys);
+        for f in self
+            .flows
+            .finish()
+            .into_iter()
+            .filter(flows::Flow::followed)
+        {
+            let ev = self.flow_event(&f, None);
+            self.stats.metadata_flows += 1;
+            sys.push(ev);
+        }
         out.append(&mut sys);
         self.sys_out = sys;
         let mut http = std::mem::take(&mut self.http_out);
@@ -357,6 +404,7 @@ impl Decoder {
             tracker: self.tracker.stats(),
             ws_unmatched_messages: self.ws_calls.unmatched(),
             agent_sessions: self.agents.sessions_started(),
+            metadata_flows_covered: self.flows.covered,
             ..self.stats
         }
     }
@@ -374,6 +422,9 @@ impl Decoder {
             self.inflight.closed(id);
         }
         self.stats.ignorable_conns += (out.len() - start) as u64;
+        // connections known from their ClientHello, to a server that is no AI provider's: the
+        // source may stop following their reads and writes
+        self.flows.drain_unwanted(out);
     }
 
     /// Connections still open (and their protocol state), for status displays.

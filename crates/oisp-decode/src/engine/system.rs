@@ -153,8 +153,14 @@ impl Decoder {
         ev
     }
 
-    /// `domain`: the server name of the TLS session later seen on this connection, if any.
+    /// `domain`: the server name of the TLS session later seen on this connection, if any; else
+    /// the name a DNS answer gave to the address.
     pub(super) fn connect_event(&mut self, n: &NetConnect, domain: Option<&str>) -> Event {
+        let from_dns = match domain {
+            Some(_) => None,
+            None => self.dns_names.name_of(n.remote.ip()).map(str::to_string),
+        };
+        let domain = domain.or(from_dns.as_deref());
         let ctx = EventContext::for_system(self, n.pid, n.tid);
         let id = ctx.event_id(self, "connect", n.ts);
         // EINPROGRESS (non-blocking connect) is not a failure.
@@ -173,7 +179,15 @@ impl Decoder {
             error: failed.map(|r| format!("errno {}", -r)),
             ..Default::default()
         };
-        ctx.event(data, n.ts, &id, "sys_enter_connect")
+        let mut ev = ctx.event(data, n.ts, &id, "sys_enter_connect");
+        if from_dns.is_some() {
+            ev = ev.with_attr("domain_from", "dns");
+        }
+        // A server name that is an AI provider's (from the bundle's domains) names the provider.
+        match domain.and_then(crate::providers::provider_for_host) {
+            Some(p) => ev.with_attr("provider_name", p.name()),
+            None => ev,
+        }
     }
 }
 

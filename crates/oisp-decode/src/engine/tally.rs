@@ -22,6 +22,10 @@ pub struct ProcessAi {
     /// AI providers' server names this process opened TLS connections to (from their
     /// ClientHello), each once: with no `calls`, what nothing could read.
     pub tls_hosts: Vec<String>,
+    /// AI calls estimated from the sizes and timing of such connections (metadata only).
+    pub estimated_calls: u64,
+    /// Tokens (in + out) estimated for them.
+    pub estimated_tokens: u64,
 }
 
 /// Every process that made an AI call.
@@ -67,6 +71,16 @@ impl AiProcesses {
         }
     }
 
+    /// Counts `calls` AI calls of `pid`, with `tokens` tokens, estimated from a connection's
+    /// metadata.
+    pub(crate) fn estimated(&mut self, pid: u32, exe: Option<&str>, calls: u64, tokens: u64) {
+        let Some(p) = self.entry(pid, exe) else {
+            return;
+        };
+        p.estimated_calls += calls;
+        p.estimated_tokens += tokens;
+    }
+
     fn entry(&mut self, pid: u32, exe: Option<&str>) -> Option<&mut ProcessAi> {
         if !self.by_pid.contains_key(&pid) && self.by_pid.len() >= MAX_AI_PROCESSES {
             return None;
@@ -78,6 +92,8 @@ impl AiProcesses {
             sources: Vec::new(),
             providers: Vec::new(),
             tls_hosts: Vec::new(),
+            estimated_calls: 0,
+            estimated_tokens: 0,
         }))
     }
 

@@ -120,12 +120,34 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32> {
     }
     // Reports need only each event's facts: the store has them as columns (no JSON parsed);
     // JSON Lines are parsed and reduced to the same facts.
+    // Metadata-only flows' estimates are read from their events (the store's columns hold no
+    // estimates, so that they never add up with decoded usage).
+    let mut estimates: Vec<Estimated> = Vec::new();
     let events: Vec<Facts> = match source.open()? {
-        Opened::Store(store) => store.facts(&filter.query())?,
+        Opened::Store(store) => {
+            let q = filter.query();
+            let flows_selected = q.types.is_empty()
+                || q.types
+                    .iter()
+                    .any(|t| t == "network" || t == "network.flow");
+            if flows_selected {
+                let flows = oisp_store::Query {
+                    types: vec!["network.flow".into()],
+                    ..q.clone()
+                };
+                for stored in store.events(&flows, None)? {
+                    if let Ok(ev) = stored.event() {
+                        estimates.extend(Estimated::of(&ev));
+                    }
+                }
+            }
+            store.facts(&q)?
+        }
         Opened::Lines(mut lines) => {
             let mut facts = Vec::new();
             while let Some(ev) = lines.next_event()? {
                 if filter.matches(&ev) {
+                    estimates.extend(Estimated::of(&ev));
                     facts.push(Facts::of(&ev));
                 }
             }
@@ -133,19 +155,36 @@ pub fn run(args: &AnalyzeArgs) -> Result<i32> {
         }
     };
     let table = match args.report {
-        Report::Summary => summary(&events),
+        Report::Summary => summary(&events, &estimates),
         Report::Costs => costs(&events),
         Report::Providers => providers(&events),
         Report::Models => models(&events),
         Report::Tools => tools(&events),
-        Report::Processes => processes(&events),
+        Report::Processes => processes(&events, &estimates),
         Report::Sessions => unreachable!("answered above"),
     };
     print!("{}", table.render(args.format));
     Ok(exit::OK)
 }
 
-fn summary(events: &[Facts]) -> Table {
+/// The estimates of one metadata-only flow (a connection to an AI provider nothing could read),
+/// with its process.
+struct Estimated {
+    process: String,
+    est: oisp_store::FlowEstimate,
+}
+
+impl Estimated {
+    fn of(ev: &oisp_event::Event) -> Option<Estimated> {
+        let est = oisp_store::flow_estimate(ev)?;
+        Some(Estimated {
+            process: process_name(&Facts::of(ev)),
+            est,
+        })
+    }
+}
+
+fn summary(events: &[Facts], estimates: &[Estimated]) -> Table {
     let calls = calls(events);
     let mut all = Agg::default();
     calls.iter().for_each(|c| all.add(c));
@@ -173,6 +212,33 @@ fn summary(events: &[Facts]) -> Table {
         ("network connects", Cell::Int(count("network.connect"))),
         ("warnings", Cell::Int(count("sensor.warning"))),
     ];
+    if !estimates.is_empty() {
+        let sum = |f: fn(&oisp_store::FlowEstimate) -> u64| -> u64 {
+            estimates.iter().map(|e| f(&e.est)).sum()
+        };
+        rows.extend([
+            (
+                "metadata-only flows (content unread)",
+                Cell::Int(estimates.len() as u64),
+            ),
+            (
+                "estimated calls (metadata only)",
+                Cell::Int(sum(|e| e.calls)),
+            ),
+            (
+                "estimated streamed calls",
+                Cell::Int(sum(|e| e.streaming_calls)),
+            ),
+            (
+                "estimated ~input tokens",
+                Cell::Int(sum(|e| e.input_tokens)),
+            ),
+            (
+                "estimated ~output tokens",
+                Cell::Int(sum(|e| e.output_tokens)),
+            ),
+        ]);
+    }
     if let (Some(first), Some(last)) = (events.first(), events.last()) {
         rows.push(("first event", Cell::Text(first.ts.clone())));
         rows.push(("last event", Cell::Text(last.ts.clone())));
@@ -338,7 +404,7 @@ fn tools(events: &[Facts]) -> Table {
     }
 }
 
-fn processes(events: &[Facts]) -> Table {
+fn processes(events: &[Facts], estimates: &[Estimated]) -> Table {
     #[derive(Default)]
     struct P {
         pids: BTreeSet<u64>,
@@ -346,6 +412,7 @@ fn processes(events: &[Facts]) -> Table {
         execs: u64,
         writes: u64,
         connects: u64,
+        estimated_calls: u64,
     }
     let mut by: BTreeMap<String, P> = BTreeMap::new();
     for ev in events {
@@ -364,12 +431,16 @@ fn processes(events: &[Facts]) -> Table {
     for c in calls(events) {
         by.entry(c.process.clone()).or_default().agg.add(&c);
     }
+    for e in estimates {
+        by.entry(e.process.clone()).or_default().estimated_calls += e.est.calls;
+    }
     Table {
         title: "Activity by process".into(),
         columns: vec![
             "process",
             "pids",
             "ai_calls",
+            "estimated_calls",
             "tokens",
             "cost_usd",
             "execs",
@@ -383,6 +454,7 @@ fn processes(events: &[Facts]) -> Table {
                     Cell::Text(n.clone()),
                     Cell::Int(p.pids.len() as u64),
                     Cell::Int(p.agg.calls),
+                    Cell::Int(p.estimated_calls),
                     Cell::Int(p.agg.prompt + p.agg.completion),
                     Cell::Usd(p.agg.cost),
                     Cell::Int(p.execs),

@@ -428,6 +428,12 @@ impl Session {
             !of("process.exec").is_empty(),
             "{name}: no process.exec for pid {pid}"
         );
+        // decoded calls are never estimated too (metadata-only flows are for unread content)
+        let flows = of("network.flow");
+        assert!(
+            flows.is_empty(),
+            "{name}: metadata-only flows of pid {pid}, whose calls were decoded: {flows:#?}"
+        );
         reqs
     }
 }

@@ -118,8 +118,18 @@ fn metadata_only(p: &ProcessAi) -> CoverageState {
         stack: stack_name(DataSource::ClientHello).into(),
         located: "no hooked TLS stack read it".into(),
         coverage: format!(
-            "metadata only: TLS to {} (server name, addresses, timing; no content)",
-            p.tls_hosts.join(", ")
+            "metadata only: TLS to {} (server name, addresses, timing; no content){}",
+            p.tls_hosts.join(", "),
+            if p.estimated_calls > 0 {
+                format!(
+                    "; estimated {} call{}, ~{} tokens",
+                    p.estimated_calls,
+                    if p.estimated_calls == 1 { "" } else { "s" },
+                    p.estimated_tokens
+                )
+            } else {
+                String::new()
+            }
         ),
     }
 }
@@ -176,6 +186,8 @@ mod tests {
             sources: vec![DataSource::BoringSsl],
             providers: vec!["anthropic".into()],
             tls_hosts: vec!["api.anthropic.com".into()],
+            estimated_calls: 0,
+            estimated_tokens: 0,
         }];
         let c = coverage(&ai, &probes, &[]);
         assert_eq!(c.len(), 1);
@@ -188,11 +200,18 @@ mod tests {
             sources: vec![],
             providers: vec!["openai".into()],
             tls_hosts: vec!["api.openai.com".into()],
+            estimated_calls: 3,
+            estimated_tokens: 1200,
         }];
         let c = coverage(&unread, &probes, &[]);
         assert!(
             c[0].coverage
                 .starts_with("metadata only: TLS to api.openai.com"),
+            "{}",
+            c[0].coverage
+        );
+        assert!(
+            c[0].coverage.ends_with("; estimated 3 calls, ~1200 tokens"),
             "{}",
             c[0].coverage
         );
