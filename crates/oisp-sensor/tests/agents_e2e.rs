@@ -37,22 +37,7 @@ fn claude_code_runs_a_command_that_writes_a_file() {
         "Run this for me. [[tool:Bash {}]]",
         serde_json::json!({"command": command, "description": "write a file"})
     );
-    let home = s.tmp.join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = Command::new("timeout");
-    cmd.args([
-        "120",
-        "claude",
-        "-p",
-        &prompt,
-        "--dangerously-skip-permissions",
-    ])
-    .env("ANTHROPIC_BASE_URL", s.base())
-    .env("IS_SANDBOX", "1")
-    .env("HOME", &home)
-    .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-    .env("DISABLE_TELEMETRY", "1");
-    let timeout_pid = s.client("claude -p", cmd);
+    let timeout_pid = s.claude_p(&prompt);
     assert_eq!(
         std::fs::read_to_string(&out).unwrap_or_default().trim(),
         "oisp-agent-check",

@@ -63,26 +63,9 @@ fn two_agents_at_once_make_two_correct_trace_trees() {
         "Run this for me. [[tool:exec_command {}]]",
         serde_json::json!({ "cmd": cmd_c })
     );
-    let home = s.tmp.join("home");
-    std::fs::create_dir_all(&home).unwrap();
     let work = s.tmp.join("work");
     let (claude_timeout, codex_timeout) = std::thread::scope(|scope| {
-        let claude_run = scope.spawn(|| {
-            let mut cmd = Command::new("timeout");
-            cmd.args([
-                "120",
-                "claude",
-                "-p",
-                &claude_prompt,
-                "--dangerously-skip-permissions",
-            ])
-            .env("ANTHROPIC_BASE_URL", s.base())
-            .env("IS_SANDBOX", "1")
-            .env("HOME", &home)
-            .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-            .env("DISABLE_TELEMETRY", "1");
-            s.client("claude -p", cmd)
-        });
+        let claude_run = scope.spawn(|| s.claude_p(&claude_prompt));
         let codex_run = scope.spawn(|| s.codex_exec(&codex_prompt, &work, false));
         (claude_run.join().unwrap(), codex_run.join().unwrap())
     });

@@ -289,6 +289,28 @@ impl Session {
         self.client("codex exec", cmd)
     }
 
+    /// Runs `claude -p PROMPT` (Claude Code on PATH) against the mock, headless, with a fresh
+    /// HOME under the session's directory and permissions skipped, under `timeout 120`; returns
+    /// the pid of `timeout` (Claude Code is its child).
+    pub fn claude_p(&self, prompt: &str) -> u32 {
+        let home = self.tmp.join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let mut cmd = Command::new("timeout");
+        cmd.args([
+            "120",
+            "claude",
+            "-p",
+            prompt,
+            "--dangerously-skip-permissions",
+        ])
+        .env("ANTHROPIC_BASE_URL", self.base())
+        .env("IS_SANDBOX", "1")
+        .env("HOME", &home)
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
+        .env("DISABLE_TELEMETRY", "1");
+        self.client("claude -p", cmd)
+    }
+
     /// A Python script (the mock's venv: official SDKs); `MOCK_BASE` is the mock's https URL.
     pub fn python(&self, what: &str, code: &str) -> u32 {
         let mut c = Command::new(mock_dir().join(".venv/bin/python"));
