@@ -3,6 +3,9 @@
 //! out with the next run), `--otlp` against the receiver built on the official OpenTelemetry
 //! protos, `config check` and the flag/key conflicts.
 
+mod otlp_rx;
+
+use otlp_rx::OtlpReceiver;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -135,41 +138,10 @@ fn webhook_survives_an_outage_between_runs_and_is_signed() {
 #[test]
 fn otlp_flag_exports_every_event_to_a_real_receiver() {
     let t = Tmp::new("otlp");
-    let setup = Command::new("bash")
-        .arg(repo().join("tools/otlp-receiver/setup-venv.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        setup.status.success(),
-        "cannot set up the OTLP receiver (python3-venv and PyPI access needed): {}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-    let mut child = Command::new(repo().join("tools/otlp-receiver/.venv/bin/python3"))
-        .arg(repo().join("tools/otlp-receiver/receiver.py"))
-        .arg("--out")
-        .arg(t.0.join("otlp.jsonl"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let _rx = Proc(child);
-    let port = |k: &str| {
-        ready
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix(k))
-            .unwrap_or_else(|| panic!("receiver: {ready}"))
-            .to_string()
-    };
+    let rx = OtlpReceiver::start(t.0.join("otlp.jsonl"));
     for (proto, endpoint) in [
-        ("grpc", format!("http://127.0.0.1:{}", port("grpc="))),
-        (
-            "http/protobuf",
-            format!("http://127.0.0.1:{}", port("http=")),
-        ),
+        ("grpc", format!("http://127.0.0.1:{}", rx.grpc)),
+        ("http/protobuf", format!("http://127.0.0.1:{}", rx.http)),
     ] {
         // The receiver keeps its output file open: read only what this run adds.
         let before = std::fs::read_to_string(t.0.join("otlp.jsonl")).map_or(0, |s| s.len());

@@ -8,12 +8,13 @@
 //! commands in one turn; Codex, at the same time, runs one `exec_command`.
 
 mod e2e;
+mod otlp_rx;
 mod root;
 
-use e2e::{repo, KillOnDrop, Session};
+use e2e::{KillOnDrop, Session};
+use otlp_rx::OtlpReceiver;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 #[test]
@@ -33,7 +34,10 @@ fn two_agents_at_once_make_two_correct_trace_trees() {
     }
     put_on_path(&claude);
     put_on_path(&codex);
-    let (receiver, otlp_out, grpc) = otlp_receiver();
+    let receiver = OtlpReceiver::start(
+        std::env::temp_dir().join(format!("oisp-trace-otlp-{}.jsonl", std::process::id())),
+    );
+    let grpc = receiver.grpc.clone();
     let Some(mut s) = Session::start_with(
         "two_agents",
         &[
@@ -152,7 +156,7 @@ fn two_agents_at_once_make_two_correct_trace_trees() {
 
     // The OTLP receiver got the same trees.
     drop(s);
-    let spans = otlp_spans(&otlp_out, receiver);
+    let spans = otlp_spans(receiver);
     for (trace, agent, tools) in [
         (&claude_trace, "claude-code", &claude_tools),
         (&codex_trace, "codex", &codex_tools),
@@ -344,43 +348,11 @@ fn indent(l: &str) -> usize {
     l.chars().take_while(|c| !c.is_alphanumeric()).count()
 }
 
-/// Starts the OTLP receiver; returns it, its output file and its gRPC port.
-fn otlp_receiver() -> (KillOnDrop, std::path::PathBuf, String) {
-    let setup = Command::new("bash")
-        .arg(repo().join("tools/otlp-receiver/setup-venv.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        setup.status.success(),
-        "cannot set up the OTLP receiver: {}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-    let out = std::env::temp_dir().join(format!("oisp-trace-otlp-{}.jsonl", std::process::id()));
-    let _ = std::fs::remove_file(&out);
-    let mut child = Command::new(repo().join("tools/otlp-receiver/.venv/bin/python3"))
-        .arg(repo().join("tools/otlp-receiver/receiver.py"))
-        .arg("--out")
-        .arg(&out)
-        .stdin(Stdio::piped()) // it stops when its standard input ends
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut ready)
-        .unwrap();
-    let grpc = ready
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("grpc="))
-        .unwrap_or_else(|| panic!("receiver: {ready}"))
-        .to_string();
-    (KillOnDrop(child), out, grpc)
-}
-
 /// Every span the receiver got, with hex ids (as the protobuf JSON mapping gives base64).
-fn otlp_spans(out: &std::path::Path, receiver: KillOnDrop) -> Vec<Value> {
+fn otlp_spans(receiver: OtlpReceiver) -> Vec<Value> {
+    let out = receiver.out.clone();
     drop(receiver);
-    let text = std::fs::read_to_string(out).unwrap_or_default();
+    let text = std::fs::read_to_string(&out).unwrap_or_default();
     let mut spans = Vec::new();
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
