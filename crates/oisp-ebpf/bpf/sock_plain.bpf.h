@@ -175,25 +175,27 @@ static __always_inline __u64 plain_first_bytes(__u64 ptr, __u64 count, __u8 mode
 	return v.base;
 }
 
-/* Copies the start of a ClientHello (`len` bytes at `buf`) as one record of origin
- * OISP_ORIGIN_HELLO, after the socket's addresses. */
-static __always_inline void plain_hello(__u64 session, int fd, __u64 buf, __u64 len)
+/* Copies `len` bytes (at most `max`) at the user address `buf` as one record of direction `dir`
+ * and origin `origin`, after the socket's addresses: what the socket path copies once (a
+ * ClientHello, a DNS answer). `wake`: whether the reader may be woken for it. */
+static __always_inline void plain_copy_once(__u64 session, int fd, __u64 buf, __u64 len,
+					    __u64 max, __u8 dir, __u8 origin, bool wake)
 {
 	__u32 zero = 0;
 	struct oisp_tls_data *d = bpf_map_lookup_elem(&tls_scratch, &zero);
-	if (!d)
+	if (!d || !buf)
 		return;
 	emit_tls_fd(session, fd);
-	if (len > PLAIN_HELLO_MAX)
-		len = PLAIN_HELLO_MAX;
+	if (len > max)
+		len = max;
 	fill_hdr(&d->h, OISP_EV_TLS_DATA);
 	d->session = session;
 	d->seq = 0;
 	d->len = len;
 	d->truncated = 0;
 	d->fd = fd;
-	d->dir = OISP_DIR_EGRESS;
-	d->origin = OISP_ORIGIN_HELLO;
+	d->dir = dir;
+	d->origin = origin;
 	d->_pad[0] = 0;
 	d->_pad[1] = 0;
 	if (bpf_probe_read_user(d->data, len, (void *)buf) < 0)
@@ -201,8 +203,16 @@ static __always_inline void plain_hello(__u64 session, int fd, __u64 buf, __u64 
 	__u64 size = offsetof(struct oisp_tls_data, data) + len;
 	if (size > sizeof(struct oisp_tls_data))
 		size = sizeof(struct oisp_tls_data);
-	if (bpf_ringbuf_output(&tls_ring, d, size, wake_flags(&tls_ring)) < 0)
+	if (bpf_ringbuf_output(&tls_ring, d, size, wake ? wake_flags(&tls_ring) : 0) < 0)
 		count_lost(OISP_LOST_TLS, 1);
+}
+
+/* Copies the start of a ClientHello (`len` bytes at `buf`) as one record of origin
+ * OISP_ORIGIN_HELLO, after the socket's addresses. */
+static __always_inline void plain_hello(__u64 session, int fd, __u64 buf, __u64 len)
+{
+	plain_copy_once(session, fd, buf, len, PLAIN_HELLO_MAX, OISP_DIR_EGRESS, OISP_ORIGIN_HELLO,
+			true);
 }
 
 /* Enter half of a socket syscall on `fd` of the current process: for a socket that carries HTTP
@@ -259,30 +269,8 @@ static __always_inline void plain_enter(int fd, __u64 ptr, __u64 count, __u8 mod
  * address `buf`) as one record of origin OISP_ORIGIN_DNS, after the socket's addresses. */
 static __always_inline void plain_dns(__u64 session, int fd, __u64 buf, __u64 len)
 {
-	__u32 zero = 0;
-	struct oisp_tls_data *d = bpf_map_lookup_elem(&tls_scratch, &zero);
-	if (!d || !buf)
-		return;
-	emit_tls_fd(session, fd);
-	if (len > PLAIN_DNS_MAX)
-		len = PLAIN_DNS_MAX;
-	fill_hdr(&d->h, OISP_EV_TLS_DATA);
-	d->session = session;
-	d->seq = 0;
-	d->len = len;
-	d->truncated = 0;
-	d->fd = fd;
-	d->dir = OISP_DIR_INGRESS;
-	d->origin = OISP_ORIGIN_DNS;
-	d->_pad[0] = 0;
-	d->_pad[1] = 0;
-	if (bpf_probe_read_user(d->data, len, (void *)buf) < 0)
-		return;
-	__u64 size = offsetof(struct oisp_tls_data, data) + len;
-	if (size > sizeof(struct oisp_tls_data))
-		size = sizeof(struct oisp_tls_data);
-	if (bpf_ringbuf_output(&tls_ring, d, size, 0) < 0)
-		count_lost(OISP_LOST_TLS, 1);
+	plain_copy_once(session, fd, buf, len, PLAIN_DNS_MAX, OISP_DIR_INGRESS, OISP_ORIGIN_DNS,
+			false);
 }
 
 /* One struct oisp_flow record of `kind` for a PLAIN_FLOW socket: `len` bytes moved. */
