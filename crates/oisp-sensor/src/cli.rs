@@ -53,6 +53,36 @@ pub enum Command {
     Record(RecordArgs),
     /// Check a configuration file (default: $OISP_CONFIG, else /etc/oisp-sensor/config.toml).
     Config(ConfigArgs),
+    /// Serve the web UI over the event store until Ctrl-C: live timeline, AI call conversations,
+    /// agent traces, process tree, analytics, inventory and sensor health.
+    ///
+    /// Reads the store only, so it can run beside a `record` that writes the same store: new
+    /// events appear in the page as they are stored. Listens on 127.0.0.1:7777 by default; any
+    /// other address requires a token (generated and printed, or $OISP_WEB_TOKEN / web.token).
+    Web(WebArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WebArgs {
+    /// The event store to serve (default: the store `record` writes: $OISP_STORE, else
+    /// /var/lib/oisp-sensor/events.db as root, ~/.local/share/oisp-sensor/events.db otherwise,
+    /// or store.path of the configuration file).
+    #[arg(short, long, value_name = "STORE")]
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub web: WebAddrArgs,
+    /// Configuration file (default: $OISP_CONFIG, else /etc/oisp-sensor/config.toml if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Where the web UI listens, shared by `web` and `record`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WebAddrArgs {
+    /// Listen on ADDR (default 127.0.0.1:7777). Any address but a loopback one requires a
+    /// token. Key: web.listen.
+    #[arg(long, value_name = "ADDR")]
+    pub web_addr: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -316,6 +346,12 @@ pub struct RecordArgs {
     /// talked TLS as clients, their ancestors and their descendants.
     #[arg(long)]
     pub all_processes: bool,
+    /// Serve the web UI while recording (http://127.0.0.1:7777 unless --web-addr). Needs the
+    /// store. Key: web.enabled.
+    #[arg(long)]
+    pub web: bool,
+    #[command(flatten)]
+    pub web_addr: WebAddrArgs,
     #[command(flatten)]
     pub redact: RedactArgs,
     #[command(flatten)]

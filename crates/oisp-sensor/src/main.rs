@@ -37,6 +37,7 @@ fn main() {
         Command::Analyze(a) => cmd::analyze::run(&a),
         Command::Record(a) => cmd::record::run(&a),
         Command::Config(a) => cmd::config::run(&a),
+        Command::Web(a) => cmd::web::run(&a),
     };
     match result {
         Ok(code) => std::process::exit(code),

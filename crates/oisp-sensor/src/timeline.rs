@@ -1,7 +1,7 @@
 //! Renders events as a readable, coloured timeline (one entry per AI call or event).
 
 use crate::style::Style;
-use oisp_event::{Content, Event, EventData, Message, Role};
+use oisp_event::{Event, EventData, Message};
 
 /// Width of prompt/response excerpts.
 const EXCERPT: usize = 72;
@@ -145,7 +145,7 @@ fn request_line(req_ev: &Event, s: &Style) -> String {
     let prompt = req
         .messages
         .as_deref()
-        .and_then(last_user_text)
+        .and_then(Message::last_user_text)
         .unwrap_or_default();
     format!(
         "{} {} {}{} {} {}",
@@ -213,7 +213,7 @@ fn response_line(resp_ev: &Event, s: &Style) -> String {
             .as_deref()
             .and_then(|c| c.first())
             .and_then(|c| c.message.as_ref())
-            .and_then(text_of)
+            .and_then(Message::text)
             .unwrap_or_default();
         let tools: Vec<String> = resp
             .tool_calls
@@ -353,25 +353,6 @@ fn render_single(ev: &Event, s: &Style) -> String {
         _ => s.blue(t),
     };
     format!("{} {} {}", head(ev, s), kind, truncate(&detail, 160))
-}
-
-fn text_of(m: &Message) -> Option<String> {
-    match m.content.as_ref()? {
-        Content::Text(t) => Some(t.clone()),
-        Content::Redacted(r) => Some(format!(
-            "[redacted {} chars]",
-            r.redacted.original_length.unwrap_or(0)
-        )),
-    }
-}
-
-pub fn last_user_text(messages: &[Message]) -> Option<String> {
-    messages
-        .iter()
-        .rev()
-        .find(|m| m.role == Role::User)
-        .or_else(|| messages.last())
-        .and_then(text_of)
 }
 
 /// Single-line excerpt: whitespace collapsed, cut at [`EXCERPT`] chars with `…`.

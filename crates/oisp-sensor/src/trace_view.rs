@@ -6,7 +6,7 @@
 //! a tool call.
 
 use crate::style::Style;
-use crate::timeline::{excerpt, fmt_usd, last_user_text, truncate};
+use crate::timeline::{excerpt, fmt_usd, truncate};
 use oisp_event::{Content, Event, EventData, OpenFlag, Relationship};
 use std::collections::HashMap;
 
@@ -281,7 +281,7 @@ fn describe(span: &Span, s: &Style) -> Vec<String> {
                 .and_then(|m| m.id.clone())
                 .unwrap_or_else(|| "?".into());
             let mut line = format!("{t} {} {}", s.magenta("AI call"), s.bold(&model));
-            if let Some(prompt) = req.messages.as_deref().and_then(last_user_text) {
+            if let Some(prompt) = req.messages.as_deref().and_then(oisp_event::Message::last_user_text) {
                 let prompt = oisp_decode::engine::user_text(&prompt);
                 line.push_str(&format!(" \"{}\"", truncate(&excerpt(&prompt), 60)));
             }

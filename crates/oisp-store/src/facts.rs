@@ -42,6 +42,15 @@ pub struct Facts {
     pub duration_ms: Option<i64>,
     /// `trace_context.trace_id` (an agent session's trace).
     pub trace_id: Option<String>,
+    /// `process.ppid`.
+    pub ppid: Option<i64>,
+    /// The container the process runs in: `host.container.name`, else its id, else
+    /// `process.container_id` (first 12 characters of an id).
+    pub container: Option<String>,
+    /// `auth.key_prefix` of an `ai.request` (never a whole key).
+    pub key_prefix: Option<String>,
+    /// `auth.key_hash` of an `ai.request` (a hash of the key, never the key).
+    pub key_hash: Option<String>,
 }
 
 fn int(v: Option<u64>) -> Option<i64> {
@@ -62,11 +71,17 @@ impl Facts {
             f.pid = int(p.pid);
             f.process_name = p.name.clone();
             f.process_exe = p.exe.clone();
+            f.ppid = int(p.ppid);
         }
+        f.container = container_of(ev);
         let (provider, model) = match &ev.data {
             EventData::AiRequest(d) => {
                 f.request_id = d.request_id.clone();
                 f.conversation_id = d.conversation_id.clone();
+                if let Some(a) = &d.auth {
+                    f.key_prefix = a.key_prefix.clone();
+                    f.key_hash = a.key_hash.clone();
+                }
                 (Some(&d.provider), d.model.as_ref())
             }
             EventData::AiResponse(d) => {
@@ -127,6 +142,22 @@ impl Facts {
     pub fn provider_label(&self) -> Option<&str> {
         self.provider_name.as_deref().or(self.provider.as_deref())
     }
+}
+
+/// The container of `ev`'s process, named as a reader would look for it.
+fn container_of(ev: &Event) -> Option<String> {
+    let short = |id: &str| id.chars().take(12).collect::<String>();
+    let host = ev.host.as_ref();
+    if let Some(c) = host.and_then(|h| h.container.as_ref()) {
+        if let Some(n) = c.name.as_deref().filter(|n| !n.is_empty()) {
+            return Some(n.to_string());
+        }
+        if let Some(id) = c.id.as_deref().filter(|n| !n.is_empty()) {
+            return Some(short(id));
+        }
+    }
+    let id = ev.process.as_ref()?.container_id.as_deref()?;
+    (!id.is_empty()).then(|| short(id))
 }
 
 /// The searchable text of an event, one piece per line: message contents of `ai.request`,

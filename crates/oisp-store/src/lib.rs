@@ -14,6 +14,7 @@
 //! - Retention by age and size deletes the oldest events in small transactions and gives the
 //!   space back to the file system ([`Retention`]).
 
+mod browse;
 mod config;
 mod estimate;
 mod facts;
@@ -26,6 +27,7 @@ mod selection;
 mod sink;
 mod write;
 
+pub use browse::{InventoryRow, Overview, ProcessRow, SeriesRow, TraceTotals};
 pub use config::StoreConfig;
 pub use estimate::{flow_estimate, FlowEstimate};
 pub use facts::{contains_ci, searchable_text, text_contains, Facts};

@@ -59,6 +59,11 @@ impl StoredEvent {
     }
 }
 
+/// A row count as an SQL `LIMIT`.
+pub(crate) fn clamp_limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 fn clamp(ns: u64) -> i64 {
     i64::try_from(ns).unwrap_or(i64::MAX)
 }
@@ -70,7 +75,7 @@ pub(crate) fn fts_phrase(text: &str) -> String {
 
 impl Query {
     /// The WHERE clause (without `WHERE`) and its parameters.
-    fn sql(&self) -> (String, Vec<Value>) {
+    pub(crate) fn sql(&self) -> (String, Vec<Value>) {
         let mut conds: Vec<String> = Vec::new();
         let mut args: Vec<Value> = Vec::new();
         let arg = |v: Value, args: &mut Vec<Value>| {
@@ -287,7 +292,8 @@ impl Store {
             "SELECT event_type, ts, ts_ns, pid, process_name, process_exe, provider, \
              provider_name, model, request_id, conversation_id, tool_name, success, \
              prompt_tokens, completion_tokens, cached_tokens, cost_usd, latency_ms, ttft_ms, \
-             duration_ms, trace_id FROM events WHERE {cond} ORDER BY ts_ns, id"
+             duration_ms, trace_id, ppid, container, key_prefix, key_hash FROM events WHERE {cond} \
+             ORDER BY ts_ns, id"
         );
         let run = || -> Result<Vec<Facts>, rusqlite::Error> {
             let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -314,6 +320,10 @@ impl Store {
                     ttft_ms: r.get(18)?,
                     duration_ms: r.get(19)?,
                     trace_id: r.get(20)?,
+                    ppid: r.get(21)?,
+                    container: r.get(22)?,
+                    key_prefix: r.get(23)?,
+                    key_hash: r.get(24)?,
                 })
             })?;
             rows.collect()

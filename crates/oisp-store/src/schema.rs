@@ -75,7 +75,29 @@ UPDATE events SET trace_id = (
 CREATE INDEX events_trace ON events(trace_id, ts_ns) WHERE trace_id IS NOT NULL;
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3: what the web UI and the TUI group by without reading JSON — the parent pid
+/// (process tree), the container (inventory) and the API key's prefix and hash (inventory; never
+/// the key) — filled for the rows already stored; and an index for newest-first paging by type.
+const V3: &str = "
+ALTER TABLE events ADD COLUMN ppid INTEGER;
+ALTER TABLE events ADD COLUMN container TEXT;
+ALTER TABLE events ADD COLUMN key_prefix TEXT;
+ALTER TABLE events ADD COLUMN key_hash TEXT;
+UPDATE events SET
+    ppid = (SELECT json_extract(j.json, '$.process.ppid') FROM event_json j WHERE j.id = events.id),
+    container = (SELECT coalesce(
+        nullif(json_extract(j.json, '$.host.container.name'), ''),
+        substr(nullif(json_extract(j.json, '$.host.container.id'), ''), 1, 12),
+        substr(nullif(json_extract(j.json, '$.process.container_id'), ''), 1, 12))
+        FROM event_json j WHERE j.id = events.id),
+    key_prefix = CASE WHEN event_type = 'ai.request' THEN (SELECT
+        json_extract(j.json, '$.data.auth.key_prefix') FROM event_json j WHERE j.id = events.id) END,
+    key_hash = CASE WHEN event_type = 'ai.request' THEN (SELECT
+        json_extract(j.json, '$.data.auth.key_hash') FROM event_json j WHERE j.id = events.id) END;
+CREATE INDEX events_pid ON events(pid, ts_ns);
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// On a brand-new (empty) database, sets `auto_vacuum = INCREMENTAL` so retention can give
 /// space back to the file system. It must run before the journal mode is set and before the first

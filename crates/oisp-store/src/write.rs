@@ -23,9 +23,9 @@ impl Store {
                 "INSERT OR IGNORE INTO events (event_id, ts_ns, ts, event_type, pid, \
                  process_name, process_exe, provider, provider_name, model, request_id, \
                  conversation_id, tool_name, success, prompt_tokens, completion_tokens, \
-                 cached_tokens, cost_usd, latency_ms, ttft_ms, duration_ms, trace_id) \
+                 cached_tokens, cost_usd, latency_ms, ttft_ms, duration_ms, trace_id, ppid, container, key_prefix, key_hash) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
-                 ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                 ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
             )?;
             let mut body =
                 tx.prepare_cached("INSERT INTO event_json (id, json) VALUES (?1, ?2)")?;
@@ -62,6 +62,10 @@ impl Store {
                     f.ttft_ms,
                     f.duration_ms,
                     f.trace_id,
+                    f.ppid,
+                    f.container,
+                    f.key_prefix,
+                    f.key_hash,
                 ])?;
                 if n == 0 {
                     continue;

@@ -248,6 +248,29 @@ impl Message {
             name: None,
         }
     }
+
+    /// The message's text as a reader should see it: the content, or `[redacted N chars]` for
+    /// redacted content; `None` without content.
+    pub fn text(&self) -> Option<String> {
+        match self.content.as_ref()? {
+            Content::Text(t) => Some(t.clone()),
+            Content::Redacted(r) => Some(format!(
+                "[redacted {} chars]",
+                r.redacted.original_length.unwrap_or(0)
+            )),
+        }
+    }
+
+    /// The text of the last user message of `messages` (else of the last message): what a
+    /// request asked.
+    pub fn last_user_text(messages: &[Message]) -> Option<String> {
+        messages
+            .iter()
+            .rev()
+            .find(|m| m.role == Role::User)
+            .or_else(|| messages.last())
+            .and_then(Message::text)
+    }
 }
 
 /// `$defs/tool_definition`: a tool offered to the model.

@@ -8,3 +8,4 @@ pub mod replay;
 pub mod show;
 pub mod status;
 pub mod trace;
+pub mod web;

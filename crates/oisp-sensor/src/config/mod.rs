@@ -36,6 +36,21 @@ pub struct Config {
     pub webhook: Option<WebhookConfig>,
     pub websocket: Option<WebSocketConfig>,
     pub queue: QueueConfig,
+    /// The web UI (`oisp-sensor web`, `record --web`).
+    pub web: WebConfigSection,
+}
+
+/// `[web]`: the web UI.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfigSection {
+    /// Serve the web UI while `record` runs (as `record --web` does).
+    pub enabled: bool,
+    /// Listen address (default 127.0.0.1:7777). Any address but a loopback one needs a token.
+    pub listen: Option<String>,
+    /// The access token (default: generated and printed when `listen` is not a loopback address;
+    /// `$OISP_WEB_TOKEN` overrides). Required by every route when set.
+    pub token: Option<String>,
 }
 
 impl Config {

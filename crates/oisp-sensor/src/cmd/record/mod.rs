@@ -35,6 +35,14 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         .context("cannot install the SIGHUP handler")?;
     // Sinks first: a bad endpoint or unwritable store is reported before any probe is loaded.
     let mut pipeline = settings::pipeline(&cfg)?;
+    let web = if args.web || args.web_addr.web_addr.is_some() || cfg.web.enabled {
+        if !cfg.store.enabled {
+            anyhow::bail!("the web UI reads the store: drop --no-store (or store.enabled = false)");
+        }
+        Some(super::web::start(&cfg, &args.web_addr, &super::web::store_path(&cfg))?)
+    } else {
+        None
+    };
 
     let capture = match EbpfCapture::start(&capture_options(&cfg.record)) {
         Ok(c) => c,
@@ -62,6 +70,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     };
     let result = oisp_pipeline::run(&mut source, &mut pipeline, &mut hooks);
     runtime_state::clear();
+    drop(web);
     source.flush()?;
     hooks.progress.end();
     let s = pipeline.stats();
