@@ -281,7 +281,11 @@ fn describe(span: &Span, s: &Style) -> Vec<String> {
                 .and_then(|m| m.id.clone())
                 .unwrap_or_else(|| "?".into());
             let mut line = format!("{t} {} {}", s.magenta("AI call"), s.bold(&model));
-            if let Some(prompt) = req.messages.as_deref().and_then(oisp_event::Message::last_user_text) {
+            if let Some(prompt) = req
+                .messages
+                .as_deref()
+                .and_then(oisp_event::Message::last_user_text)
+            {
                 let prompt = oisp_decode::engine::user_text(&prompt);
                 line.push_str(&format!(" \"{}\"", truncate(&excerpt(&prompt), 60)));
             }

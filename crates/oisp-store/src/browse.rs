@@ -211,11 +211,7 @@ impl Store {
 
     /// Per process (pid and executable) in the selection: what it did, most recently active
     /// first, at most `limit` processes.
-    pub fn process_activity(
-        &self,
-        q: &Query,
-        limit: usize,
-    ) -> Result<Vec<ProcessRow>, StoreError> {
+    pub fn process_activity(&self, q: &Query, limit: usize) -> Result<Vec<ProcessRow>, StoreError> {
         let (cond, mut args) = q.sql();
         args.push(Value::Integer(clamp_limit(limit)));
         let sql = format!(

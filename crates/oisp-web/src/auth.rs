@@ -29,7 +29,10 @@ fn same(a: &str, b: &str) -> bool {
 /// The token a request presents: bearer header, cookie, or `token` query parameter.
 fn presented<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Vec<&'a str> {
     let mut out = Vec::new();
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         if let Some(t) = v.strip_prefix("Bearer ") {
             out.push(t.trim());
         }
@@ -53,11 +56,7 @@ fn presented<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Vec<&'a str>
 
 /// Middleware: with a token configured, refuses (401) any request that does not present it;
 /// a request that presents it as `?token=` gets it set as an HTTP-only cookie.
-pub async fn check(
-    State(token): State<Arc<Option<String>>>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn check(State(token): State<Arc<Option<String>>>, req: Request, next: Next) -> Response {
     let Some(token) = token.as_ref() else {
         return next.run(req).await;
     };
@@ -93,7 +92,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
         h.insert(header::COOKIE, "x=1; oisp_token=def".parse().unwrap());
-        assert_eq!(presented(&h, Some("a=b&token=ghi")), vec!["abc", "def", "ghi"]);
+        assert_eq!(
+            presented(&h, Some("a=b&token=ghi")),
+            vec!["abc", "def", "ghi"]
+        );
     }
 
     #[test]

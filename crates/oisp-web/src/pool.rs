@@ -32,7 +32,10 @@ impl Pool {
 
     /// Runs `f` with a connection (an idle one, or a new one), then keeps the connection for the
     /// next request.
-    pub fn with<T>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn with<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let taken = self.idle.lock().ok().and_then(|mut v| v.pop());
         let store = match taken {
             Some(s) => s,

@@ -107,7 +107,11 @@ fn json_args(v: Option<&serde_json::Map<String, serde_json::Value>>) -> String {
 fn describe(ev: &Event) -> String {
     match &ev.data {
         EventData::AiRequest(d) => {
-            let user = d.messages.as_deref().and_then(Message::last_user_text);
+            let user = d
+                .messages
+                .as_deref()
+                .and_then(Message::last_user_text)
+                .map(|t| oisp_event::user_text(&t));
             user.unwrap_or_else(|| format!("{} messages", d.messages_count.unwrap_or(0)))
         }
         EventData::AiResponse(d) => {
@@ -157,7 +161,10 @@ fn describe(ev: &Event) -> String {
         }
         EventData::AgentSession(d) => format!(
             "{} {}{}",
-            d.agent.as_ref().and_then(|a| a.name.as_deref()).unwrap_or("agent"),
+            d.agent
+                .as_ref()
+                .and_then(|a| a.name.as_deref())
+                .unwrap_or("agent"),
             d.action.as_str(),
             d.task_description
                 .as_deref()

@@ -79,11 +79,21 @@ function label(n) {
     n.events.length > 1 ? el('span', { class: 'pill' }, `×${n.events.length}`) : null];
 }
 
+/** Children worth a line of their own; the rest (opens, reads, forks, exits) are folded. */
+const MAIN = /^(ai\.|agent\.|sensor\.|process\.exec|file\.(write|delete|rename)|network\.connect)/;
+
 function treeNode(n) {
   const first = n.events[0];
+  const main = n.children.filter((c) => MAIN.test(c.events[0].ev.event_type));
+  const minor = n.children.filter((c) => !MAIN.test(c.events[0].ev.event_type));
+  const counts = {};
+  for (const c of minor) { const t = c.events[0].ev.event_type; counts[t] = (counts[t] || 0) + 1; }
+  const folded = minor.length ? el('li', { class: 'folded' }, el('details', {},
+    el('summary', {}, `${minor.length} more: ${Object.entries(counts).map(([t, k]) => `${k} ${t}`).join(', ')}`),
+    el('ul', {}, minor.map(treeNode)))) : null;
   return el('li', { dataset: { type: first.ev.event_type } },
     el('span', { class: 'node', onclick: () => openDrawer(...eventDetail(first.ev, first.row)) }, label(n)),
-    n.children.length ? el('ul', {}, n.children.map(treeNode)) : null);
+    n.children.length ? el('ul', {}, main.map(treeNode), folded) : null);
 }
 
 export function renderTrace(root, traceId) {

@@ -40,7 +40,8 @@ export function errorBox(e) { return el('div', { class: 'error' }, String(e.mess
 export function usd(v) {
   if (v === null || v === undefined) return '';
   if (v === 0) return '$0';
-  if (v < 0.01) return '$' + v.toFixed(5);
+  if (v < 0.000001) return '<$0.000001';
+  if (v < 0.01) return '$' + Number(v.toPrecision(3)).toString();
   return '$' + v.toFixed(v < 10 ? 4 : 2);
 }
 

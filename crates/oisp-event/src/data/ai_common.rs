@@ -273,6 +273,27 @@ impl Message {
     }
 }
 
+/// `text` without the `<system-reminder>…</system-reminder>` blocks agents (Claude Code) put in
+/// the user's turn, trimmed: what the user asked.
+pub fn user_text(text: &str) -> String {
+    const OPEN: &str = "<system-reminder>";
+    const CLOSE: &str = "</system-reminder>";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(OPEN) {
+        out.push_str(&rest[..i]);
+        match rest[i..].find(CLOSE) {
+            Some(j) => rest = &rest[i + j + CLOSE.len()..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.trim().to_string()
+}
+
 /// `$defs/tool_definition`: a tool offered to the model.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ToolDefinition {

@@ -28,9 +28,9 @@ pub use ai::{
     FinishReason, RequestParameters, RequestType,
 };
 pub use ai_common::{
-    AccountType, AuthInfo, AuthType, Content, Message, ModelCapabilities, ModelInfo, ProviderInfo,
-    ProviderName, RedactedContent, Redaction, RedactionFinding, Role, ToolArguments, ToolCall,
-    ToolDefinition, ToolDefinitionType, Usage,
+    user_text, AccountType, AuthInfo, AuthType, Content, Message, ModelCapabilities, ModelInfo,
+    ProviderInfo, ProviderName, RedactedContent, Redaction, RedactionFinding, Role, ToolArguments,
+    ToolCall, ToolDefinition, ToolDefinitionType, Usage,
 };
 pub use file::{
     FileDelete, FileHash, FileInfo, FileOpen, FileRead, FileRename, FileWrite, OpenFlag,

@@ -162,11 +162,21 @@ pub fn validate(cfg: &Config, text: &str) -> Vec<ConfigIssue> {
     }
     if let Some(l) = &cfg.web.listen {
         if l.parse::<std::net::SocketAddr>().is_err() {
-            c.issue("web", None, "listen", format!("`{l}` is not an address:port"));
+            c.issue(
+                "web",
+                None,
+                "listen",
+                format!("`{l}` is not an address:port"),
+            );
         }
     }
     if cfg.web.token.as_deref().is_some_and(|t| t.len() < 16) {
-        c.issue("web", None, "token", "must be at least 16 characters".into());
+        c.issue(
+            "web",
+            None,
+            "token",
+            "must be at least 16 characters".into(),
+        );
     }
     let q = &cfg.queue;
     for (key, v) in [

@@ -98,7 +98,9 @@ pub async fn list(
             })
         })
         .await?;
-    Ok(Json(serde_json::to_value(page).map_err(|e| ApiError::internal(e.to_string()))?))
+    Ok(Json(
+        serde_json::to_value(page).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
 }
 
 /// `GET /api/events/{id}`: the whole event as stored.
@@ -106,7 +108,9 @@ pub async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Result<Res
     let ev = app.read(move |s| s.event_by_row(id)).await?;
     match ev {
         Some(e) => Ok(([(header::CONTENT_TYPE, "application/json")], e.json).into_response()),
-        None => Err(ApiError::not_found(format!("no event {id} (retention may have removed it)"))),
+        None => Err(ApiError::not_found(format!(
+            "no event {id} (retention may have removed it)"
+        ))),
     }
 }
 
@@ -143,9 +147,7 @@ pub async fn call(
     let raw = |want: &str| {
         events
             .iter()
-            .find(|e| {
-                serde_json::from_str::<Kind>(&e.json).is_ok_and(|k| k.event_type == want)
-            })
+            .find(|e| serde_json::from_str::<Kind>(&e.json).is_ok_and(|k| k.event_type == want))
             .and_then(|e| RawValue::from_string(e.json.clone()).ok())
     };
     let call = Call {
@@ -153,7 +155,9 @@ pub async fn call(
         response: raw("ai.response"),
         request_id,
     };
-    Ok(Json(serde_json::to_value(call).map_err(|e| ApiError::internal(e.to_string()))?))
+    Ok(Json(
+        serde_json::to_value(call).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
 }
 
 #[cfg(test)]

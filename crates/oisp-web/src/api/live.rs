@@ -51,47 +51,48 @@ pub async fn stream(
     let client = Client(app.clone());
     let poll = app.live_poll;
     let state = (client, q, start, true);
-    let stream = futures_util::stream::unfold(state, move |(client, q, mut after, first)| async move {
-        if !first {
-            tokio::time::sleep(poll).await;
-        }
-        let app = client.0.clone();
-        loop {
-            let q2 = q.clone();
-            let got = app
-                .read(move |s| {
-                    let max = s.max_id()?;
-                    if max <= after {
-                        return Ok((max, Vec::new()));
+    let stream =
+        futures_util::stream::unfold(state, move |(client, q, mut after, first)| async move {
+            if !first {
+                tokio::time::sleep(poll).await;
+            }
+            let app = client.0.clone();
+            loop {
+                let q2 = q.clone();
+                let got = app
+                    .read(move |s| {
+                        let max = s.max_id()?;
+                        if max <= after {
+                            return Ok((max, Vec::new()));
+                        }
+                        let rows = s.events_by_id(&Query {
+                            after_id: Some(after),
+                            up_to_id: Some(max.min(after + BURST_MAX as i64)),
+                            ..q2
+                        })?;
+                        Ok((max.min(after + BURST_MAX as i64), rows))
+                    })
+                    .await;
+                match got {
+                    Ok((upto, rows)) if upto > after => {
+                        after = upto;
+                        if rows.is_empty() {
+                            continue;
+                        }
+                        let rows: Vec<Row> = rows.iter().map(Row::of).collect();
+                        let data = serde_json::json!({ "max_id": after, "rows": rows });
+                        let ev = Event::default().event("rows").data(data.to_string());
+                        return Some((Ok(ev), (client, q, after, false)));
                     }
-                    let rows = s.events_by_id(&Query {
-                        after_id: Some(after),
-                        up_to_id: Some(max.min(after + BURST_MAX as i64)),
-                        ..q2
-                    })?;
-                    Ok((max.min(after + BURST_MAX as i64), rows))
-                })
-                .await;
-            match got {
-                Ok((upto, rows)) if upto > after => {
-                    after = upto;
-                    if rows.is_empty() {
-                        continue;
+                    Ok(_) => tokio::time::sleep(poll).await,
+                    Err(e) => {
+                        let ev = Event::default()
+                            .event("problem")
+                            .data(serde_json::json!({ "error": format!("{e:?}") }).to_string());
+                        return Some((Ok(ev), (client, q, after, false)));
                     }
-                    let rows: Vec<Row> = rows.iter().map(Row::of).collect();
-                    let data = serde_json::json!({ "max_id": after, "rows": rows });
-                    let ev = Event::default().event("rows").data(data.to_string());
-                    return Some((Ok(ev), (client, q, after, false)));
-                }
-                Ok(_) => tokio::time::sleep(poll).await,
-                Err(e) => {
-                    let ev = Event::default()
-                        .event("problem")
-                        .data(serde_json::json!({ "error": format!("{e:?}") }).to_string());
-                    return Some((Ok(ev), (client, q, after, false)));
                 }
             }
-        }
-    });
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(10))))
 }

@@ -130,7 +130,11 @@ pub struct Filter {
 impl Filter {
     /// The store query these parameters describe (empty parameters select everything).
     pub fn query(&self) -> Result<Query, ApiError> {
-        let some = |s: &Option<String>| s.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let some = |s: &Option<String>| {
+            s.as_ref()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let spec = oisp_store::SelectionSpec {
             types: self
                 .types

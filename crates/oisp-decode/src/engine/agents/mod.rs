@@ -523,26 +523,7 @@ fn count(s: &mut Session, d: &EventData) {
     }
 }
 
-/// `text` without the `<system-reminder>…</system-reminder>` blocks agents (Claude Code) put in
-/// the user's turn, trimmed: what the user asked.
-pub fn user_text(text: &str) -> String {
-    const OPEN: &str = "<system-reminder>";
-    const CLOSE: &str = "</system-reminder>";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(OPEN) {
-        out.push_str(&rest[..i]);
-        match rest[i..].find(CLOSE) {
-            Some(j) => rest = &rest[i + j + CLOSE.len()..],
-            None => {
-                rest = "";
-                break;
-            }
-        }
-    }
-    out.push_str(rest);
-    out.trim().to_string()
-}
+pub use oisp_event::user_text;
 
 /// The task of a session: the last user message of its first request (reminders removed),
 /// shortened.

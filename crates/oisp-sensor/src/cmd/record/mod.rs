@@ -39,7 +39,11 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         if !cfg.store.enabled {
             anyhow::bail!("the web UI reads the store: drop --no-store (or store.enabled = false)");
         }
-        Some(super::web::start(&cfg, &args.web_addr, &super::web::store_path(&cfg))?)
+        Some(super::web::start(
+            &cfg,
+            &args.web_addr,
+            &super::web::store_path(&cfg),
+        )?)
     } else {
         None
     };
