@@ -32,6 +32,9 @@ pkgs+=(iproute2)
 pkgs+=(clang llvm libelf-dev zlib1g-dev make bpftool)
 # Kafka sink tests (crates/oisp-kafka): protoc + the well-known protos decode the protobuf.
 pkgs+=(protobuf-compiler libprotobuf-dev)
+# chromium: the web UI's browser test (crates/oisp-sensor/tests/web_ui.rs) drives Debian's chromium
+# headless through playwright-core (tools/web-test). tmux (above) runs the TUI test.
+pkgs+=(chromium)
 # Keep an existing Node (e.g. NodeSource's, which bundles npm) and Python; install Debian's otherwise.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -38,6 +38,9 @@ step "Kafka sink test broker: tansu built once into tools/kafka/.bin (a few minu
 bash tools/kafka/setup-broker.sh install >/dev/null
 bash tools/kafka/setup-broker.sh venv >/dev/null
 
+step "web UI browser test driver: playwright-core (tools/web-test; drives Debian's chromium)"
+npm ci --silent --no-audit --no-fund --prefix tools/web-test >/dev/null
+
 step "real agents at pinned versions (Claude Code: current pin and 2.1.237) into tools/agents/.bin"
 eval "$(bash tools/agents/fetch.sh env)"
 
