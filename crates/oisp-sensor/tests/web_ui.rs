@@ -5,10 +5,12 @@
 //! `target/artifacts/web/`. Also: the token a non-loopback address requires.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+mod http_get;
+
+use http_get::{get, port_of};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_oisp-sensor");
 
@@ -189,24 +191,6 @@ fn every_view_shows_real_decoded_data_in_headless_chromium() {
     assert!(out.status.success(), "browser checks failed:\n{stdout}");
 }
 
-/// One plain HTTP/1.1 GET to 127.0.0.1:`port`; the status code and body.
-fn get(port: u16, path: &str, bearer: Option<&str>) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let auth = bearer
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let code = resp[9..12].parse().unwrap();
-    (code, resp)
-}
-
 #[test]
 fn a_non_loopback_address_requires_the_printed_token_on_every_route() {
     let dir = tempfile::tempdir().unwrap();
@@ -219,9 +203,9 @@ fn a_non_loopback_address_requires_the_printed_token_on_every_route() {
         "/dev/null",
     ]);
     let web = serve(&store, "0.0.0.0:0");
-    let (rest, token) = web.url.split_once("/?token=").expect("URL with token");
+    let (_, token) = web.url.split_once("/?token=").expect("URL with token");
     assert_eq!(token.len(), 32, "{}", web.url);
-    let port: u16 = rest.rsplit(':').next().unwrap().parse().unwrap();
+    let port = port_of(&web.url);
     for path in [
         "/",
         "/assets/app.js",

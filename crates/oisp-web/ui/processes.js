@@ -42,7 +42,22 @@ export function render(root, params) {
           el('a', { href: hashFor('timeline', '', { process: p.name || '' }) }, 'events')),
         children.length ? el('ul', {}, children.map(node)) : null);
     };
-    const shown = roots.filter((p) => !onlyAi || hasAi(p)).sort(byStart);
+    // roots whose parent was not recorded (started before the capture, or not followed) are
+    // grouped under that parent's pid
+    const top = [];
+    const absent = new Map();
+    for (const p of roots.filter((r) => !onlyAi || hasAi(r)).sort(byStart)) {
+      if (p.ppid == null || p.ppid === p.pid) { top.push(p); continue; }
+      if (!absent.has(p.ppid)) { const g = { ppid: p.ppid, kids: [] }; absent.set(p.ppid, g); top.push(g); }
+      absent.get(p.ppid).kids.push(p);
+    }
+    const item = (x) => (x.kids
+      ? (x.kids.length === 1 ? node(x.kids[0]) : el('li', { dataset: { pid: x.ppid } },
+        el('span', { class: 'node' }, el('b', { class: 't-process' }, `[${x.ppid}]`), el('span', { class: 'meta' }, 'parent not recorded'),
+          el('span', { class: 'meta' }, `${x.kids.length} children`)),
+        el('ul', {}, x.kids.map(node))))
+      : node(x));
+    const shown = top;
     const toggle = el('label', {}, el('input', {
       type: 'checkbox', checked: onlyAi, id: 'only-ai',
       onchange: (e) => { location.hash = hashFor('processes', '', { ...params, all: e.target.checked ? '' : '1' }); },
@@ -51,7 +66,7 @@ export function render(root, params) {
       el('div', { class: 'filters' }, toggle),
       el('div', { class: 'meta' }, `${num(procs.length)} processes${procs.length >= r.limit ? ` (the ${num(r.limit)} most recently active)` : ''}`,
         procs.length ? ` · ${dateTime(Math.min(...procs.map((p) => p.first_ns || Infinity)))} – ${dateTime(Math.max(...procs.map((p) => p.last_ns || 0)))}` : ''),
-      shown.length ? el('div', { class: 'tree', id: 'process-tree' }, el('ul', {}, shown.map(node)))
+      shown.length ? el('div', { class: 'tree', id: 'process-tree' }, el('ul', {}, shown.map(item)))
         : el('div', { class: 'empty' }, 'No processes.'));
   }).catch((e) => root.replaceChildren(errorBox(e)));
 }

@@ -32,6 +32,7 @@ pub fn run(args: &WebArgs) -> Result<i32> {
             .context("cannot install signal handlers")?;
     }
     let server = start(&cfg, &args.web, &store)?;
+    announce(&server);
     eprintln!("oisp-sensor: serving {} — Ctrl-C to stop", store.display());
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
@@ -48,8 +49,8 @@ pub fn store_path(cfg: &Config) -> PathBuf {
         .unwrap_or_else(oisp_store::default_path)
 }
 
-/// Starts the web UI over `store` at the flag's, the configuration's or the default address,
-/// and prints where to open it (with the token when one is required).
+/// Starts the web UI over `store` at the flag's, the configuration's or the default address
+/// (bound before this returns: a busy port is an error here).
 pub fn start(cfg: &Config, flags: &WebAddrArgs, store: &Path) -> Result<WebServer> {
     let listen = flags
         .web_addr
@@ -69,14 +70,17 @@ pub fn start(cfg: &Config, flags: &WebAddrArgs, store: &Path) -> Result<WebServe
     let mut web = WebConfig::new(addr, store.to_path_buf());
     web.token = token;
     web.state_file = Some(runtime_state::state_path());
-    let server = oisp_web::start(web).context("web UI")?;
+    oisp_web::start(web).context("web UI")
+}
+
+/// Prints where to open the web UI (with the token when one is required).
+pub fn announce(server: &WebServer) {
     eprintln!("oisp-sensor: web UI at {}", server.url());
-    if server.token().is_some() && !addr.ip().is_loopback() {
+    if server.token().is_some() && !server.addr().ip().is_loopback() {
         eprintln!(
             "oisp-sensor: the web UI listens on {} beyond this machine: every request needs the \
              token above",
             server.addr()
         );
     }
-    Ok(server)
 }

@@ -65,6 +65,9 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
         source.inner().attachments().len()
     );
+    if let Some(w) = &web {
+        super::web::announce(w);
+    }
     let mut hooks = RecordHooks {
         state: state::Publisher::new(&pipeline, cfg_source.describe()),
         progress: progress::Line::new(),
