@@ -81,8 +81,8 @@ await page.goto(url + '/#/');
 await page.waitForSelector('#timeline .row');
 const t = performance.now();
 for (let i = 0; i < 50; i++) {
-  await page.evaluate(() => { const l = document.getElementById('timeline'); l.scrollTop = l.scrollHeight; });
-  await page.waitForFunction((n) => document.querySelectorAll('#timeline .row').length > 0 && document.getElementById('timeline').scrollHeight > n, await page.evaluate(() => document.getElementById('timeline').scrollHeight), { timeout: 30000 });
+  const h = await page.evaluate(() => { const l = document.getElementById('timeline'); const was = l.scrollHeight; l.scrollTop = was; return was; });
+  await page.waitForFunction((n) => document.getElementById('timeline').scrollHeight > n, h, { timeout: 30000 });
 }
 const dom = await page.evaluate(() => document.querySelectorAll('#timeline .row').length);
 console.log(`page scroll: 50 pages (10,000 rows) loaded in ${(performance.now() - t).toFixed(0)} ms; ${dom} row nodes in the DOM (virtualized)`);

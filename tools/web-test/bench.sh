@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-1000000}
 TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release --locked -q -p oisp-sensor -p oisp-web --example fill_store
+cargo build --release --locked -q -p oisp-sensor
+cargo build --release --locked -q -p oisp-web --example fill_store
 B=$TARGET/release/oisp-sensor
 work=$(mktemp -d)
-trap 'kill $web 2>/dev/null || true; rm -rf "$work"' EXIT
+web=
+trap '[ -n "$web" ] && kill "$web" 2>/dev/null; rm -rf "$work"' EXIT
 "$B" demo --no-store -o "$work/demo.jsonl" 2>/dev/null
 "$B" replay fixtures/agents/two-agents.oraw --no-store -o "$work/agents.jsonl" 2>/dev/null
 "$TARGET/release/examples/fill_store" "$work/big.db" "$N" "$work/demo.jsonl" "$work/agents.jsonl"

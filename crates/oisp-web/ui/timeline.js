@@ -116,20 +116,24 @@ export function render(root, params) {
     src.addEventListener('problem', (m) => { meta.textContent = `live stream: ${JSON.parse(m.data).error}`; });
   }
 
-  async function detail(r) {
+  function detail(r) {
     state.selected = r.id; draw();
-    openDrawer(el('div', { class: 'meta' }, 'loading…'));
-    try {
-      const r2 = await fetch(`/api/events/${r.id}`, { credentials: 'same-origin' });
-      if (!r2.ok) throw new Error(`${r2.status} ${(await r2.json()).error}`);
-      const ev = await r2.json();
-      openDrawer(...eventDetail(ev, r));
-    } catch (e) { openDrawer(errorBox(e)); }
+    showEvent(r);
   }
 
   load(true);
   window.addEventListener('resize', draw);
   return () => { if (state.source) state.source.close(); window.removeEventListener('resize', draw); };
+}
+
+/** Opens the drawer on the event of timeline row `r` (the whole event is fetched). */
+export async function showEvent(r) {
+  openDrawer(el('div', { class: 'meta' }, 'loading…'));
+  try {
+    const resp = await fetch(`/api/events/${r.id}`, { credentials: 'same-origin' });
+    if (!resp.ok) throw new Error(`${resp.status} ${(await resp.json()).error}`);
+    openDrawer(...eventDetail(await resp.json(), r));
+  } catch (e) { openDrawer(errorBox(e)); }
 }
 
 /** The drawer's content for one event. */

@@ -1,7 +1,7 @@
 // Agent sessions: the list, and one session's trace as a tree (session → AI calls → tool calls →
 // the commands, file changes and connections linked to each), built from trace_context spans.
-import { api, el, errorBox, usd, num, dateTime, ms, hashFor, typeClass, openDrawer, markedText } from './util.js';
-import { eventDetail } from './timeline.js';
+import { api, el, errorBox, usd, num, dateTime, ms, hashFor, typeClass, markedText } from './util.js';
+import { showEvent } from './timeline.js';
 
 export function renderSessions(root, params) {
   root.append(el('h1', {}, 'Agent sessions'), el('div', { class: 'meta' }, 'loading…'));
@@ -92,7 +92,7 @@ function treeNode(n) {
     el('summary', {}, `${minor.length} more: ${Object.entries(counts).map(([t, k]) => `${k} ${t}`).join(', ')}`),
     el('ul', {}, minor.map(treeNode)))) : null;
   return el('li', { dataset: { type: first.ev.event_type } },
-    el('span', { class: 'node', onclick: () => openDrawer(...eventDetail(first.ev, first.row)) }, label(n)),
+    el('span', { class: 'node', onclick: () => showEvent(first.row) }, label(n)),
     n.children.length ? el('ul', {}, main.map(treeNode), folded) : null);
 }
 

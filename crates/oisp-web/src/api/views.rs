@@ -5,7 +5,6 @@ use super::{ApiError, App, Filter};
 use axum::extract::{Path, Query as Params, State};
 use axum::Json;
 use oisp_store::{Query, StoredEvent, TraceTotals};
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -22,13 +21,6 @@ fn to_json<T: serde::Serialize>(v: T) -> Result<Json<Value>, ApiError> {
     serde_json::to_value(v)
         .map(Json)
         .map_err(|e| ApiError::internal(e.to_string()))
-}
-
-fn raw(events: Vec<StoredEvent>) -> Vec<Box<RawValue>> {
-    events
-        .into_iter()
-        .filter_map(|e| RawValue::from_string(e.json).ok())
-        .collect()
 }
 
 /// `GET /api/sessions`: the most recent agent sessions (start and end facts) with their totals.
@@ -125,12 +117,45 @@ pub async fn trace(
     let truncated = events.len() > TRACE_MAX;
     let events: Vec<StoredEvent> = events.into_iter().take(TRACE_MAX).collect();
     let rows: Vec<crate::summary::Row> = events.iter().map(crate::summary::Row::of).collect();
+    let spans: Vec<Value> = events.iter().map(span_facts).collect();
     to_json(json!({
         "trace_id": trace_id,
         "truncated": truncated,
         "rows": rows,
-        "events": raw(events),
+        "events": spans,
     }))
+}
+
+/// What the trace tree needs of one event (prompts and responses stay out: a session's events
+/// can weigh megabytes; the page fetches a whole event when it is opened).
+fn span_facts(e: &StoredEvent) -> Value {
+    let Ok(v) = serde_json::from_str::<Value>(&e.json) else {
+        return json!({ "id": e.id });
+    };
+    let d = &v["data"];
+    let related: Vec<Value> = v["related_events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            json!({
+                "event_id": r["event_id"], "relationship": r["relationship"],
+                "confidence": r["confidence"], "basis": r["basis"],
+            })
+        })
+        .collect();
+    json!({
+        "id": e.id,
+        "event_id": v["event_id"],
+        "event_type": v["event_type"],
+        "ts": v["ts"],
+        "trace_context": v["trace_context"],
+        "related_events": related,
+        "data": {
+            "agent": d["agent"], "action": d["action"], "task_description": d["task_description"],
+            "success": d["success"],
+        },
+    })
 }
 
 /// `GET /api/processes`: per process, what it did (for the process tree).
