@@ -35,6 +35,9 @@ pkgs+=(protobuf-compiler libprotobuf-dev)
 # chromium: the web UI's browser test (crates/oisp-sensor/tests/web_ui.rs) drives Debian's chromium
 # headless through playwright-core (tools/web-test). tmux (above) runs the TUI test.
 pkgs+=(chromium)
+# systemd (systemd-analyze) and shellcheck: scripts/deploy-check.sh verifies the systemd unit and
+# lints scripts/install.sh.
+pkgs+=(systemd shellcheck)
 # Keep an existing Node (e.g. NodeSource's, which bundles npm) and Python; install Debian's otherwise.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -31,6 +31,9 @@ python3 -m unittest -q tools/mock-provider/test_oraw.py
 step "CLI end to end: demo → show → analyze"
 bash scripts/cli-smoke.sh "$BIN"
 
+step "deployment: install.sh into a DESTDIR, systemd unit (systemd-analyze), Containerfile (hadolint), Kubernetes manifests (kubernetes-validate)"
+bash scripts/deploy-check.sh "$BIN"
+
 step "real clients (PyPI openai/anthropic, npm openai, curl h1/h2) → mock → decode"
 bash scripts/live-record-check.sh "$BIN"
 
