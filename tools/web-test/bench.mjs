@@ -24,11 +24,15 @@ async function timeFetch(path) {
 }
 
 const api = [
-  ['timeline first page (200 rows + count)', '/api/events?limit=200&count=1'],
+  ['timeline first page (200 rows)', '/api/events?limit=200'],
+  ['count of all events (capped at 100,000)', '/api/events?limit=1&count=1'],
   ['timeline, a page deep in history', null],
-  ['filter: type=ai.request, model=gpt-4o', '/api/events?type=ai.request&model=gpt-4o&limit=200&count=1'],
-  ['filter: process=python', '/api/events?process=python&limit=200&count=1'],
-  ['full-text search: "weather in Paris"', '/api/events?q=weather%20in%20Paris&limit=200&count=1'],
+  ['filter: type=ai.request, model=gpt-4o', '/api/events?type=ai.request&model=gpt-4o&limit=200'],
+  ['  its count', '/api/events?type=ai.request&model=gpt-4o&limit=1&count=1'],
+  ['filter: process=python', '/api/events?process=python&limit=200'],
+  ['  its count', '/api/events?process=python&limit=1&count=1'],
+  ['full-text search: "weather in Paris"', '/api/events?q=weather%20in%20Paris&limit=200'],
+  ['  its count', '/api/events?q=weather%20in%20Paris&limit=1&count=1'],
   ['agent sessions', '/api/sessions'],
   ['one agent trace', null],
   ['analytics (cost/tokens over time)', '/api/analytics'],
@@ -44,9 +48,9 @@ for (let i = 0; i < 50 && cursor; i++) {
   const p = await (await fetch(url + '/api/events?limit=1000&before=' + encodeURIComponent(cursor))).json();
   cursor = p.next || cursor;
 }
-api[1][1] = '/api/events?limit=200&before=' + encodeURIComponent(cursor);
+api.find((a) => a[1] === null)[1] = '/api/events?limit=200&before=' + encodeURIComponent(cursor);
 const sessions = await (await fetch(url + '/api/sessions')).json();
-api[6][1] = '/api/trace/' + sessions.sessions.find((s) => s.agent?.name === 'claude-code')?.trace_id;
+api.find((a) => a[1] === null)[1] = '/api/trace/' + sessions.sessions.find((s) => s.agent?.name === 'claude-code')?.trace_id;
 
 const overview = await (await fetch(url + '/api/overview')).json();
 console.log(`store: ${overview.store.events.toLocaleString('en-US')} events, ${(overview.store.bytes / 2 ** 20).toFixed(0)} MiB`);
@@ -73,6 +77,7 @@ async function paint(hash, selector) {
 }
 console.log(`page timeline: first rows painted ${(await paint('#/', '#timeline .row')).toFixed(0)} ms after navigation`);
 console.log(`page filtered timeline (type=ai.request, model=gpt-4o): rows painted ${(await paint('#/timeline?type=ai.request&model=gpt-4o', '#timeline .row')).toFixed(0)} ms`);
+console.log(`page filtered timeline (process=python): rows painted ${(await paint('#/timeline?process=python', '#timeline .row')).toFixed(0)} ms`);
 console.log(`page search "weather in Paris": rows painted ${(await paint('#/timeline?q=weather%20in%20Paris', '#timeline .row')).toFixed(0)} ms`);
 console.log(`page analytics: charts drawn ${(await paint('#/analytics', '#analytics svg rect')).toFixed(0)} ms`);
 // scrolling: 50 pages down the virtualized list

@@ -15,8 +15,10 @@ web=
 trap '[ -n "$web" ] && kill "$web" 2>/dev/null; rm -rf "$work"' EXIT
 "$B" demo --no-store -o "$work/demo.jsonl" 2>/dev/null
 "$B" replay fixtures/agents/two-agents.oraw --no-store -o "$work/agents.jsonl" 2>/dev/null
-"$TARGET/release/examples/fill_store" "$work/big.db" "$N" "$work/demo.jsonl" "$work/agents.jsonl"
-"$B" web -i "$work/big.db" --web-addr 127.0.0.1:0 2>"$work/web.log" &
+# OISP_BENCH_STORE: keep the filled store there (and reuse it when it exists)
+big=${OISP_BENCH_STORE:-$work/big.db}
+[ -f "$big" ] || "$TARGET/release/examples/fill_store" "$big" "$N" "$work/demo.jsonl" "$work/agents.jsonl"
+"$B" web -i "$big" --web-addr 127.0.0.1:0 2>"$work/web.log" &
 web=$!
 for _ in $(seq 100); do grep -q "web UI at" "$work/web.log" && break; sleep 0.1; done
 url=$(sed -n 's/.*web UI at \(http[^ ]*\)\/$/\1/p' "$work/web.log")

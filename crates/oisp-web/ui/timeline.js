@@ -73,11 +73,11 @@ export function render(root, params) {
     if (state.loading || (!first && !state.next)) return;
     state.loading = true;
     try {
-      const page = await api('/api/events', { ...filter, before: first ? '' : state.next, limit: PAGE, count: first ? 1 : '' });
+      const page = await api('/api/events', { ...filter, before: first ? '' : state.next, limit: PAGE });
       if (first) {
         state.maxId = page.max_id;
-        const t = page.total;
-        meta.textContent = t ? `${t.capped ? 'at least ' : ''}${t.n.toLocaleString('en-US')} matching events` : '';
+        meta.textContent = page.rows.length < PAGE ? `${page.rows.length} matching events` : 'counting…';
+        if (page.rows.length === PAGE) count(page.max_id);
         live();
       }
       for (const r of page.rows) if (!state.ids.has(r.id)) { state.ids.add(r.id); state.rows.push(r); }
@@ -89,6 +89,16 @@ export function render(root, params) {
     } finally {
       state.loading = false;
     }
+  }
+
+  // Counting may scan the whole store: asked apart, after the rows are shown.
+  async function count(upTo) {
+    try {
+      const c = await api('/api/events', { ...filter, limit: 1, count: 1 });
+      const t = c.total;
+      const since = c.max_id - upTo;
+      meta.textContent = `${t.capped ? 'at least ' : ''}${t.n.toLocaleString('en-US')} matching events${since > 0 ? ` (${since.toLocaleString('en-US')} stored since)` : ''}`;
+    } catch (e) { meta.replaceChildren(errorBox(e)); }
   }
 
   function onScroll() {
