@@ -1,6 +1,6 @@
 // Analytics: cost, tokens and calls over time by provider, model or process (stacked bar
 // charts), and the totals per group.
-import { api, el, errorBox, usd, num, hashFor } from './util.js';
+import { api, el, errorBox, usd, num, hashFor, sinceSelect } from './util.js';
 import { stackedBars } from './chart.js';
 
 const DIMS = { provider: 'provider', model: 'model', process: 'process' };
@@ -10,11 +10,11 @@ export function render(root, params) {
   const by = DIMS[params.by] ? params.by : 'model';
   const pick = el('select', { id: 'group-by', onchange: (e) => { location.hash = hashFor('analytics', '', { ...params, by: e.target.value }); } },
     Object.keys(DIMS).map((d) => el('option', { value: d, selected: d === by }, `by ${d}`)));
-  root.append(el('h1', {}, 'Analytics'), el('div', { class: 'filters' }, pick), el('div', { class: 'meta' }, 'loading…'));
+  root.append(el('h1', {}, 'Analytics'), el('div', { class: 'filters' }, pick, sinceSelect('analytics', params)), el('div', { class: 'meta' }, 'loading…'));
   api('/api/analytics', params).then((r) => {
     const rows = r.rows;
     const box = el('div', { id: 'analytics' });
-    root.replaceChildren(el('h1', {}, 'Analytics'), el('div', { class: 'filters' }, pick), box);
+    root.replaceChildren(el('h1', {}, 'Analytics'), el('div', { class: 'filters' }, pick, sinceSelect('analytics', params)), box);
     if (!rows.length) { box.append(el('div', { class: 'empty' }, 'No AI calls recorded.')); return; }
     const key = (x) => x[by] || '(unknown)';
     const groups = new Map();

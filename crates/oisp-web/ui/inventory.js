@@ -1,6 +1,6 @@
 // Inventory: which applications, processes and containers use which providers, models and API
 // keys (prefix and hash only; the sensor never keeps a whole key).
-import { api, el, errorBox, usd, num, dateTime } from './util.js';
+import { api, el, errorBox, usd, num, dateTime, sinceSelect } from './util.js';
 
 export function render(root, params) {
   root.append(el('h1', {}, 'Inventory'), el('div', { class: 'meta' }, 'loading…'));
@@ -12,7 +12,7 @@ export function render(root, params) {
     const providers = new Set(rows.map((x) => x.provider));
     const models = new Set(rows.map((x) => x.model));
     const head = ['application', 'container', 'provider', 'model', 'API key', 'calls', 'processes', 'tokens', 'cost', 'first seen', 'last seen'];
-    root.replaceChildren(el('h1', {}, 'Inventory'),
+    root.replaceChildren(el('h1', {}, 'Inventory'), el('div', { class: 'filters' }, sinceSelect('inventory', params)),
       el('div', { class: 'cards' }, card('applications', apps.size), card('providers', providers.size),
         card('models', models.size), card('API keys', keys.size)),
       el('table', { class: 'grid', id: 'inventory' },

@@ -1,6 +1,6 @@
 // The process tree: processes by parent, with what each did (events, AI calls, tool calls,
 // tokens, cost, providers and models).
-import { api, el, errorBox, usd, num, dateTime, hashFor } from './util.js';
+import { api, el, errorBox, usd, num, dateTime, hashFor, sinceSelect } from './util.js';
 
 export function render(root, params) {
   const onlyAi = params.all !== '1';
@@ -63,7 +63,7 @@ export function render(root, params) {
       onchange: (e) => { location.hash = hashFor('processes', '', { ...params, all: e.target.checked ? '' : '1' }); },
     }), ' only processes with AI activity (and their ancestors)');
     root.replaceChildren(el('h1', {}, 'Process tree'),
-      el('div', { class: 'filters' }, toggle),
+      el('div', { class: 'filters' }, sinceSelect('processes', params), toggle),
       el('div', { class: 'meta' }, `${num(procs.length)} processes${procs.length >= r.limit ? ` (the ${num(r.limit)} most recently active)` : ''}`,
         procs.length ? ` · ${dateTime(Math.min(...procs.map((p) => p.first_ns || Infinity)))} – ${dateTime(Math.max(...procs.map((p) => p.last_ns || 0)))}` : ''),
       shown.length ? el('div', { class: 'tree', id: 'process-tree' }, el('ul', {}, shown.map(item)))

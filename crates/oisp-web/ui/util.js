@@ -134,3 +134,12 @@ export function openDrawer(...nodes) {
   d.replaceChildren(el('button', { class: 'close', onclick: closeDrawer, title: 'close (Esc)' }, '✕'), ...nodes);
   d.hidden = false;
 }
+
+/** A time-window picker for a view whose parameters are `params`: changes `since` in the hash. */
+export function sinceSelect(view, params) {
+  const opts = [['', 'all time'], ['1h', 'last hour'], ['24h', 'last 24 hours'], ['7d', 'last 7 days'], ['30d', 'last 30 days']];
+  return el('select', {
+    id: 'since', 'aria-label': 'time window',
+    onchange: (e) => { location.hash = hashFor(view, '', { ...params, since: e.target.value }); },
+  }, opts.map(([v, t]) => el('option', { value: v, selected: (params.since || '') === v }, t)));
+}
