@@ -39,6 +39,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show recorded events as a readable timeline.
     Show(ShowArgs),
+    /// Browse recorded events in a terminal UI that follows new ones live: AI calls with their
+    /// conversations, agent session traces, the process tree, running totals.
+    Tui(TuiArgs),
     /// Summarise recorded events: totals, costs, providers, models, tools, processes.
     Analyze(AnalyzeArgs),
     /// Decode a raw capture file (made by `record --raw-out` or the test recorder) into events.
@@ -242,6 +245,15 @@ pub struct ShowArgs {
     pub trace: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The selection shown at start (the `/` key then filters its text).
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Report {
     Summary,
@@ -316,6 +328,11 @@ pub struct RecordArgs {
     /// talked TLS as clients, their ancestors and their descendants.
     #[arg(long)]
     pub all_processes: bool,
+    /// Show the terminal UI (as `oisp-sensor tui` over the store being written) while
+    /// recording; its `q` stops the recording as Ctrl-C does. Record's messages go to a log
+    /// file named on screen. Needs the store (not with --no-store).
+    #[arg(long)]
+    pub tui: bool,
     #[command(flatten)]
     pub redact: RedactArgs,
     #[command(flatten)]

@@ -9,6 +9,7 @@ mod coverage;
 mod progress;
 mod reload;
 mod state;
+mod tui;
 
 use crate::cli::{exit, RecordArgs};
 use crate::config::{self, RecordConfig};
@@ -25,6 +26,9 @@ use std::time::Duration;
 pub fn run(args: &RecordArgs) -> Result<i32> {
     let cfg_source = config::locate(args.sinks.config.as_deref());
     let cfg = reload::effective_config(args, &cfg_source)?;
+    if args.tui {
+        tui::check(&cfg)?;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
@@ -53,6 +57,11 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
         source.inner().attachments().len()
     );
+    let tui = if args.tui {
+        Some(tui::start(&cfg, Arc::clone(&stop))?)
+    } else {
+        None
+    };
     let mut hooks = RecordHooks {
         state: state::Publisher::new(&pipeline, cfg_source.describe()),
         progress: progress::Line::new(),
@@ -61,6 +70,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         reload,
     };
     let result = oisp_pipeline::run(&mut source, &mut pipeline, &mut hooks);
+    let tui_result = tui.map(tui::TuiSession::finish);
     runtime_state::clear();
     source.flush()?;
     hooks.progress.end();
@@ -81,6 +91,9 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     );
     for line in oisp_pipeline::summary(&health) {
         eprintln!("  {line}");
+    }
+    if let Some(Err(e)) = tui_result {
+        eprintln!("oisp-sensor: {e:#}");
     }
     result.map(|()| exit::OK)
 }
