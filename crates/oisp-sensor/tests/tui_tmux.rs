@@ -432,3 +432,59 @@ fn refuses_without_a_terminal_or_a_store() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("record --tui shows the event store"), "{err}");
 }
+
+/// Whether this test runs as root (live capture needs it).
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn record_tui_shows_live_capture_and_q_stops_the_recording() {
+    if !is_root() {
+        if std::env::var("OISP_SKIP_ROOT_TESTS").as_deref() == Ok("1") {
+            eprintln!("skipped: record --tui needs root and BPF (OISP_SKIP_ROOT_TESTS=1)");
+            return;
+        }
+        panic!("record --tui needs root and BPF: run as root, or set OISP_SKIP_ROOT_TESTS=1");
+    }
+    let dir = TempDir::new("record");
+    let store = dir.0.join("events.db");
+    let state = dir.0.join("state.json");
+    // A program of a name of its own: the kernel filter keeps the capture to it.
+    let marker = dir.0.join("oisp-tui-mark");
+    std::fs::copy("/bin/echo", &marker).unwrap();
+    let mut t = Tmux::start("record", &[("OISP_STATE_FILE", &state)]);
+    t.line(&format!(
+        "{BIN} record --tui --all-processes --no-file -p oisp-tui-mark --store '{}'; echo \"BACK-$?\"",
+        store.display()
+    ));
+    // The drops of this very record (its state file), and where its messages go.
+    let s = t.wait("recording", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains(": drops: 0 TLS + 0 system"))
+            && s.contains("recording · log")
+    });
+    assert!(s.contains("record-tui.log"), "{s}");
+    let word = format!("hello-tui-marker-{}", std::process::id());
+    run_ok(Command::new(&marker).arg(&word));
+    t.wait("captured live", |s| s.contains(&word));
+    t.keys(&["q"]);
+    let s = t.wait("recording stopped", |s| s.contains("BACK-0"));
+    assert!(s.contains("oisp-sensor: stopped:"), "{s}");
+    assert!(
+        s.contains("messages written while the terminal UI was shown:"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("AI calls 0 ·"),
+        "the TUI's screen is still shown:\n{s}"
+    );
+}

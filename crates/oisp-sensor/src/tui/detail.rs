@@ -171,6 +171,27 @@ fn response_part(ev: &Event, out: &mut Vec<String>) {
     out.push("── ".to_string() + &facts.join(" · "));
 }
 
+/// `lines` cut to `width` characters, continuations indented like their line (a long message
+/// stays readable in the pane).
+pub fn wrap(lines: Vec<String>, width: usize) -> Vec<String> {
+    let width = width.max(20);
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        if line.chars().count() <= width {
+            out.push(line);
+            continue;
+        }
+        let indent: String = line.chars().take_while(|c| *c == ' ').collect::<String>() + "  ";
+        let chars: Vec<char> = line.chars().collect();
+        out.push(chars[..width].iter().collect());
+        let room = width.saturating_sub(indent.len()).max(10);
+        for piece in chars[width..].chunks(room) {
+            out.push(indent.clone() + &piece.iter().collect::<String>());
+        }
+    }
+    out
+}
+
 /// `key: value` lines of a JSON value, nested objects indented.
 fn fields(v: &Value, indent: &str, out: &mut Vec<String>) {
     match v {
@@ -245,6 +266,15 @@ mod tests {
             text.contains("tokens 10 in → 2 out · cost $0.2500 · latency 300 ms · ttft 120 ms"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn long_lines_wrap_with_their_indent() {
+        let w = wrap(vec!["  ".to_string() + &"x".repeat(45), "short".into()], 20);
+        assert_eq!(w[0], format!("  {}", "x".repeat(18)));
+        assert_eq!(w[1], format!("    {}", "x".repeat(16)));
+        assert_eq!(w[2], format!("    {}", "x".repeat(11)));
+        assert_eq!(w[3], "short");
     }
 
     #[test]

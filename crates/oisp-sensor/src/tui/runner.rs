@@ -41,6 +41,8 @@ pub struct Runner<'a> {
     /// Last line of record's log (under `record --tui`).
     log_line: String,
     list_offset: usize,
+    /// Columns of the terminal (the detail's lines are wrapped to it).
+    width: usize,
 }
 
 impl<'a> Runner<'a> {
@@ -58,6 +60,7 @@ impl<'a> Runner<'a> {
             note: String::new(),
             log_line: String::new(),
             list_offset: 0,
+            width: 80,
         };
         r.rebuild();
         r.refresh_state();
@@ -72,7 +75,9 @@ impl<'a> Runner<'a> {
             if self.live.is_some_and(|l| l.stop.load(Ordering::Relaxed)) {
                 return Ok(());
             }
-            self.app.page = ui::body_rows(term.size()?.height);
+            let size = term.size()?;
+            self.app.page = ui::body_rows(size.height);
+            self.width = usize::from(size.width);
             let status = self.status();
             let totals = self.feed.totals.bar();
             let (pane_title, pane) = self
@@ -187,7 +192,7 @@ impl<'a> Runner<'a> {
                 if let Some(e) = self.selected() {
                     let main = &self.feed.rows[e.main].event;
                     let resp = e.response.map(|j| &self.feed.rows[j].event);
-                    let lines = detail::lines(main, resp);
+                    let lines = detail::wrap(detail::lines(main, resp), self.width);
                     self.show_pane(View::Detail, "detail".into(), lines);
                 }
                 Ok(())

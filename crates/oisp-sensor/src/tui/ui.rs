@@ -161,6 +161,10 @@ fn pane(f: &mut Frame, s: &Screen, area: Rect, highlight: Option<usize>) {
                     l.as_str(),
                     Style::default().add_modifier(Modifier::REVERSED),
                 )
+            } else if l.contains("[REDACTED") || l.contains("[redacted") {
+                Line::styled(l.as_str(), Style::default().fg(Color::Yellow))
+            } else if l.starts_with("── ") || l.starts_with('[') {
+                Line::styled(l.as_str(), Style::default().add_modifier(Modifier::BOLD))
             } else {
                 Line::raw(l.as_str())
             }
