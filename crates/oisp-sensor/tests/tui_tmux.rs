@@ -180,6 +180,16 @@ fn list_rows(screen: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The number of entries the list's title gives.
+fn list_count(screen: &str) -> usize {
+    screen
+        .split(" events (")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Whether the view on screen has this title (on the line under the two bars).
 fn pane_title(screen: &str, title: &str) -> bool {
     screen.lines().nth(2).is_some_and(|l| l.starts_with(title))
@@ -370,6 +380,28 @@ fn agent_trace_sessions_and_process_tree() {
         tee.contains("└─ tee[10709]") || tee.contains("├─ tee[10709]"),
         "{s}"
     );
+
+    // The store holds more than the first window: k at the top of the list reads older events.
+    t.keys(&["Escape"]);
+    let s = t.wait("list again", |s| s.contains(" events ("));
+    assert!(s.contains("older events: k/↑ at the top"), "{s}");
+    let before = list_count(&s);
+    t.keys(&["Home"]);
+    t.wait("at the top", |s| {
+        s.contains(" events (") && !s.contains("· following")
+    });
+    t.keys(&["k"]);
+    let s = t.wait("older events", |s| list_count(s) > before);
+    // Once more: the remaining events, then nothing older is left.
+    let before = list_count(&s);
+    t.keys(&["Home"]);
+    t.wait("at the top again", |s| {
+        s.contains(" events (") && !s.contains("· following")
+    });
+    t.keys(&["k"]);
+    t.wait("all events read", |s| {
+        list_count(s) > before && !s.contains("older events: k/↑")
+    });
     t.keys(&["q"]);
     t.wait("shell back", |s| s.contains("BACK-0"));
 }

@@ -15,6 +15,8 @@ use std::collections::HashMap;
 
 /// Events read at start and added by each step back into older events.
 pub const PAGE: usize = 2000;
+/// Most events of one trace drawn (the most recent).
+pub const TRACE_MAX: usize = 20_000;
 /// Process events read for the process tree's parent links.
 const LINKS: usize = 20_000;
 
@@ -157,14 +159,19 @@ impl Feed {
         Ok(())
     }
 
-    /// Every event of one trace (the selection does not apply), for the trace view.
-    pub fn trace(&mut self, trace_id: &str) -> Result<Vec<Event>> {
+    /// The events of one trace (the selection does not apply), for the trace view: all of
+    /// them, or the last [`TRACE_MAX`] of a larger one (`true`: cut).
+    pub fn trace(&mut self, trace_id: &str) -> Result<(Vec<Event>, bool)> {
         let q = Query {
             trace_id: Some(trace_id.to_string()),
             ..Query::default()
         };
-        let stored = self.store.events(&q, None)?;
-        Ok(self.parse(stored).into_iter().map(|r| r.event).collect())
+        let stored = self.store.events(&q, Some(TRACE_MAX))?;
+        let cut = stored.len() >= TRACE_MAX;
+        Ok((
+            self.parse(stored).into_iter().map(|r| r.event).collect(),
+            cut,
+        ))
     }
 
     /// The agent sessions of the command line's selection (the text filters do not apply:

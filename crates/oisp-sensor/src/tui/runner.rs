@@ -243,10 +243,19 @@ impl<'a> Runner<'a> {
     }
 
     fn open_trace(&mut self, trace: &str) -> Result<()> {
-        let events = self.feed.trace(trace)?;
+        let (events, cut) = self.feed.trace(trace)?;
         let mut lines = trace_view::render(&events, &Style::plain());
         if lines.is_empty() {
             lines.push(format!("no events of trace {trace} in the store"));
+        }
+        if cut {
+            lines.insert(
+                0,
+                format!(
+                    "(a large trace: its last {} events)",
+                    super::feed::TRACE_MAX
+                ),
+            );
         }
         self.show_pane(View::Trace, format!("trace {trace}"), lines);
         Ok(())
