@@ -93,11 +93,12 @@ impl Feed {
             up_to_id: Some(max),
             ..self.query()
         };
+        // Everything is read before anything changes: a failed read leaves the feed as it was.
         let stored = self.store.events(&q, Some(self.window))?;
-        self.more_older = stored.len() >= self.window;
-        self.rows = self.parse(stored);
         let mut totals = Totals::default();
         totals.add_rows(&self.store, &self.query(), 0, max)?;
+        self.more_older = stored.len() >= self.window;
+        self.rows = self.parse(stored);
         self.totals = totals;
         self.last_id = max;
         Ok(())
@@ -116,10 +117,11 @@ impl Feed {
             ..self.query()
         };
         let stored = self.store.events_by_id(&q)?;
+        let mut totals = self.totals.clone();
+        totals.add_rows(&self.store, &self.query(), self.last_id, max)?;
         let new = self.parse(stored);
         self.rows.extend(new);
-        self.totals
-            .add_rows(&self.store, &self.query(), self.last_id, max)?;
+        self.totals = totals;
         self.last_id = max;
         // A long live run keeps memory bounded: the oldest rows go, paged back on demand.
         if self.rows.len() > self.window + PAGE {
@@ -224,5 +226,86 @@ impl Feed {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oisp_event::{ProcessInfo, SensorWarning, Timestamp};
+    use oisp_sinks::Item;
+
+    /// `n` warnings from process 100 (child of 1), 1 ms apart, ids `TAG…`.
+    fn items(tag: &str, n: usize, start_ns: u64) -> Vec<Item> {
+        (0..n)
+            .map(|i| {
+                let mut ev = Event::new(
+                    SensorWarning::new("w", &format!("{tag} {i}")),
+                    Timestamp::default(),
+                    format!("{tag}{i:08}"),
+                );
+                ev.ts = oisp_event::format_ts(start_ns + i as u64 * 1_000_000);
+                ev.process = Some(ProcessInfo {
+                    pid: Some(100),
+                    ppid: Some(1),
+                    name: Some("agent".into()),
+                    ..ProcessInfo::default()
+                });
+                Item::new(ev).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_window_then_new_rows_then_older_pages() {
+        let dir = std::env::temp_dir().join(format!("oisp-tui-feed-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("events.db");
+        let mut writer = Store::open(&path).unwrap();
+        let t0 = 1_700_000_000_000_000_000;
+        writer.insert_batch(&items("A", PAGE + 500, t0)).unwrap();
+
+        let mut feed = Feed::new(Store::open_existing(&path).unwrap(), Query::default()).unwrap();
+        assert_eq!(feed.rows.len(), PAGE);
+        assert!(feed.more_older);
+        assert_eq!(feed.totals.events, (PAGE + 500) as u64);
+        assert_eq!(
+            feed.parents.get(&100),
+            Some(&(Some(1), "agent".to_string()))
+        );
+        assert!(!feed.poll().unwrap(), "nothing new yet");
+
+        // Another writer adds rows: they arrive at the end, the totals grow.
+        let mut b = items("B", 2, t0 + 10_000_000_000);
+        let request = oisp_event::AiRequest {
+            messages: Some(vec![oisp_event::Message {
+                content: Some(oisp_event::Content::Text("find the Needle here".into())),
+                ..oisp_event::Message::new(oisp_event::Role::User)
+            }]),
+            ..oisp_event::AiRequest::default()
+        };
+        let mut ev = Event::new(request, Timestamp::default(), "B-request");
+        ev.ts = oisp_event::format_ts(t0 + 20_000_000_000);
+        b.push(Item::new(ev).unwrap());
+        writer.insert_batch(&b).unwrap();
+        assert!(feed.poll().unwrap());
+        assert_eq!(feed.rows.len(), PAGE + 3);
+        assert_eq!(feed.totals.events, (PAGE + 503) as u64);
+        assert_eq!(feed.totals.ai_calls, 1);
+
+        // Older events: the rest of the store, then no more.
+        assert!(feed.older().unwrap());
+        assert_eq!(feed.rows.len(), PAGE + 503);
+        assert!(!feed.more_older);
+        assert!(!feed.older().unwrap());
+
+        // A text filter selects by the store's search, its totals too; clearing restores.
+        feed.set_filter(Some("needle".into())).unwrap();
+        assert_eq!(feed.rows.len(), 1);
+        assert_eq!((feed.totals.events, feed.totals.ai_calls), (1, 1));
+        feed.set_filter(None).unwrap();
+        assert_eq!(feed.totals.events, (PAGE + 503) as u64);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

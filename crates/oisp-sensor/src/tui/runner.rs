@@ -189,9 +189,12 @@ impl<'a> Runner<'a> {
         let result = match action {
             Action::None | Action::Quit => Ok(()),
             Action::OpenDetail => {
-                if let Some(e) = self.selected() {
-                    let main = &self.feed.rows[e.main].event;
-                    let resp = e.response.map(|j| &self.feed.rows[j].event);
+                let rows = &self.feed.rows;
+                let picked = self.selected().and_then(|e| {
+                    let main = &rows.get(e.main)?.event;
+                    Some((main, e.response.and_then(|j| rows.get(j)).map(|r| &r.event)))
+                });
+                if let Some((main, resp)) = picked {
                     let lines = detail::wrap(detail::lines(main, resp), self.width);
                     self.show_pane(View::Detail, "detail".into(), lines);
                 }
