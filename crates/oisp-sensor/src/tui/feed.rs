@@ -240,7 +240,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let mut ev = Event::new(
-                    SensorWarning::new("w", &format!("{tag} {i}")),
+                    SensorWarning::new("w", format!("{tag} {i}")),
                     Timestamp::default(),
                     format!("{tag}{i:08}"),
                 );
