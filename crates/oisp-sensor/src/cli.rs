@@ -308,6 +308,11 @@ pub struct RecordArgs {
     /// Only this process id (filtered in the kernel).
     #[arg(long, value_name = "N")]
     pub pid: Option<u32>,
+    /// Show the terminal UI (as `oisp-sensor tui` over the store being written) while
+    /// recording; its `q` stops the recording as Ctrl-C does. Record's messages go to a log
+    /// file named on screen. Needs the store (not with --no-store).
+    #[arg(long)]
+    pub tui: bool,
     /// Do not capture TLS plaintext (uprobes on TLS libraries and executables).
     #[arg(long)]
     pub no_ssl: bool,
@@ -328,11 +333,6 @@ pub struct RecordArgs {
     /// talked TLS as clients, their ancestors and their descendants.
     #[arg(long)]
     pub all_processes: bool,
-    /// Show the terminal UI (as `oisp-sensor tui` over the store being written) while
-    /// recording; its `q` stops the recording as Ctrl-C does. Record's messages go to a log
-    /// file named on screen. Needs the store (not with --no-store).
-    #[arg(long)]
-    pub tui: bool,
     #[command(flatten)]
     pub redact: RedactArgs,
     #[command(flatten)]

@@ -52,16 +52,17 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         None => None,
     };
     let mut source = Tee::new(capture, raw_out)?;
-
-    eprintln!(
-        "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
-        source.inner().attachments().len()
-    );
+    // From here record's messages go to the TUI's log (its status line shows the last one).
     let tui = if args.tui {
         Some(tui::start(&cfg, Arc::clone(&stop))?)
     } else {
         None
     };
+
+    eprintln!(
+        "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
+        source.inner().attachments().len()
+    );
     let mut hooks = RecordHooks {
         state: state::Publisher::new(&pipeline, cfg_source.describe()),
         progress: progress::Line::new(),
@@ -70,10 +71,10 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         reload,
     };
     let result = oisp_pipeline::run(&mut source, &mut pipeline, &mut hooks);
-    let tui_result = tui.map(tui::TuiSession::finish);
     runtime_state::clear();
     source.flush()?;
     hooks.progress.end();
+    let tui_result = tui.map(tui::TuiSession::finish);
     let s = pipeline.stats();
     let c = source.stats();
     let written = pipeline.events_written();

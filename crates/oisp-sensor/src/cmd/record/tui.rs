@@ -34,9 +34,11 @@ pub fn check(cfg: &Config) -> Result<()> {
     tui::require_terminal("record --tui")
 }
 
-/// The TUI thread and what it took over.
+/// The TUI thread and what it took over. Dropping it ends the TUI and gives standard error
+/// back too (an early return of `record` never leaves the terminal to the TUI).
 pub struct TuiSession {
-    thread: JoinHandle<Result<()>>,
+    /// `None` once ended.
+    thread: Option<JoinHandle<Result<()>>>,
     stop: Arc<AtomicBool>,
     /// Standard error as it was before the TUI.
     saved_stderr: i32,
@@ -85,7 +87,7 @@ pub fn start(cfg: &Config, stop: Arc<AtomicBool>) -> Result<TuiSession> {
         })
         .context("cannot start the terminal UI")?;
     Ok(TuiSession {
-        thread,
+        thread: Some(thread),
         stop,
         saved_stderr,
         log,
@@ -95,9 +97,16 @@ pub fn start(cfg: &Config, stop: Arc<AtomicBool>) -> Result<TuiSession> {
 impl TuiSession {
     /// Ends the TUI (if the user has not), gives standard error back and names the log; the
     /// TUI's error, if it failed.
-    pub fn finish(self) -> Result<()> {
+    pub fn finish(mut self) -> Result<()> {
+        self.end()
+    }
+
+    fn end(&mut self) -> Result<()> {
+        let Some(thread) = self.thread.take() else {
+            return Ok(());
+        };
         self.stop.store(true, Ordering::Relaxed);
-        let joined = self.thread.join();
+        let joined = thread.join();
         // SAFETY: restoring fd 2 from the copy taken in `start`, then closing the copy.
         unsafe {
             libc::dup2(self.saved_stderr, 2);
@@ -113,6 +122,14 @@ impl TuiSession {
                 "the terminal UI stopped on a panic (its message is in {})",
                 self.log.display()
             ),
+        }
+    }
+}
+
+impl Drop for TuiSession {
+    fn drop(&mut self) {
+        if let Err(e) = self.end() {
+            eprintln!("oisp-sensor: {e:#}");
         }
     }
 }
