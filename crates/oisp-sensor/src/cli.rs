@@ -247,8 +247,10 @@ pub struct ShowArgs {
 
 #[derive(Debug, Args)]
 pub struct TuiArgs {
-    #[command(flatten)]
-    pub input: InputArgs,
+    /// The event store to read (default: `$OISP_STORE`, else /var/lib/oisp-sensor/events.db as
+    /// root, ~/.local/share/oisp-sensor/events.db otherwise). JSON Lines files are for `show`.
+    #[arg(short, long, value_name = "STORE")]
+    pub input: Option<PathBuf>,
     /// The selection shown at start (the `/` key then filters its text).
     #[command(flatten)]
     pub filter: FilterArgs,

@@ -447,6 +447,17 @@ fn refuses_without_a_terminal_or_a_store() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no event store at"), "{err}");
 
+    let jsonl = dir.0.join("events.jsonl");
+    std::fs::write(&jsonl, "{}\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["tui", "-i"])
+        .arg(&jsonl)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is JSON Lines"), "{err}");
+
     let empty_default = Command::new(BIN)
         .arg("tui")
         .env("OISP_STORE", &missing)

@@ -50,7 +50,7 @@ pub fn require_terminal(what: &str) -> Result<()> {
 /// `oisp-sensor tui`.
 pub fn run(args: &TuiArgs) -> Result<i32> {
     let selection = args.filter.selection()?;
-    let source = InputSource::resolve(args.input.input.as_deref());
+    let source = InputSource::resolve(args.input.as_deref());
     if let InputSource::File(p) = &source {
         if !p.exists() {
             bail!(

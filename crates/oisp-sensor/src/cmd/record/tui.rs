@@ -78,12 +78,11 @@ pub fn start(cfg: &Config, stop: Arc<AtomicBool>) -> Result<TuiSession> {
     let thread = std::thread::Builder::new()
         .name("tui".into())
         .spawn(move || {
-            let result = oisp_store::Store::open_existing(&store_path)
+            // Quitting, failing or panicking ends the recording, as Ctrl-C does.
+            let _stop = StopOnDrop(Arc::clone(&live.stop));
+            oisp_store::Store::open_existing(&store_path)
                 .map_err(|e| anyhow::Error::new(e).context("cannot read the event store"))
-                .and_then(|store| tui::run_store(store, oisp_store::Query::default(), Some(&live)));
-            // Quitting (or failing) ends the recording, as Ctrl-C does.
-            live.stop.store(true, Ordering::Relaxed);
-            result
+                .and_then(|store| tui::run_store(store, oisp_store::Query::default(), Some(&live)))
         })
         .context("cannot start the terminal UI")?;
     Ok(TuiSession {
@@ -123,6 +122,15 @@ impl TuiSession {
                 self.log.display()
             ),
         }
+    }
+}
+
+/// Sets the stop flag when dropped (also while a panic unwinds).
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
