@@ -7,7 +7,7 @@
 
 use super::feed::Parents;
 use super::totals::ProcStats;
-use crate::timeline::fmt_usd;
+use crate::timeline::{fmt_usd, truncate};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The tree's lines, with a header line first.
@@ -91,7 +91,9 @@ impl Ctx<'_> {
             .or_else(|| self.parents.get(&pid).map(|(_, n)| n.clone()))
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "?".into());
-        let label = format!("{branch}{name}[{pid}]");
+        // The name gives way so that the pid stays and the columns line up.
+        let room = 48usize.saturating_sub(branch.chars().count() + pid.to_string().len() + 2);
+        let label = format!("{branch}{}[{pid}]", truncate(&name, room.max(4)));
         out.push(match s {
             Some(s) => format!(
                 "{:<48} {:>8} {:>8} {:>10} {:>12}",

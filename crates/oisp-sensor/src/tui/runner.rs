@@ -267,12 +267,12 @@ impl<'a> Runner<'a> {
     fn open_sessions(&mut self) -> Result<()> {
         self.sessions = self.feed.sessions()?;
         let mut lines = vec![format!(
-            "{:<12} {:<28} {:<24} {:>9} {:>6} {:>6} {:>9} {:>10}  task",
+            "{:<12} {:<30} {:<27} {:>9} {:>6} {:>6} {:>9} {:>10}  task",
             "agent", "session", "started", "duration", "calls", "tools", "tokens", "cost"
         )];
         for s in &self.sessions {
             lines.push(format!(
-                "{:<12} {:<28} {:<24} {:>9} {:>6} {:>6} {:>9} {:>10}  {}",
+                "{:<12} {:<30} {:<27} {:>9} {:>6} {:>6} {:>9} {:>10}  {}",
                 s.agent,
                 s.session_id,
                 s.started,
