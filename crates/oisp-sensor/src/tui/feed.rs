@@ -105,8 +105,10 @@ impl Feed {
     }
 
     /// Reads the rows written since the last read; true when there were any (of any kind:
-    /// the totals may change without a row of the selection).
-    pub fn poll(&mut self) -> Result<bool> {
+    /// the totals may change without a row of the selection). With `trim`, the oldest rows
+    /// beyond the window and a page go (memory stays bounded in a long live run; they are
+    /// paged back on demand).
+    pub fn poll(&mut self, trim: bool) -> Result<bool> {
         let max = self.store.max_id()?;
         if max <= self.last_id {
             return Ok(false);
@@ -123,8 +125,7 @@ impl Feed {
         self.rows.extend(new);
         self.totals = totals;
         self.last_id = max;
-        // A long live run keeps memory bounded: the oldest rows go, paged back on demand.
-        if self.rows.len() > self.window + PAGE {
+        if trim && self.rows.len() > self.window + PAGE {
             let cut = self.rows.len() - self.window;
             self.rows.drain(..cut);
             self.more_older = true;
@@ -274,7 +275,7 @@ mod tests {
             feed.parents.get(&100),
             Some(&(Some(1), "agent".to_string()))
         );
-        assert!(!feed.poll().unwrap(), "nothing new yet");
+        assert!(!feed.poll(true).unwrap(), "nothing new yet");
 
         // Another writer adds rows: they arrive at the end, the totals grow.
         let mut b = items("B", 2, t0 + 10_000_000_000);
@@ -289,7 +290,7 @@ mod tests {
         ev.ts = oisp_event::format_ts(t0 + 20_000_000_000);
         b.push(Item::new(ev).unwrap());
         writer.insert_batch(&b).unwrap();
-        assert!(feed.poll().unwrap());
+        assert!(feed.poll(true).unwrap());
         assert_eq!(feed.rows.len(), PAGE + 3);
         assert_eq!(feed.totals.events, (PAGE + 503) as u64);
         assert_eq!(feed.totals.ai_calls, 1);
@@ -306,6 +307,24 @@ mod tests {
         assert_eq!((feed.totals.events, feed.totals.ai_calls), (1, 1));
         feed.set_filter(None).unwrap();
         assert_eq!(feed.totals.events, (PAGE + 503) as u64);
+        assert_eq!(feed.rows.len(), PAGE);
+
+        // Many new rows: kept while the user looks back (no trim), let go when following.
+        writer
+            .insert_batch(&items("C", PAGE + 1, t0 + 30_000_000_000))
+            .unwrap();
+        assert!(feed.poll(false).unwrap());
+        assert_eq!(feed.rows.len(), 2 * PAGE + 1);
+        writer
+            .insert_batch(&items("D", 1, t0 + 40_000_000_000))
+            .unwrap();
+        assert!(feed.poll(true).unwrap());
+        assert_eq!(feed.rows.len(), PAGE);
+        assert!(feed.more_older);
+        assert_eq!(
+            feed.rows.last().map(|r| r.event.event_id.as_str()),
+            Some("D00000000")
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

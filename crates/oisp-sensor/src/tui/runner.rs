@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 /// How often the store is checked for new rows.
 const POLL: Duration = Duration::from_millis(250);
+/// The status note of a failed poll (cleared by the next good one).
+const READ_FAILED: &str = "store read failed (retrying)";
 /// How often the running record's state (drops) and log are read.
 const STATE_EVERY: Duration = Duration::from_secs(1);
 
@@ -115,18 +117,22 @@ impl<'a> Runner<'a> {
             }
             if last_poll.elapsed() >= POLL {
                 last_poll = Instant::now();
-                match self.feed.poll() {
-                    Ok(true) => {
+                // Old rows are let go only while following: the entry a user looks at stays.
+                match self.feed.poll(self.app.follow) {
+                    Ok(changed) if self.note.starts_with(READ_FAILED) || changed => {
+                        if self.note.starts_with(READ_FAILED) {
+                            self.note.clear();
+                        }
                         self.rebuild();
-                        if self.panes.contains_key(&View::Procs) {
+                        if self.app.view() == View::Procs {
                             let lines = self.procs();
                             if let Some(p) = self.panes.get_mut(&View::Procs) {
                                 p.1 = lines;
                             }
                         }
                     }
-                    Ok(false) => {}
-                    Err(e) => self.note = format!("store read failed (retrying): {e:#}"),
+                    Ok(_) => {}
+                    Err(e) => self.note = format!("{READ_FAILED}: {e:#}"),
                 }
             }
             if last_state.elapsed() >= STATE_EVERY {
