@@ -229,6 +229,29 @@ mod tests {
     }
 
     #[test]
+    fn captured_control_characters_never_reach_the_terminal() {
+        let app = App::default();
+        let list = vec!["prompt \x1b[2J\x07 with\tescapes\r".to_string()];
+        let mut t = Terminal::new(TestBackend::new(60, 8)).unwrap();
+        let screen = Screen {
+            app: &app,
+            list: &list,
+            pane: &[],
+            pane_title: "",
+            totals: "t",
+            drops: "d",
+            status: "\x1b]0;title\x07",
+        };
+        t.draw(|f| {
+            draw(f, &screen, 0);
+        })
+        .unwrap();
+        let out = text(&t);
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert!(out.contains("prompt [2J with"), "{out}");
+    }
+
+    #[test]
     fn a_frame_has_the_totals_the_list_and_the_keys() {
         let mut app = App::default();
         let list: Vec<String> = (0..30).map(|i| format!("line {i}")).collect();
