@@ -171,8 +171,8 @@ fn response_part(ev: &Event, out: &mut Vec<String>) {
     out.push("── ".to_string() + &facts.join(" · "));
 }
 
-/// `lines` cut to `width` characters, continuations indented like their line (a long message
-/// stays readable in the pane).
+/// `lines` cut to `width` characters — at a space when there is one, else mid-word —
+/// continuations indented two more than their line (a long message stays readable).
 pub fn wrap(lines: Vec<String>, width: usize) -> Vec<String> {
     let width = width.max(20);
     let mut out = Vec::with_capacity(lines.len());
@@ -181,12 +181,25 @@ pub fn wrap(lines: Vec<String>, width: usize) -> Vec<String> {
             out.push(line);
             continue;
         }
-        let indent: String = line.chars().take_while(|c| *c == ' ').collect::<String>() + "  ";
-        let chars: Vec<char> = line.chars().collect();
-        out.push(chars[..width].iter().collect());
-        let room = width.saturating_sub(indent.len()).max(10);
-        for piece in chars[width..].chunks(room) {
-            out.push(indent.clone() + &piece.iter().collect::<String>());
+        let lead = line.chars().take_while(|c| *c == ' ').count();
+        let indent = " ".repeat(lead + 2);
+        let mut rest: Vec<char> = line.chars().collect();
+        let mut prefix = "";
+        loop {
+            let room = width.saturating_sub(prefix.len()).max(10);
+            if rest.len() <= room {
+                out.push(prefix.to_string() + &rest.iter().collect::<String>());
+                break;
+            }
+            let cut = rest[..room]
+                .iter()
+                .rposition(|c| *c == ' ')
+                .filter(|&i| i > lead)
+                .unwrap_or(room);
+            out.push(prefix.to_string() + &rest[..cut].iter().collect::<String>());
+            let skip = rest[cut..].iter().take_while(|c| **c == ' ').count();
+            rest.drain(..cut + skip);
+            prefix = &indent;
         }
     }
     out
@@ -275,6 +288,10 @@ mod tests {
         assert_eq!(w[1], format!("    {}", "x".repeat(16)));
         assert_eq!(w[2], format!("    {}", "x".repeat(11)));
         assert_eq!(w[3], "short");
+        let w = wrap(vec![format!("  {}", "word ".repeat(8))], 20);
+        assert_eq!(w[0], "  word word word");
+        assert_eq!(w[1], "    word word word");
+        assert_eq!(w[2], "    word word ");
     }
 
     #[test]

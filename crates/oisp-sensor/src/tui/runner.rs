@@ -45,6 +45,9 @@ pub struct Runner<'a> {
     list_offset: usize,
     /// Columns of the terminal (the detail's lines are wrapped to it).
     width: usize,
+    /// The detail's lines before wrapping, and the width they were last wrapped to.
+    detail_raw: Vec<String>,
+    detail_width: usize,
 }
 
 impl<'a> Runner<'a> {
@@ -63,6 +66,8 @@ impl<'a> Runner<'a> {
             log_line: String::new(),
             list_offset: 0,
             width: 80,
+            detail_raw: Vec::new(),
+            detail_width: 0,
         };
         r.rebuild();
         r.refresh_state();
@@ -80,6 +85,14 @@ impl<'a> Runner<'a> {
             let size = term.size()?;
             self.app.page = ui::body_rows(size.height);
             self.width = usize::from(size.width);
+            if self.detail_width != self.width && self.panes.contains_key(&View::Detail) {
+                // The terminal was resized: the detail is wrapped again.
+                let lines = detail::wrap(self.detail_raw.clone(), self.width);
+                if let Some(p) = self.panes.get_mut(&View::Detail) {
+                    p.1 = lines;
+                }
+                self.detail_width = self.width;
+            }
             let status = self.status();
             let totals = self.feed.totals.bar();
             let (pane_title, pane) = self
@@ -201,7 +214,9 @@ impl<'a> Runner<'a> {
                     Some((main, e.response.and_then(|j| rows.get(j)).map(|r| &r.event)))
                 });
                 if let Some((main, resp)) = picked {
-                    let lines = detail::wrap(detail::lines(main, resp), self.width);
+                    self.detail_raw = detail::lines(main, resp);
+                    self.detail_width = self.width;
+                    let lines = detail::wrap(self.detail_raw.clone(), self.width);
                     self.show_pane(View::Detail, "detail".into(), lines);
                 }
                 Ok(())
