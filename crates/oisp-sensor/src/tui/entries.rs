@@ -11,6 +11,37 @@ use crate::timeline::{self, Item};
 use oisp_event::{Event, EventData};
 use std::collections::{HashMap, HashSet};
 
+/// What an entry is, for its colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An AI call answered with success (or not yet answered).
+    Call,
+    /// An AI call that failed (HTTP error, `success: false`).
+    Failed,
+    /// `agent.*`: sessions, tool calls and results.
+    Agent,
+    /// `sensor.warning`.
+    Warning,
+    Other,
+}
+
+fn kind_of(ev: &Event, response: Option<&Event>) -> Kind {
+    let failed = |e: &Event| match &e.data {
+        EventData::AiResponse(r) => {
+            r.success == Some(false) || r.status_code.is_some_and(|c| c >= 400)
+        }
+        _ => false,
+    };
+    match &ev.data {
+        EventData::AiRequest(_) if response.is_some_and(failed) => Kind::Failed,
+        EventData::AiResponse(_) if failed(ev) => Kind::Failed,
+        EventData::AiRequest(_) | EventData::AiResponse(_) => Kind::Call,
+        EventData::SensorWarning(_) => Kind::Warning,
+        _ if ev.event_type().starts_with("agent.") => Kind::Agent,
+        _ => Kind::Other,
+    }
+}
+
 /// One line of the list.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -23,6 +54,7 @@ pub struct Entry {
     pub line: String,
     /// The agent session's trace the event belongs to, if any.
     pub trace_id: Option<String>,
+    pub kind: Kind,
 }
 
 fn request_id(ev: &Event) -> Option<&str> {
@@ -76,6 +108,7 @@ pub fn build(rows: &[Row]) -> Vec<Entry> {
             response,
             line: one_line(&timeline::render(&item, &style)),
             trace_id: trace_of(ev).or_else(|| response.and_then(|j| trace_of(&rows[j].event))),
+            kind: kind_of(ev, response.map(|j| &rows[j].event)),
         });
     }
     out
@@ -130,6 +163,10 @@ mod tests {
         assert!(e[0].line.contains('‹'), "{}", e[0].line);
         assert!(!e[0].line.contains('\n'));
         assert!(e[1].line.contains("careful"));
+        assert_eq!(
+            (e[0].kind, e[1].kind, e[2].kind),
+            (Kind::Call, Kind::Warning, Kind::Call)
+        );
         assert_eq!((e[2].key, e[2].response), (4, None));
     }
 

@@ -33,6 +33,7 @@ pub struct Runner<'a> {
     app: App,
     entries: Vec<Entry>,
     lines: Vec<String>,
+    kinds: Vec<entries::Kind>,
     keys: Vec<i64>,
     /// Title and lines of each pane view, kept while it is stacked (esc shows it again).
     panes: HashMap<View, (String, Vec<String>)>,
@@ -58,6 +59,7 @@ impl<'a> Runner<'a> {
             app: App::default(),
             entries: Vec::new(),
             lines: Vec::new(),
+            kinds: Vec::new(),
             keys: Vec::new(),
             panes: HashMap::new(),
             sessions: Vec::new(),
@@ -104,6 +106,7 @@ impl<'a> Runner<'a> {
             let screen = ui::Screen {
                 app: &self.app,
                 list: &self.lines,
+                kinds: &self.kinds,
                 pane,
                 pane_title,
                 totals: &totals,
@@ -159,6 +162,7 @@ impl<'a> Runner<'a> {
     fn rebuild(&mut self) {
         self.entries = entries::build(&self.feed.rows);
         self.lines = self.entries.iter().map(|e| e.line.clone()).collect();
+        self.kinds = self.entries.iter().map(|e| e.kind).collect();
         self.keys = self.entries.iter().map(|e| e.key).collect();
         self.app.relist(&self.keys);
     }

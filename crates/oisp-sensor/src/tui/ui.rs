@@ -2,6 +2,7 @@
 //! keys (or the filter being typed) at the bottom. Pure: draws what [`Screen`] holds.
 
 use super::app::{App, View};
+use super::entries::Kind;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -18,8 +19,9 @@ pub const PANE_KEYS: &str =
 /// What a frame shows.
 pub struct Screen<'a> {
     pub app: &'a App,
-    /// The list's lines (one per entry).
+    /// The list's lines (one per entry) and their kinds (for colour).
     pub list: &'a [String],
+    pub kinds: &'a [Kind],
     /// The lines of the view on top (detail, trace, processes, sessions, help).
     pub pane: &'a [String],
     pub pane_title: &'a str,
@@ -129,7 +131,13 @@ fn list(f: &mut Frame, s: &Screen, area: Rect, offset: usize) -> usize {
                     Style::default().add_modifier(Modifier::REVERSED),
                 )
             } else {
-                Line::raw(l.as_str())
+                let colour = match s.kinds.get(i) {
+                    Some(Kind::Call) => Style::default().fg(Color::Green),
+                    Some(Kind::Failed) | Some(Kind::Warning) => Style::default().fg(Color::Red),
+                    Some(Kind::Agent) => Style::default().fg(Color::Yellow),
+                    _ => Style::default(),
+                };
+                Line::styled(l.as_str(), colour)
             }
         })
         .collect();
@@ -236,6 +244,7 @@ mod tests {
         let screen = Screen {
             app: &app,
             list: &list,
+            kinds: &[],
             pane: &[],
             pane_title: "",
             totals: "t",
@@ -260,6 +269,7 @@ mod tests {
         let screen = Screen {
             app: &app,
             list: &list,
+            kinds: &[],
             pane: &[],
             pane_title: "",
             totals: "AI calls 3 · tokens 9 · cost $0.01 · events 30",
