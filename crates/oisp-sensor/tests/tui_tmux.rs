@@ -531,3 +531,52 @@ fn record_tui_shows_live_capture_and_q_stops_the_recording() {
         "the TUI's screen is still shown:\n{s}"
     );
 }
+
+/// Whether process `pid` has ended (gone, or a zombie waiting for its parent).
+fn ended(pid: u64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+#[test]
+fn record_tui_ends_when_its_terminal_closes() {
+    if !is_root() {
+        if std::env::var("OISP_SKIP_ROOT_TESTS").as_deref() == Ok("1") {
+            eprintln!("skipped: record --tui needs root and BPF (OISP_SKIP_ROOT_TESTS=1)");
+            return;
+        }
+        panic!("record --tui needs root and BPF: run as root, or set OISP_SKIP_ROOT_TESTS=1");
+    }
+    let dir = TempDir::new("hangup");
+    let store = dir.0.join("events.db");
+    let state = dir.0.join("state.json");
+    let mut t = Tmux::start("hangup", &[("OISP_STATE_FILE", &state)]);
+    t.line(&format!(
+        "{BIN} record --tui --no-file -p oisp-no-such --store '{}'",
+        store.display()
+    ));
+    // The bar shows this record's drops once it has published its state (with its pid).
+    t.wait("recording", |s| {
+        s.contains("recording · log") && s.lines().next().is_some_and(|l| l.contains(": drops:"))
+    });
+    let pid = serde_json::from_str::<Value>(&std::fs::read_to_string(&state).unwrap()).unwrap()
+        ["pid"]
+        .as_u64()
+        .unwrap();
+    // The terminal goes away (its window closed): SIGHUP is record's reload, so the TUI itself
+    // must notice, end, and stop the recording.
+    drop(t);
+    let start = Instant::now();
+    while !ended(pid) {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "record --tui {pid} still runs after its terminal closed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

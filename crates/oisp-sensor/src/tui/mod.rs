@@ -84,6 +84,33 @@ pub fn run_store(store: Store, query: Query, live: Option<&Live>) -> Result<()> 
     runner::Runner::new(feed, live).run(&mut terminal.0)
 }
 
+/// Whether the terminal we draw on has hung up (its window closed, its tmux session killed):
+/// standard output, and standard input when it is a terminal, report a hang-up or an error.
+/// (`record --tui` takes SIGHUP for a reload, so the TUI must notice by itself; and a hung-up
+/// terminal makes the key reader spin.)
+pub(crate) fn terminal_gone() -> bool {
+    let stdin_tty = std::io::stdin().is_terminal();
+    let mut fds = [
+        libc::pollfd {
+            fd: 1,
+            events: libc::POLLOUT,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: if stdin_tty { 0 } else { -1 },
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    // SAFETY: `fds` is a valid array of two pollfd for the duration of the call (a negative fd
+    // is ignored by poll); timeout 0: it never blocks.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, 0) };
+    n > 0
+        && fds
+            .iter()
+            .any(|f| f.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0)
+}
+
 /// The terminal in raw mode on the alternate screen; restored when dropped.
 struct Screen(ratatui::DefaultTerminal);
 

@@ -116,8 +116,12 @@ impl<'a> Runner<'a> {
             let mut offset = self.list_offset;
             term.draw(|f| offset = ui::draw(f, &screen, self.list_offset))?;
             self.list_offset = offset;
+            if super::terminal_gone() {
+                anyhow::bail!("the terminal was closed");
+            }
             let wait = POLL.saturating_sub(last_poll.elapsed());
-            if event::poll(wait)? {
+            // (checked again after the poll: a hang-up reads as input, and reading it spins)
+            if event::poll(wait)? && !super::terminal_gone() {
                 if let TermEvent::Key(k) = event::read()? {
                     if k.kind != KeyEventKind::Release {
                         let action = self.app.on_key(k, &self.keys);
