@@ -39,6 +39,9 @@ pub enum Command {
     Demo(DemoArgs),
     /// Show recorded events as a readable timeline.
     Show(ShowArgs),
+    /// Browse recorded events in a terminal UI that follows new ones live: AI calls with their
+    /// conversations, agent session traces, the process tree, running totals.
+    Tui(TuiArgs),
     /// Summarise recorded events: totals, costs, providers, models, tools, processes.
     Analyze(AnalyzeArgs),
     /// Decode a raw capture file (made by `record --raw-out` or the test recorder) into events.
@@ -272,6 +275,17 @@ pub struct ShowArgs {
     pub trace: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    /// The event store to read (default: `$OISP_STORE`, else /var/lib/oisp-sensor/events.db as
+    /// root, ~/.local/share/oisp-sensor/events.db otherwise). JSON Lines files are for `show`.
+    #[arg(short, long, value_name = "STORE")]
+    pub input: Option<PathBuf>,
+    /// The selection shown at start (the `/` key then filters its text).
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Report {
     Summary,
@@ -326,6 +340,11 @@ pub struct RecordArgs {
     /// Only this process id (filtered in the kernel).
     #[arg(long, value_name = "N")]
     pub pid: Option<u32>,
+    /// Show the terminal UI (as `oisp-sensor tui` over the store being written) while
+    /// recording; its `q` stops the recording as Ctrl-C does. Record's messages go to a log
+    /// file named on screen. Needs the store (not with --no-store).
+    #[arg(long)]
+    pub tui: bool,
     /// Do not capture TLS plaintext (uprobes on TLS libraries and executables).
     #[arg(long)]
     pub no_ssl: bool,

@@ -12,6 +12,7 @@ mod status;
 mod style;
 mod timeline;
 mod trace_view;
+mod tui;
 
 use clap::Parser;
 use cli::{exit, Cli, Command};
@@ -35,6 +36,7 @@ fn main() {
         Command::Replay(a) => cmd::replay::run(&a),
         Command::Show(a) => cmd::show::run(&a),
         Command::Analyze(a) => cmd::analyze::run(&a),
+        Command::Tui(a) => tui::run(&a),
         Command::Record(a) => cmd::record::run(&a),
         Command::Config(a) => cmd::config::run(&a),
         Command::Web(a) => cmd::web::run(&a),

@@ -17,6 +17,11 @@ impl Style {
         }
     }
 
+    /// No colours at all (the TUI draws its own styles).
+    pub fn plain() -> Self {
+        Style { on: false }
+    }
+
     fn paint(&self, code: &str, text: &str) -> String {
         if self.on {
             format!("\x1b[{code}m{text}\x1b[0m")

@@ -9,6 +9,7 @@ mod coverage;
 mod progress;
 mod reload;
 mod state;
+mod tui;
 
 use crate::cli::{exit, RecordArgs};
 use crate::config::{self, RecordConfig};
@@ -25,6 +26,9 @@ use std::time::Duration;
 pub fn run(args: &RecordArgs) -> Result<i32> {
     let cfg_source = config::locate(args.sinks.config.as_deref());
     let cfg = reload::effective_config(args, &cfg_source)?;
+    if args.tui {
+        tui::check(&cfg)?;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
@@ -60,6 +64,12 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         None => None,
     };
     let mut source = Tee::new(capture, raw_out)?;
+    // From here record's messages go to the TUI's log (its status line shows the last one).
+    let tui = if args.tui {
+        Some(tui::start(&cfg, Arc::clone(&stop))?)
+    } else {
+        None
+    };
 
     eprintln!(
         "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
@@ -80,6 +90,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     drop(web);
     source.flush()?;
     hooks.progress.end();
+    let tui_result = tui.map(tui::TuiSession::finish);
     let s = pipeline.stats();
     let c = source.stats();
     let written = pipeline.events_written();
@@ -97,6 +108,9 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
     );
     for line in oisp_pipeline::summary(&health) {
         eprintln!("  {line}");
+    }
+    if let Some(Err(e)) = tui_result {
+        eprintln!("oisp-sensor: {e:#}");
     }
     result.map(|()| exit::OK)
 }
