@@ -26,14 +26,16 @@ fn record_with_web_serves_what_it_captures_live() {
         if let Some(u) = text.lines().find_map(|l| l.split("web UI at ").nth(1)) {
             break u.trim().to_string();
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "no web UI line: {text}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no web UI line: {text}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     let port = port_of(&url);
     let prompt = "Hello from curl while the web UI watches";
-    let body = format!(
-        r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"{prompt}"}}]}}"#
-    );
+    let body =
+        format!(r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"{prompt}"}}]}}"#);
     let mut c = Command::new("curl");
     c.args(["-sS", "-o", "/dev/null", "--http1.1", "--cacert"])
         .arg(&s.ca)
@@ -87,10 +89,15 @@ fn record_with_web_serves_what_it_captures_live() {
         std::thread::sleep(Duration::from_millis(250));
     };
     assert!(
-        health["record"]["probes"].as_array().is_some_and(|p| !p.is_empty()),
+        health["record"]["probes"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty()),
         "health has the running record's probes: {health}"
     );
-    assert!(health["record"]["counters"]["ai_calls"].as_u64() >= Some(1), "{health}");
+    assert!(
+        health["record"]["counters"]["ai_calls"].as_u64() >= Some(1),
+        "{health}"
+    );
     assert!(health["drops"].is_u64(), "drops are counted: {health}");
     let evs = s.stop();
     assert!(evs.iter().any(|e| e["event_type"] == "ai.response"));

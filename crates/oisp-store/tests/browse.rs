@@ -31,7 +31,10 @@ fn newest_first_pages_cover_every_event_once_in_order() {
         seen.extend(page.into_iter().map(|(k, _)| k));
     }
     assert_eq!(seen.len(), events.len());
-    assert!(seen.windows(2).all(|w| w[0] > w[1]), "strictly newest first");
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "strictly newest first"
+    );
     let (n, capped) = store.count_capped(&q, 100_000).unwrap();
     assert_eq!((n, capped), (1234, false));
     assert_eq!(store.count_capped(&q, 1000).unwrap(), (1000, true));
@@ -51,7 +54,10 @@ fn aggregates_match_the_events() {
     let events = golden_events();
     let (_d, store) = store_with(&events);
     let facts: Vec<Facts> = events.iter().map(Facts::of).collect();
-    let responses: Vec<&Facts> = facts.iter().filter(|f| f.event_type == "ai.response").collect();
+    let responses: Vec<&Facts> = facts
+        .iter()
+        .filter(|f| f.event_type == "ai.response")
+        .collect();
     let cost: f64 = responses.iter().filter_map(|f| f.cost_usd).sum();
     let tokens: i64 = responses
         .iter()
@@ -68,24 +74,36 @@ fn aggregates_match_the_events() {
         responses.len() as i64
     );
     let (lo, hi) = store.ai_time_range(&q).unwrap().unwrap();
-    assert!(series.iter().all(|r| r.t_ns <= hi && r.t_ns + 1_000_000_000 > lo));
+    assert!(series
+        .iter()
+        .all(|r| r.t_ns <= hi && r.t_ns + 1_000_000_000 > lo));
 
     // per process: events and AI calls
     let procs = store.process_activity(&q, 10_000).unwrap();
     let mut want: BTreeMap<(i64, Option<String>), (i64, i64)> = BTreeMap::new();
     for f in facts.iter().filter(|f| f.pid.is_some()) {
-        let e = want.entry((f.pid.unwrap(), f.process_exe.clone())).or_default();
+        let e = want
+            .entry((f.pid.unwrap(), f.process_exe.clone()))
+            .or_default();
         e.0 += 1;
         e.1 += i64::from(f.event_type == "ai.request");
     }
     assert_eq!(procs.len(), want.len());
     for p in &procs {
-        assert_eq!(want[&(p.pid, p.exe.clone())], (p.events, p.ai_calls), "pid {}", p.pid);
+        assert_eq!(
+            want[&(p.pid, p.exe.clone())],
+            (p.events, p.ai_calls),
+            "pid {}",
+            p.pid
+        );
     }
 
     // inventory: every request counted once, with its key, tokens and cost from the response
     let inv = store.inventory(&q).unwrap();
-    let requests = facts.iter().filter(|f| f.event_type == "ai.request").count() as i64;
+    let requests = facts
+        .iter()
+        .filter(|f| f.event_type == "ai.request")
+        .count() as i64;
     assert_eq!(inv.iter().map(|r| r.calls).sum::<i64>(), requests);
     assert!((inv.iter().map(|r| r.cost_usd).sum::<f64>() - cost).abs() < 1e-9);
     assert_eq!(inv.iter().map(|r| r.tokens).sum::<i64>(), tokens);
@@ -123,6 +141,9 @@ fn trace_totals_count_a_sessions_calls() {
     assert!(!by_trace.is_empty(), "the golden events have traces");
     let totals = store.trace_totals(&Query::default(), 10_000).unwrap();
     for t in &totals {
-        assert_eq!(by_trace.get(t.trace_id.as_str()).copied().unwrap_or(0), t.ai_calls);
+        assert_eq!(
+            by_trace.get(t.trace_id.as_str()).copied().unwrap_or(0),
+            t.ai_calls
+        );
     }
 }

@@ -71,7 +71,10 @@ fn variant(src: &Value, copy: u64, base: u64) -> Result<Event, Box<dyn std::erro
     let shifted = ts + copy * COPY_SHIFT_NS;
     v["ts"] = Value::from(format_ts(shifted));
     let id = v["event_id"].as_str().unwrap_or_default().to_string();
-    v["event_id"] = Value::from(oisp_event::event_id_from(shifted, format!("{id}/{copy}").as_bytes()));
+    v["event_id"] = Value::from(oisp_event::event_id_from(
+        shifted,
+        format!("{id}/{copy}").as_bytes(),
+    ));
     for key in ["request_id", "conversation_id", "session_id"] {
         if let Some(s) = v["data"][key].as_str() {
             v["data"][key] = Value::from(format!("{s}-{copy}"));

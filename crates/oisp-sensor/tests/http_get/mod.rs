@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test file uses a part
 //! One plain HTTP/1.1 GET to a local server, for the web UI's tests (no client library needed).
 
 use std::io::{Read, Write};
