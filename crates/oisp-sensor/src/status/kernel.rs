@@ -81,6 +81,8 @@ fn capability_bits() -> Option<u64> {
     u64::from_str_radix(line.trim_start_matches("CapEff:").trim(), 16).ok()
 }
 
+const CAP_DAC_READ_SEARCH: u32 = 2;
+const CAP_SYS_PTRACE: u32 = 19;
 const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
@@ -241,7 +243,32 @@ pub fn checks() -> Vec<Check> {
                 ),
             },
         )
-        .fix("run as root (sudo oisp-sensor record) or grant: setcap cap_bpf,cap_perfmon,cap_sys_resource,cap_dac_read_search+ep $(command -v oisp-sensor)"),
+        .fix("run as root (sudo oisp-sensor record) or grant: setcap cap_bpf,cap_perfmon,cap_sys_admin,cap_sys_ptrace,cap_dac_read_search+ep $(command -v oisp-sensor)"),
+    );
+
+    // Loading programs is not enough: perf's uprobe interface wants CAP_SYS_ADMIN again since a
+    // 2025 security fix, and other users' executables need ptrace and read-search rights.
+    let lacking: Vec<&str> = [
+        (CAP_SYS_ADMIN, "CAP_SYS_ADMIN: plain uprobes are refused (only session uprobes and tracepoints attach: no Go, BoringSSL, rustls or NSS hooks, no SNI)"),
+        (CAP_SYS_PTRACE, "CAP_SYS_PTRACE: other users' processes are not hooked"),
+        (CAP_DAC_READ_SEARCH, "CAP_DAC_READ_SEARCH: executables in directories root may not search are not hooked"),
+    ]
+    .iter()
+    .filter(|(bit, _)| caps.is_some() && !has(*bit))
+    .map(|(_, why)| *why)
+    .collect();
+    out.push(
+        Check::new(
+            "privileges for every TLS hook (CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH)",
+            false,
+            if lacking.is_empty() { State::Ok } else { State::Warn },
+            if lacking.is_empty() {
+                "all present".to_string()
+            } else {
+                format!("missing {}", lacking.join("; "))
+            },
+        )
+        .fix("run as root, or with the capabilities of deploy/systemd/oisp-sensor.service (docs/deploy.md)"),
     );
 
     out
