@@ -106,40 +106,7 @@ impl Store {
         before: Option<PageKey>,
         limit: usize,
     ) -> Result<Vec<(PageKey, StoredEvent)>, StoreError> {
-        let (cond, mut args) = q.sql();
-        let key = match before {
-            None => "1".to_string(),
-            Some(PageKey { ts_ns: None, id }) => {
-                args.push(Value::Integer(id));
-                format!("(ts_ns IS NULL AND id < ?{})", args.len())
-            }
-            Some(PageKey { ts_ns: Some(t), id }) => {
-                args.push(Value::Integer(t));
-                args.push(Value::Integer(id));
-                let (a, b) = (args.len() - 1, args.len());
-                format!("(ts_ns < ?{a} OR (ts_ns = ?{a} AND id < ?{b}) OR ts_ns IS NULL)")
-            }
-        };
-        args.push(Value::Integer(clamp_limit(limit)));
-        let sql = format!(
-            "SELECT e.id, e.ts_ns, j.json FROM (SELECT id, ts_ns FROM events WHERE {cond} AND \
-             {key} ORDER BY ts_ns DESC, id DESC LIMIT ?{}) e JOIN event_json j ON j.id = e.id \
-             ORDER BY e.ts_ns DESC, e.id DESC",
-            args.len()
-        );
-        self.collect(&sql, &args, |r| {
-            let id = r.get(0)?;
-            Ok((
-                PageKey {
-                    ts_ns: r.get(1)?,
-                    id,
-                },
-                StoredEvent {
-                    id,
-                    json: r.get(2)?,
-                },
-            ))
-        })
+        self.page(q, before, limit, true)
     }
 
     /// The event stored in row `id`, if it is still there.

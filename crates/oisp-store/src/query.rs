@@ -189,28 +189,53 @@ impl Store {
         after: Option<PageKey>,
         limit: usize,
     ) -> Result<Vec<(PageKey, StoredEvent)>, StoreError> {
+        self.page(q, after, limit, false)
+    }
+
+    /// One page of the events matching `q`, oldest first from just after `from`
+    /// (`newest_first = false`) or newest first from just before it (`true`); from either end
+    /// when `from` is `None`. Events without a timestamp sort before all others.
+    pub(crate) fn page(
+        &self,
+        q: &Query,
+        from: Option<PageKey>,
+        limit: usize,
+        newest_first: bool,
+    ) -> Result<Vec<(PageKey, StoredEvent)>, StoreError> {
         let (cond, mut args) = q.sql();
-        let key = match after {
+        let (cmp, dir) = if newest_first {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let key = match from {
             None => "1".to_string(),
             Some(PageKey { ts_ns: None, id }) => {
                 args.push(Value::Integer(id));
-                format!(
-                    "((ts_ns IS NULL AND id > ?{}) OR ts_ns IS NOT NULL)",
-                    args.len()
-                )
+                let n = args.len();
+                if newest_first {
+                    format!("(ts_ns IS NULL AND id < ?{n})")
+                } else {
+                    format!("((ts_ns IS NULL AND id > ?{n}) OR ts_ns IS NOT NULL)")
+                }
             }
             Some(PageKey { ts_ns: Some(t), id }) => {
                 args.push(Value::Integer(t));
                 args.push(Value::Integer(id));
                 let (a, b) = (args.len() - 1, args.len());
-                format!("(ts_ns > ?{a} OR (ts_ns = ?{a} AND id > ?{b}))")
+                let nulls = if newest_first {
+                    " OR ts_ns IS NULL"
+                } else {
+                    ""
+                };
+                format!("(ts_ns {cmp} ?{a} OR (ts_ns = ?{a} AND id {cmp} ?{b}){nulls})")
             }
         };
-        args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        args.push(Value::Integer(clamp_limit(limit)));
         let sql = format!(
             "SELECT e.id, e.ts_ns, j.json FROM (SELECT id, ts_ns FROM events WHERE {cond} AND \
-             {key} ORDER BY ts_ns, id LIMIT ?{}) e JOIN event_json j ON j.id = e.id \
-             ORDER BY e.ts_ns, e.id",
+             {key} ORDER BY ts_ns {dir}, id {dir} LIMIT ?{}) e JOIN event_json j ON j.id = e.id \
+             ORDER BY e.ts_ns {dir}, e.id {dir}",
             args.len()
         );
         let run = || -> Result<Vec<(PageKey, StoredEvent)>, rusqlite::Error> {
