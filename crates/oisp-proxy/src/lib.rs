@@ -30,3 +30,14 @@ pub use emit::Log;
 pub use files::{create_private_dir, write_private};
 pub use policy::{InterceptMode, Policy};
 pub use source::{ProxyError, ProxyOptions, ProxySource};
+
+/// Loads or creates the CA in `dir` and rewrites its `bundle.pem` (system roots + CA), as
+/// [`ProxySource::start`] does, without starting a proxy (`proxy --ca-path`, `--print-env`).
+pub fn prepare_ca(dir: &std::path::Path, log: &Log) -> Result<(), ProxyError> {
+    let (roots, errors) = tls::system_roots();
+    for e in errors {
+        log(&format!("system root certificates: {e}"));
+    }
+    CertAuthority::load_or_create(dir, &roots)?;
+    Ok(())
+}
