@@ -47,7 +47,7 @@ impl Clock {
 
     /// The time `ticks` clock ticks after boot (a process start time of /proc/PID/stat).
     #[cfg(target_os = "linux")]
-    pub fn from_boot_ticks(&self, ticks: u64) -> Timestamp {
+    pub fn at_boot_ticks(&self, ticks: u64) -> Timestamp {
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i128;
         let since_boot = ticks as i128 * 1_000_000_000 / hz;

@@ -176,7 +176,7 @@ mod linux {
                     .map(String::from)
             });
         Some(ProcessExec {
-            ts: clock.from_boot_ticks(start_ticks),
+            ts: clock.at_boot_ticks(start_ticks),
             pid,
             ppid,
             uid: id_of(&status, "Uid:"),
