@@ -366,3 +366,98 @@ fn the_proxy_command_captures_until_sigterm() {
     };
     expect_call(&ran, "through proxy command", "gpt-4o-mini", "/curl");
 }
+
+const PY_REALTIME: &str = r#"
+import sys, openai
+c = openai.OpenAI(base_url=sys.argv[1] + "/v1", api_key=sys.argv[2])
+with c.realtime.connect(model="gpt-realtime") as conn:
+    conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+    conn.conversation.item.create(item={"type": "message", "role": "user",
+        "content": [{"type": "input_text", "text": "ws through proxy"}]})
+    conn.response.create()
+    text = ""
+    for ev in conn:
+        if ev.type == "response.output_text.delta":
+            text += ev.delta
+        if ev.type == "response.done":
+            break
+assert "mock reply" in text, text
+print("ws ok")
+"#;
+
+#[test]
+fn websocket_upgrades_pass_through_and_their_frames_are_decoded() {
+    let m = Mock::start("ws");
+    let script = m.tmp.join("realtime.py");
+    std::fs::write(&script, PY_REALTIME).unwrap();
+    let py = e2e::mock_dir().join(".venv/bin/python3");
+    let ran = m.run(
+        &["--intercept", "all"],
+        &[
+            py.to_str().unwrap(),
+            script.to_str().unwrap(),
+            &m.base(),
+            KEY,
+        ],
+    );
+    assert!(
+        ran.out.status.success(),
+        "{}\n{}",
+        ran.stdout(),
+        ran.stderr()
+    );
+    assert!(ran.stdout().contains("ws ok"));
+    let reqs = ran.of("ai.request");
+    let resps = ran.of("ai.response");
+    assert_eq!((reqs.len(), resps.len()), (1, 1), "{:?}", ran.events);
+    assert!(resps[0]
+        .to_string()
+        .contains("mock reply to: \\\"ws through proxy"));
+    assert_eq!(resps[0]["source"]["capture_method"], "mitm_proxy");
+}
+
+/// Node's `fetch` (the npm openai SDK's transport) honours HTTPS_PROXY only from Node 24 (and
+/// 22.21) with NODE_USE_ENV_PROXY=1, which `run` sets. Older Node connects directly: the call
+/// is not captured (and fails, trusting only the proxy's CA), which the summary says.
+#[test]
+fn node_openai_sdk_goes_through_the_proxy_when_node_honours_it() {
+    let m = Mock::start("node");
+    let version = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let nums: Vec<u32> = version
+        .trim_start_matches('v')
+        .split('.')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let honours = match nums.as_slice() {
+        [major, ..] if *major >= 24 => true,
+        [22, minor, ..] => *minor >= 21,
+        _ => false,
+    };
+    let script = e2e::mock_dir().join("node_proxy_check.mjs");
+    let code = format!(
+        "import OpenAI from 'openai';\nconst c = new OpenAI({{apiKey: '{KEY}', baseURL: '{}/v1'}});\nconst r = await c.chat.completions.create({{model: 'gpt-4o-mini', messages: [{{role: 'user', content: 'node through proxy'}}]}});\nconsole.log(r.choices[0].message.content);\n",
+        m.base()
+    );
+    std::fs::write(&script, code).unwrap();
+    let ran = m.run(&["--intercept", "all"], &["node", script.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&script);
+    if honours {
+        assert!(ran.out.status.success(), "{}", ran.stderr());
+        expect_call(&ran, "node through proxy", "gpt-4o-mini", "node");
+    } else {
+        eprintln!(
+            "node {version} does not honour HTTPS_PROXY for fetch: checking the summary says so"
+        );
+        assert!(!ran.out.status.success());
+        assert!(ran.of("ai.request").is_empty());
+        assert!(
+            ran.stderr().contains("no AI calls captured"),
+            "{}",
+            ran.stderr()
+        );
+    }
+}
