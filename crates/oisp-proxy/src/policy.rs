@@ -16,7 +16,7 @@ impl FromStr for InterceptMode {
         match s {
             "ai" => Ok(InterceptMode::Ai),
             "all" => Ok(InterceptMode::All),
-            other => Err(format!("intercept: `{other}` is neither `ai` nor `all`")),
+            other => Err(format!("`{other}` is neither `ai` nor `all`")),
         }
     }
 }
