@@ -60,9 +60,11 @@ impl Emitter {
     }
 
     fn send(&self, r: RawRecord) {
+        // Counted before the send, so that a consumer that received a record sees it counted.
+        self.records.fetch_add(1, Ordering::Relaxed);
         // A closed channel means the consumer is gone (shutting down): nothing to do.
-        if lock(&self.tx).send(r).is_ok() {
-            self.records.fetch_add(1, Ordering::Relaxed);
+        if lock(&self.tx).send(r).is_err() {
+            self.records.fetch_sub(1, Ordering::Relaxed);
         }
     }
 

@@ -173,6 +173,16 @@ impl Source for ProxySource {
         if self.ended {
             return Ok(Progress::End);
         }
+        if self.runtime.is_none() {
+            // Stopped: what is left in the channel, then the end.
+            let before = out.len();
+            self.drain(out);
+            if out.len() == before {
+                self.ended = true;
+                return Ok(Progress::End);
+            }
+            return Ok(Progress::More);
+        }
         match self.rx.recv_timeout(timeout) {
             Ok(r) => out.push(r),
             Err(RecvTimeoutError::Timeout) => return Ok(Progress::More),
