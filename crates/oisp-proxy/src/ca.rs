@@ -15,7 +15,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Common name of every CA this proxy generates.
@@ -254,9 +254,6 @@ impl CertAuthority {
         self.leaves.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
-
-/// Shared handle.
-pub type SharedCa = Arc<CertAuthority>;
 
 /// PEM text of one certificate.
 pub fn der_to_pem(der: &[u8]) -> String {
