@@ -1,7 +1,7 @@
 //! The request head a client sends the proxy: `CONNECT host:port` or an absolute-form request
 //! (`GET http://host/path HTTP/1.1`) for plain HTTP.
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 
 /// Largest request head accepted.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -34,7 +34,9 @@ pub async fn read_head<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Head, HeadE
     let mut raw = Vec::with_capacity(512);
     loop {
         let before = raw.len();
-        let n = r.read_until(b'\n', &mut raw).await?;
+        // At most one byte past the limit is read, however long a line is.
+        let room = (MAX_HEAD + 1 - before) as u64;
+        let n = (&mut *r).take(room).read_until(b'\n', &mut raw).await?;
         if n == 0 {
             return Err(if raw.is_empty() {
                 HeadError::Closed
@@ -156,6 +158,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rest, "hi");
+    }
+
+    #[tokio::test]
+    async fn an_endless_line_stops_at_the_limit() {
+        let endless = vec![b'a'; MAX_HEAD * 4];
+        let mut r = tokio::io::BufReader::new(&endless[..]);
+        assert!(matches!(read_head(&mut r).await, Err(HeadError::TooLarge)));
     }
 
     #[tokio::test]
