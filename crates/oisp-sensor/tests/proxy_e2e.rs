@@ -437,14 +437,16 @@ fn node_openai_sdk_goes_through_the_proxy_when_node_honours_it() {
         [22, minor, ..] => *minor >= 21,
         _ => false,
     };
-    let script = e2e::mock_dir().join("node_proxy_check.mjs");
+    // Run in the mock's directory: the SDK resolves from its node_modules.
     let code = format!(
         "import OpenAI from 'openai';\nconst c = new OpenAI({{apiKey: '{KEY}', baseURL: '{}/v1'}});\nconst r = await c.chat.completions.create({{model: 'gpt-4o-mini', messages: [{{role: 'user', content: 'node through proxy'}}]}});\nconsole.log(r.choices[0].message.content);\n",
         m.base()
     );
-    std::fs::write(&script, code).unwrap();
-    let ran = m.run(&["--intercept", "all"], &["node", script.to_str().unwrap()]);
-    let _ = std::fs::remove_file(&script);
+    let ran = m.run_in(
+        &e2e::mock_dir(),
+        &["--intercept", "all"],
+        &["node", "--input-type=module", "-e", &code],
+    );
     if honours {
         assert!(ran.out.status.success(), "{}", ran.stderr());
         expect_call(&ran, "node through proxy", "gpt-4o-mini", "node");

@@ -105,6 +105,11 @@ impl Mock {
 
     /// `oisp-sensor run [sensor_args] -- cmd…` (upstream CA: the mock's), events as JSON Lines.
     pub fn run(&self, sensor_args: &[&str], cmd: &[&str]) -> Ran {
+        self.run_in(&self.tmp, sensor_args, cmd)
+    }
+
+    /// [`run`](Self::run) in directory `dir`.
+    pub fn run_in(&self, dir: &Path, sensor_args: &[&str], cmd: &[&str]) -> Ran {
         let events = self.tmp.join("events.jsonl");
         let _ = std::fs::remove_file(&events);
         let out = sensor()
@@ -118,7 +123,7 @@ impl Mock {
             .args(sensor_args)
             .arg("--")
             .args(cmd)
-            .current_dir(&self.tmp)
+            .current_dir(dir)
             .output()
             .expect("run oisp-sensor run");
         Ran {
