@@ -64,7 +64,7 @@ mod linux {
             32 => {
                 let mut b = [0u8; 16];
                 for i in 0..4 {
-                    let w = u32::from_str_radix(&ip[i * 8..i * 8 + 8], 16).ok()?;
+                    let w = u32::from_str_radix(ip.get(i * 8..i * 8 + 8)?, 16).ok()?;
                     b[i * 4..i * 4 + 4].copy_from_slice(&w.to_ne_bytes());
                 }
                 IpAddr::V6(Ipv6Addr::from(b))

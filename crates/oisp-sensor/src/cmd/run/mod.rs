@@ -50,9 +50,11 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     signal_hook::flag::register(signal_hook::consts::SIGTERM, Arc::clone(&terminated))
         .context("cannot install signal handlers")?;
 
-    let program = &args.command[0];
+    let Some((program, rest)) = args.command.split_first() else {
+        anyhow::bail!("no command to run: oisp-sensor run -- CMD ARGS");
+    };
     let child = match Command::new(program)
-        .args(&args.command[1..])
+        .args(rest)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .spawn()
     {
