@@ -1,7 +1,8 @@
-//! Claude Code and Codex through `oisp-sensor run --` (no root): each asked by the mock
+//! Claude Code, Codex and Gemini CLI through `oisp-sensor run --` (no root): each asked by the mock
 //! provider (`[[tool:NAME {args}]]`) to run a shell command that writes a file; the proxy must
 //! decode both AI calls of the episode, the tool call and its result, with the agent's process.
-//! The agents come from `tools/agents/fetch.sh` (`OISP_CLAUDE_BIN`, `OISP_CODEX_BIN`); a test
+//! The agents come from `tools/agents/fetch.sh` (`OISP_CLAUDE_BIN`, `OISP_CODEX_BIN`,
+//! `OISP_GEMINI_BIN`); a test
 //! whose agent is not set says so and passes.
 
 mod e2e;
@@ -37,7 +38,15 @@ fn run_agent(m: &Mock, work: &std::path::Path, envs: &[(&str, String)], cmd: &[&
     }
 }
 
-fn check_episode(ran: &Ran, process: &str, tool: &str, wrote: &std::path::Path, text: &str) {
+/// The agent ran the command (`wrote` holds `text`) and its episode was decoded: `calls` AI
+/// calls, one tool call of `tool` and its result, all by a process named `process`.
+fn check_episode(
+    ran: &Ran,
+    (process, calls): (&str, usize),
+    tool: &str,
+    wrote: &std::path::Path,
+    text: &str,
+) {
     assert!(ran.out.status.success(), "{}", ran.stderr());
     assert_eq!(
         std::fs::read_to_string(wrote).unwrap_or_default().trim(),
@@ -51,11 +60,11 @@ fn check_episode(ran: &Ran, process: &str, tool: &str, wrote: &std::path::Path, 
             .filter(|e| e["process"]["name"] == process)
             .collect()
     };
-    assert_eq!(by_agent("ai.request").len(), 2, "{}", ran.stderr());
-    assert_eq!(by_agent("ai.response").len(), 2);
-    let calls = by_agent("agent.tool_call");
-    assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0]["data"]["tool"]["name"], tool);
+    assert_eq!(by_agent("ai.request").len(), calls, "{}", ran.stderr());
+    assert_eq!(by_agent("ai.response").len(), calls);
+    let tool_calls = by_agent("agent.tool_call");
+    assert_eq!(tool_calls.len(), 1);
+    assert_eq!(tool_calls[0]["data"]["tool"]["name"], tool);
     assert_eq!(by_agent("agent.tool_result").len(), 1);
     for e in by_agent("ai.request") {
         assert_eq!(e["source"]["capture_method"], "mitm_proxy");
@@ -99,7 +108,7 @@ fn claude_code_through_run() {
         ],
         &[&claude, "-p", &prompt, "--dangerously-skip-permissions"],
     );
-    check_episode(&ran, "claude", "Bash", &out, "oisp-proxy-claude");
+    check_episode(&ran, ("claude", 2), "Bash", &out, "oisp-proxy-claude");
 }
 
 #[test]
@@ -143,5 +152,53 @@ fn codex_through_run() {
             &prompt,
         ],
     );
-    check_episode(&ran, "codex", "exec_command", &out, "oisp-proxy-codex");
+    check_episode(&ran, ("codex", 2), "exec_command", &out, "oisp-proxy-codex");
+}
+
+/// Gemini CLI (Node): it sets its own proxy-aware dispatcher from HTTPS_PROXY, so it goes
+/// through the proxy even on Node versions whose `fetch` ignores the variable. A non-streaming
+/// router call, then two streamed calls around the tool.
+#[test]
+fn gemini_cli_through_run() {
+    let Ok(gemini) = std::env::var("OISP_GEMINI_BIN") else {
+        eprintln!("skipped: OISP_GEMINI_BIN is not set (tools/agents/fetch.sh fetches Gemini CLI)");
+        return;
+    };
+    let m = Mock::start("gemini");
+    let work = m.tmp.join("work");
+    let home = m.tmp.join("home");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir_all(home.join(".gemini")).unwrap();
+    std::fs::write(
+        home.join(".gemini/settings.json"),
+        r#"{"security":{"auth":{"selectedType":"gemini-api-key"}}}"#,
+    )
+    .unwrap();
+    let out = work.join("gemini-wrote.txt");
+    let command = format!("echo oisp-proxy-gemini | tee {}", out.display());
+    let prompt = format!(
+        "Run this for me. [[tool:run_shell_command {}]]",
+        serde_json::json!({"command": command, "description": "write a file"})
+    );
+    let ran = run_agent(
+        &m,
+        &work,
+        &[
+            ("GOOGLE_GEMINI_BASE_URL", m.base()),
+            (
+                "GEMINI_API_KEY",
+                "AIzaSyTESTKEY0123456789abcdefghijklmnopPRX".into(),
+            ),
+            ("GEMINI_CLI_TRUST_WORKSPACE", "true".into()),
+            ("HOME", home.display().to_string()),
+        ],
+        &[&gemini, "-p", &prompt, "--yolo"],
+    );
+    check_episode(
+        &ran,
+        ("node", 3),
+        "run_shell_command",
+        &out,
+        "oisp-proxy-gemini",
+    );
 }
