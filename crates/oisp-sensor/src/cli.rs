@@ -82,9 +82,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct WebArgs {
-    /// The event store to serve (default: the store `record` writes: $OISP_STORE, else
-    /// /var/lib/oisp-sensor/events.db as root, ~/.local/share/oisp-sensor/events.db otherwise,
-    /// or store.path of the configuration file).
+    /// The event store to serve (default: the store `record` writes: store.path of the
+    /// configuration file, else $OISP_STORE, else /var/lib/oisp-sensor/events.db as root,
+    /// ~/.local/share/oisp-sensor/events.db otherwise).
     #[arg(short, long, value_name = "STORE")]
     pub input: Option<PathBuf>,
     #[command(flatten)]

@@ -99,6 +99,31 @@ fn record_with_web_serves_what_it_captures_live() {
         "{health}"
     );
     assert!(health["drops"].is_u64(), "drops are counted: {health}");
+    screenshot_while_recording(&url);
     let evs = s.stop();
     assert!(evs.iter().any(|e| e["event_type"] == "ai.response"));
+}
+
+/// Screenshots of the health page (probes, coverage, counters of this running record) and the
+/// timeline, into `target/artifacts/web/` beside the browser test's.
+fn screenshot_while_recording(url: &str) {
+    let tools = repo().join("tools/web-test");
+    assert!(
+        tools.join("node_modules/playwright-core").is_dir(),
+        "playwright-core is not installed: run `npm ci --prefix tools/web-test` (scripts/test.sh does)"
+    );
+    let out = std::path::Path::new(env!("CARGO_BIN_EXE_oisp-sensor"))
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap()
+        .join("artifacts/web");
+    let status = Command::new("node")
+        .arg(tools.join("shot.mjs"))
+        .arg(url.trim_end_matches('/'))
+        .arg(&out)
+        .arg("health-recording=#/health=#counters")
+        .arg("timeline-recording=#/=#timeline .row")
+        .status()
+        .expect("run node");
+    assert!(status.success(), "screenshots while recording failed");
 }

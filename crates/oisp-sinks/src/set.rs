@@ -106,6 +106,7 @@ impl SinkSet {
     pub fn names(&self) -> Vec<String> {
         let local = self.local.iter().map(|l| l.name.clone());
         local
+            .chain(self.threaded.iter().map(|t| t.name.clone()))
             .chain(self.queued.iter().map(|q| q.name.clone()))
             .collect()
     }
