@@ -63,6 +63,21 @@ pub enum Command {
     /// events appear in the page as they are stored. Listens on 127.0.0.1:7777 by default; any
     /// other address requires a token (generated and printed, or $OISP_WEB_TOKEN / web.token).
     Web(WebArgs),
+    /// Run an HTTP/HTTPS proxy (no root) that captures the AI traffic of clients pointed at it
+    /// until Ctrl-C or SIGTERM.
+    ///
+    /// Listens on 127.0.0.1:8080. CONNECTs to AI providers (or every host with --intercept all)
+    /// are intercepted with a CA generated on first use (`--ca-path` prints where; clients must
+    /// trust it: `--print-env` prints the variables); other hosts are tunnelled untouched.
+    /// What it sees goes through the same decoding, redaction and sinks as `record`.
+    Proxy(ProxyArgs),
+    /// Run a command with its AI traffic captured through an in-process proxy (no root), then
+    /// print a summary of its AI calls, tokens, cost and tool calls.
+    ///
+    /// Starts the proxy on a free 127.0.0.1 port, runs CMD with HTTPS_PROXY, HTTP_PROXY and the
+    /// CA variables of common runtimes set (see `proxy --print-env`), and exits with CMD's
+    /// status. Events go to the store (and the other sinks) as with `record`.
+    Run(RunArgs),
 }
 
 #[derive(Debug, Args)]
@@ -375,4 +390,74 @@ pub struct RecordArgs {
     pub redact: RedactArgs,
     #[command(flatten)]
     pub sinks: SinkArgs,
+}
+
+/// How the proxy intercepts, shared by `proxy` and `run`. Each flag overrides a `[proxy]` key.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InterceptArgs {
+    /// Which CONNECTs are intercepted: `ai` (the OISP bundle's provider domains plus --domain
+    /// and proxy.domains) or `all`; the rest is tunnelled without decryption. Key:
+    /// proxy.intercept.
+    #[arg(long, value_name = "ai|all")]
+    pub intercept: Option<String>,
+    /// Also intercept this host in `ai` mode (exact name or `*.example.com`); repeatable. Key:
+    /// proxy.domains.
+    #[arg(long = "domain", value_name = "HOST")]
+    pub domains: Vec<String>,
+    /// Also trust this CA certificate (PEM) for upstream servers, beside the system roots
+    /// (upstream certificates are always verified); repeatable. Key: proxy.upstream_ca.
+    #[arg(long, value_name = "FILE")]
+    pub upstream_ca: Vec<PathBuf>,
+    /// Where the proxy's CA lives (created on first use; default
+    /// ~/.local/share/oisp-sensor/ca, /var/lib/oisp-sensor/ca as root). Key: proxy.ca_dir.
+    #[arg(long, value_name = "DIR")]
+    pub ca_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Listen on ADDR (default 127.0.0.1:8080). Key: proxy.listen.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Print the path of the CA certificate clients must trust (creating the CA if needed) and
+    /// exit.
+    #[arg(long, conflicts_with = "print_env")]
+    pub ca_path: bool,
+    /// Print `export` lines that point a shell's clients at this proxy and its CA, and exit.
+    #[arg(long)]
+    pub print_env: bool,
+    #[command(flatten)]
+    pub intercept: InterceptArgs,
+    /// Also write events as JSON Lines here; `-` for standard output. Key: jsonl.path.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write every captured record to this raw capture file (for `replay`).
+    #[arg(long, value_name = "FILE")]
+    pub raw_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub redact: RedactArgs,
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub intercept: InterceptArgs,
+    /// Also write events as JSON Lines here; `-` for standard output. Key: jsonl.path.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write every captured record to this raw capture file (for `replay`).
+    #[arg(long, value_name = "FILE")]
+    pub raw_out: Option<PathBuf>,
+    /// Do not print the summary when CMD ends.
+    #[arg(long)]
+    pub no_summary: bool,
+    #[command(flatten)]
+    pub redact: RedactArgs,
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+    /// The command to run and its arguments (after `--`).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
 }

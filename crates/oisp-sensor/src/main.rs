@@ -40,6 +40,8 @@ fn main() {
         Command::Record(a) => cmd::record::run(&a),
         Command::Config(a) => cmd::config::run(&a),
         Command::Web(a) => cmd::web::run(&a),
+        Command::Proxy(a) => cmd::proxy::run(&a),
+        Command::Run(a) => cmd::run::run(&a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -3,8 +3,10 @@
 pub mod analyze;
 pub mod config;
 pub mod demo;
+pub mod proxy;
 pub mod record;
 pub mod replay;
+pub mod run;
 pub mod show;
 pub mod status;
 pub mod trace;

@@ -170,6 +170,21 @@ pub fn validate(cfg: &Config, text: &str) -> Vec<ConfigIssue> {
             );
         }
     }
+    if let Some(l) = &cfg.proxy.listen {
+        if l.parse::<std::net::SocketAddr>().is_err() {
+            c.issue(
+                "proxy",
+                None,
+                "listen",
+                format!("`{l}` is not an address:port"),
+            );
+        }
+    }
+    if let Some(m) = &cfg.proxy.intercept {
+        if let Err(e) = m.parse::<oisp_proxy::InterceptMode>() {
+            c.issue("proxy", None, "intercept", e);
+        }
+    }
     if cfg.web.token.as_deref().is_some_and(|t| t.len() < 16) {
         c.issue(
             "web",

@@ -38,6 +38,25 @@ pub struct Config {
     pub queue: QueueConfig,
     /// The web UI (`oisp-sensor web`, `record --web`).
     pub web: WebConfigSection,
+    /// The capturing proxy (`oisp-sensor proxy`, `oisp-sensor run`).
+    pub proxy: ProxyConfigSection,
+}
+
+/// `[proxy]`: the capturing HTTP/HTTPS proxy. Flags of `proxy` and `run` override each key.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyConfigSection {
+    /// Listen address of `oisp-sensor proxy` (default 127.0.0.1:8080; `run` picks a free port).
+    pub listen: Option<String>,
+    /// `ai` (default: the bundle's provider domains plus `domains`) or `all`.
+    pub intercept: Option<String>,
+    /// Extra hosts intercepted in `ai` mode (exact names or `*.example.com` globs).
+    pub domains: Vec<String>,
+    /// Extra CA certificates (PEM files) trusted for upstream servers, beside the system roots.
+    pub upstream_ca: Vec<PathBuf>,
+    /// Where the proxy's CA lives (default ~/.local/share/oisp-sensor/ca, or
+    /// /var/lib/oisp-sensor/ca as root).
+    pub ca_dir: Option<PathBuf>,
 }
 
 /// `[web]`: the web UI.

@@ -1,23 +1,23 @@
 //! `oisp-sensor record`: live capture with eBPF → decode → redaction → sinks.
 //!
-//! Wiring only: the eBPF capture is the [`oisp_capture::Source`] (wrapped in a
+//! Wiring only: the eBPF capture ([`live`]) is the [`oisp_capture::Source`] (wrapped in a
 //! [`Tee`] for `--raw-out`), `oisp_pipeline::run` drives it, and the hooks stop on SIGINT/SIGTERM,
 //! reload the configuration on SIGHUP ([`reload`]), publish the state `status` reads
 //! ([`state`]) and draw the progress line on a terminal ([`progress`]).
 
 mod coverage;
+mod live;
 mod progress;
 mod reload;
 mod state;
 mod tui;
 
 use crate::cli::{exit, RecordArgs};
-use crate::config::{self, RecordConfig};
+use crate::config;
 use crate::events_io::create_private;
 use crate::{runtime_state, settings};
 use anyhow::{Context, Result};
 use oisp_capture::{Source, Tee};
-use oisp_ebpf::{CaptureOptions, EbpfCapture};
 use oisp_pipeline::{Hooks, Pipeline};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -52,7 +52,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         None
     };
 
-    let capture = match EbpfCapture::start(&capture_options(&cfg.record)) {
+    let capture = match live::start(&cfg.record) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("oisp-sensor: cannot start capture: {e}");
@@ -73,7 +73,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
 
     eprintln!(
         "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
-        source.inner().attachments().len()
+        live::probes(source.inner())
     );
     if let Some(w) = &web {
         super::web::announce(w);
@@ -113,20 +113,6 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         eprintln!("oisp-sensor: {e:#}");
     }
     result.map(|()| exit::OK)
-}
-
-/// What live capture observes (`[record]` with the flags applied).
-fn capture_options(r: &RecordConfig) -> CaptureOptions {
-    CaptureOptions {
-        ssl: r.ssl,
-        process: r.process,
-        file: r.file,
-        network: r.network,
-        plaintext: r.plaintext,
-        all_processes: r.all_processes,
-        pid: r.pid,
-        comm: r.process_name.clone(),
-    }
 }
 
 /// `record`'s part of the loop: signals, SIGHUP reload, `status` state, progress line.

@@ -1,0 +1,80 @@
+//! `oisp-sensor proxy`: the capturing HTTP/HTTPS proxy as a long-running command (no root):
+//! [`oisp_proxy::ProxySource`] into the same pipeline `record` uses, until Ctrl-C or SIGTERM.
+//! `--ca-path` and `--print-env` answer and exit.
+
+pub mod setup;
+
+use crate::cli::{exit, ProxyArgs};
+use crate::events_io::create_private;
+use crate::settings;
+use anyhow::{Context, Result};
+use oisp_capture::Tee;
+use oisp_pipeline::Hooks;
+use oisp_proxy::ProxySource;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn run(args: &ProxyArgs) -> Result<i32> {
+    let (cfg, _source) = settings::resolve(&args.sinks, &args.redact, args.output.as_deref())?;
+    let listen = args
+        .listen
+        .clone()
+        .or_else(|| cfg.proxy.listen.clone())
+        .unwrap_or_else(|| setup::DEFAULT_LISTEN.to_string());
+    if args.ca_path || args.print_env {
+        let dir = setup::ca_dir(&cfg.proxy, &args.intercept);
+        oisp_proxy::prepare_ca(&dir, &setup::stderr_log())?;
+        if args.ca_path {
+            println!("{}", oisp_proxy::ca_cert_path(&dir).display());
+        } else {
+            let addr = listen
+                .parse()
+                .with_context(|| format!("--listen: `{listen}` is not an address:port"))?;
+            print!("{}", setup::shell_lines(&setup::env_vars(addr, &dir)));
+        }
+        return Ok(exit::OK);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("cannot install signal handlers")?;
+    }
+    let mut pipeline = settings::pipeline(&cfg)?;
+    let opts = setup::proxy_options(&cfg.proxy, &args.intercept, listen, setup::stderr_log())?;
+    let proxy = ProxySource::start(opts)?;
+    let raw_out = match &args.raw_out {
+        Some(p) => Some(std::io::BufWriter::new(create_private(p)?)),
+        None => None,
+    };
+    let mut source = Tee::new(proxy, raw_out)?;
+    eprintln!(
+        "oisp-sensor: proxy listening on http://{} (CA: {}) — Ctrl-C to stop",
+        source.inner().addr(),
+        oisp_proxy::ca_cert_path(source.inner().ca_dir()).display()
+    );
+    let mut hooks = StopOn(stop);
+    let result = oisp_pipeline::run(&mut source, &mut pipeline, &mut hooks);
+    source.flush()?;
+    let s = pipeline.stats();
+    let c = oisp_capture::Source::stats(&source);
+    let written = pipeline.events_written();
+    let health = pipeline.close(Duration::from_secs(10))?;
+    eprintln!(
+        "oisp-sensor: stopped: {} records → {written} events ({} AI calls, {} agent sessions)",
+        c.records, s.ai_calls, s.agent_sessions
+    );
+    for line in oisp_pipeline::summary(&health) {
+        eprintln!("  {line}");
+    }
+    result.map(|()| exit::OK)
+}
+
+/// Stops when SIGINT/SIGTERM arrived.
+struct StopOn(Arc<AtomicBool>);
+
+impl Hooks for StopOn {
+    fn should_stop(&mut self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}

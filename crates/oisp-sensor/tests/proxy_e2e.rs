@@ -1,0 +1,465 @@
+//! `oisp-sensor run` and `oisp-sensor proxy` against the mock provider, no root: curl over
+//! HTTP/1.1 and HTTP/2 (streaming and not), plain http://, the official Python openai and
+//! anthropic SDKs; an upstream with an untrusted certificate, a client that does not trust the
+//! proxy's CA, `--intercept ai` tunnelling other hosts, `--ca-path`/`--print-env`, and the
+//! long-running `proxy` command. Each call must be decoded exactly once, with its process.
+
+mod e2e;
+mod proxy_harness;
+#[allow(unused)]
+mod root;
+
+use proxy_harness::*;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+fn chat_body(prompt: &str, stream: bool) -> String {
+    let mut body = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "stream": stream,
+        "messages": [{"role": "user", "content": prompt}],
+    });
+    if stream {
+        body["stream_options"] = serde_json::json!({"include_usage": true});
+    }
+    body.to_string()
+}
+
+/// A curl command line posting a chat completion to the mock.
+fn curl(m: &Mock, version: &str, prompt: &str, stream: bool) -> String {
+    format!(
+        "curl -sS --fail {version} {}/v1/chat/completions -H 'Authorization: Bearer {KEY}' -H 'Content-Type: application/json' -d '{}'",
+        m.base(),
+        chat_body(prompt, stream)
+    )
+}
+
+#[test]
+fn curl_over_http1_and_http2_streaming_and_not_is_decoded_once_each() {
+    let m = Mock::start("curl");
+    let script = [
+        curl(&m, "--http1.1", "curl h1 plain", false),
+        curl(&m, "--http1.1", "curl h1 stream", true),
+        curl(&m, "--http2", "curl h2 plain", false),
+        curl(&m, "--http2", "curl h2 stream", true),
+    ]
+    .join(" && ");
+    let ran = m.run(&["--intercept", "all"], &["sh", "-c", &script]);
+    assert!(ran.out.status.success(), "{}", ran.stderr());
+    assert!(ran.stdout().contains("data: "), "the streams reached curl");
+    for (prompt, version) in [
+        ("curl h1 plain", "HTTP/1.1"),
+        ("curl h1 stream", "HTTP/1.1"),
+        ("curl h2 plain", "HTTP/2"),
+        ("curl h2 stream", "HTTP/2"),
+    ] {
+        let (req, resp) = expect_call(&ran, prompt, "gpt-4o-mini", "/curl");
+        assert_eq!(req["attrs"]["http"]["version"], version, "{prompt}");
+        assert_eq!(req["attrs"]["http"]["sni"], "localhost");
+        if prompt.ends_with("stream") {
+            // The mock sends its events 8 ms apart: they crossed the proxy one by one, not
+            // buffered until the end.
+            let arrivals: Vec<u64> = resp["attrs"]["stream"]["arrival_ms"]
+                .as_array()
+                .unwrap_or_else(|| panic!("stream arrivals: {resp}"))
+                .iter()
+                .filter_map(|v| v.as_u64())
+                .collect();
+            assert!(arrivals.len() >= 5, "{arrivals:?}");
+            assert!(
+                arrivals[arrivals.len() - 1] - arrivals[0] >= 40,
+                "{arrivals:?}"
+            );
+        }
+    }
+    assert_eq!(ran.of("ai.request").len(), 4);
+    assert_eq!(ran.of("ai.response").len(), 4);
+    let err = ran.stderr();
+    assert!(err.contains("sh exited with status 0"), "{err}");
+    assert!(
+        err.contains("total") && err.contains("gpt-4o-mini"),
+        "summary: {err}"
+    );
+}
+
+#[test]
+fn plain_http_requests_are_forwarded_and_decoded() {
+    let m = Mock::start("plain");
+    let cmd = format!(
+        "curl -sS --fail {}/v1/chat/completions -H 'Authorization: Bearer {KEY}' -H 'Content-Type: application/json' -d '{}'",
+        m.plain_base(),
+        chat_body("plain http call", false)
+    );
+    let ran = m.run(&[], &["sh", "-c", &cmd]);
+    assert!(ran.out.status.success(), "{}", ran.stderr());
+    let (req, _) = expect_call(&ran, "plain http call", "gpt-4o-mini", "/curl");
+    assert_eq!(req["attrs"]["http"]["path"], "/v1/chat/completions");
+}
+
+const PY_SDKS: &str = r#"
+import sys, openai, anthropic
+base, key, akey = sys.argv[1:4]
+c = openai.OpenAI(base_url=base + "/v1", api_key=key)
+r = c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "py chat"}])
+assert r.choices[0].message.content.startswith("This is a mock reply"), r
+s = c.chat.completions.create(model="gpt-4o-mini", stream=True, stream_options={"include_usage": True},
+                              messages=[{"role": "user", "content": "py stream"}])
+assert "mock reply" in "".join((ch.choices[0].delta.content or "") for ch in s if ch.choices)
+t = c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "py tool Paris"}],
+    tools=[{"type": "function", "function": {"name": "get_weather",
+            "parameters": {"type": "object", "properties": {"location": {"type": "string"}}}}}])
+assert t.choices[0].message.tool_calls[0].function.name == "get_weather"
+a = anthropic.Anthropic(base_url=base, api_key=akey)
+msg = a.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=[{"role": "user", "content": "py claude"}])
+assert "mock reply" in msg.content[0].text
+with a.messages.stream(model="claude-sonnet-4-5", max_tokens=64,
+                       messages=[{"role": "user", "content": "py claude stream"}]) as st:
+    assert "mock reply" in "".join(st.text_stream)
+print("sdk ok")
+"#;
+
+#[test]
+fn python_openai_and_anthropic_sdks_are_decoded_once_each() {
+    let m = Mock::start("pysdk");
+    let script = m.tmp.join("sdks.py");
+    std::fs::write(&script, PY_SDKS).unwrap();
+    let py = e2e::mock_dir().join(".venv/bin/python3");
+    let ran = m.run(
+        &["--intercept", "all"],
+        &[
+            py.to_str().unwrap(),
+            script.to_str().unwrap(),
+            &m.base(),
+            KEY,
+            ANTHROPIC_KEY,
+        ],
+    );
+    assert!(
+        ran.out.status.success(),
+        "{}\n{}",
+        ran.stdout(),
+        ran.stderr()
+    );
+    assert!(ran.stdout().contains("sdk ok"));
+    let exe = "python3";
+    for p in ["py chat", "py stream", "py tool Paris"] {
+        let (req, _) = expect_call(&ran, p, "gpt-4o-mini", "");
+        assert!(req["process"]["name"].as_str().unwrap().starts_with(exe));
+        assert!(req["process"]["cmdline"]
+            .as_str()
+            .unwrap()
+            .contains("sdks.py"));
+    }
+    let (_, tool) = expect_call(&ran, "py tool Paris", "gpt-4o-mini", "");
+    assert_eq!(tool["data"]["tool_calls"][0]["name"], "get_weather");
+    assert_eq!(ran.of("agent.tool_call").len(), 1);
+    for p in ["py claude", "py claude stream"] {
+        let (req, _) = expect_call(&ran, p, "claude-sonnet-4-5", "");
+        assert_eq!(req["data"]["provider"]["name"], "anthropic");
+    }
+    assert_eq!(ran.of("ai.request").len(), 5);
+    assert_eq!(ran.of("ai.response").len(), 5);
+    assert!(
+        ran.stderr().contains("tool calls: get_weather ×1"),
+        "{}",
+        ran.stderr()
+    );
+}
+
+#[test]
+fn an_upstream_with_an_untrusted_certificate_is_refused() {
+    let m = Mock::start("badup");
+    let events = m.tmp.join("events.jsonl");
+    // No --upstream-ca: the mock's self-signed CA is not among the system roots.
+    let out = sensor()
+        .args(["run", "--no-store", "--intercept", "all", "-o"])
+        .arg(&events)
+        .arg("--ca-dir")
+        .arg(m.proxy_ca_dir())
+        .arg("--")
+        .args(["sh", "-c", &curl(&m, "", "refused call", false)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "curl must fail");
+    assert!(
+        err.contains(&format!("upstream localhost:{} refused", m.port))
+            && err.contains("invalid peer certificate"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+    let evs = read_events(&events);
+    assert!(
+        !evs.iter()
+            .any(|e| e["event_type"].as_str().unwrap().starts_with("ai.")),
+        "nothing decoded"
+    );
+}
+
+#[test]
+fn a_client_that_does_not_trust_the_proxy_ca_is_named_in_the_log() {
+    let m = Mock::start("untrusting");
+    // curl told to trust only the mock's CA, not the proxy's.
+    let cmd = format!(
+        "curl -sS --cacert {} {}/v1/models -H 'Authorization: Bearer {KEY}'",
+        m.ca.display(),
+        m.base()
+    );
+    let ran = m.run(&["--intercept", "all"], &["sh", "-c", &cmd]);
+    assert!(!ran.out.status.success());
+    let err = ran.stderr();
+    assert!(
+        err.contains("refused the proxy's certificate for localhost")
+            && err.contains("does not trust the oisp-sensor CA")
+            && err.contains("curl"),
+        "{err}"
+    );
+    assert!(ran.of("ai.request").is_empty());
+}
+
+#[test]
+fn ai_mode_tunnels_other_hosts_and_intercepts_configured_ones() {
+    let m = Mock::start("aimode");
+    // localhost is no provider domain: tunnelled, so curl sees the mock's own certificate.
+    let cmd = format!(
+        "curl -sS --fail --cacert {} {}/v1/chat/completions -H 'Authorization: Bearer {KEY}' -H 'Content-Type: application/json' -d '{}'",
+        m.ca.display(),
+        m.base(),
+        chat_body("tunnelled call", false)
+    );
+    let ran = m.run(&[], &["sh", "-c", &cmd]);
+    assert!(ran.out.status.success(), "{}", ran.stderr());
+    assert!(ran.of("ai.request").is_empty(), "not intercepted");
+    assert!(
+        ran.of("network.connect")
+            .iter()
+            .any(|e| e["data"]["dest"]["port"] == m.port
+                || e.to_string().contains(&m.port.to_string())),
+        "the tunnel is reported as a connect: {:?}",
+        ran.events
+    );
+    // Named with --domain: intercepted.
+    let ran = m.run(
+        &["--domain", "localhost"],
+        &["sh", "-c", &curl(&m, "", "configured domain call", false)],
+    );
+    assert!(ran.out.status.success(), "{}", ran.stderr());
+    expect_call(&ran, "configured domain call", "gpt-4o-mini", "/curl");
+}
+
+#[test]
+fn run_returns_the_command_status_and_reports_a_missing_command() {
+    let m = Mock::start("status");
+    let ran = m.run(&[], &["sh", "-c", "exit 7"]);
+    assert_eq!(ran.out.status.code(), Some(7));
+    assert!(
+        ran.stderr().contains("no AI calls captured"),
+        "{}",
+        ran.stderr()
+    );
+    let ran = m.run(&[], &["/nonexistent/command"]);
+    assert_eq!(ran.out.status.code(), Some(127));
+    assert!(ran.stderr().contains("cannot run /nonexistent/command"));
+}
+
+#[test]
+fn proxy_prints_its_ca_path_and_environment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ca");
+    let out = sensor()
+        .args(["proxy", "--ca-path", "--ca-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let path = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(path.trim(), dir.join("ca.pem").to_str().unwrap());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.join("ca-key.pem")), 0o600);
+    assert_eq!(mode(&dir), 0o700);
+    let out = sensor()
+        .args([
+            "proxy",
+            "--print-env",
+            "--listen",
+            "127.0.0.1:9999",
+            "--ca-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let env = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        env.contains("export HTTPS_PROXY='http://127.0.0.1:9999'"),
+        "{env}"
+    );
+    assert!(env.contains(&format!(
+        "export NODE_EXTRA_CA_CERTS='{}'",
+        dir.join("ca.pem").display()
+    )));
+    assert!(env.contains(&format!(
+        "export SSL_CERT_FILE='{}'",
+        dir.join("bundle.pem").display()
+    )));
+}
+
+#[test]
+fn the_proxy_command_captures_until_sigterm() {
+    let m = Mock::start("proxycmd");
+    let events = m.tmp.join("proxy-events.jsonl");
+    let mut proxy = e2e::KillOnDrop(
+        sensor()
+            .args([
+                "proxy",
+                "--no-store",
+                "--listen",
+                "127.0.0.1:0",
+                "--intercept",
+                "all",
+                "-o",
+            ])
+            .arg(&events)
+            .arg("--ca-dir")
+            .arg(m.proxy_ca_dir())
+            .arg("--upstream-ca")
+            .arg(&m.ca)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(proxy.0.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(curl(&m, "", "through proxy command", false))
+        .env("HTTPS_PROXY", format!("http://{addr}"))
+        .env("CURL_CA_BUNDLE", m.proxy_ca_dir().join("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // SAFETY: kill has no memory preconditions.
+    unsafe { libc::kill(proxy.0.id() as i32, libc::SIGTERM) };
+    let status = proxy.0.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(rest.contains("1 AI calls"), "{rest}");
+    let ran = Ran {
+        out: std::process::Output {
+            status,
+            stdout: Vec::new(),
+            stderr: rest.into_bytes(),
+        },
+        events: read_events(&events),
+    };
+    expect_call(&ran, "through proxy command", "gpt-4o-mini", "/curl");
+}
+
+const PY_REALTIME: &str = r#"
+import sys, openai
+c = openai.OpenAI(base_url=sys.argv[1] + "/v1", api_key=sys.argv[2])
+with c.realtime.connect(model="gpt-realtime") as conn:
+    conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
+    conn.conversation.item.create(item={"type": "message", "role": "user",
+        "content": [{"type": "input_text", "text": "ws through proxy"}]})
+    conn.response.create()
+    text = ""
+    for ev in conn:
+        if ev.type == "response.output_text.delta":
+            text += ev.delta
+        if ev.type == "response.done":
+            break
+assert "mock reply" in text, text
+print("ws ok")
+"#;
+
+#[test]
+fn websocket_upgrades_pass_through_and_their_frames_are_decoded() {
+    let m = Mock::start("ws");
+    let script = m.tmp.join("realtime.py");
+    std::fs::write(&script, PY_REALTIME).unwrap();
+    let py = e2e::mock_dir().join(".venv/bin/python3");
+    let ran = m.run(
+        &["--intercept", "all"],
+        &[
+            py.to_str().unwrap(),
+            script.to_str().unwrap(),
+            &m.base(),
+            KEY,
+        ],
+    );
+    assert!(
+        ran.out.status.success(),
+        "{}\n{}",
+        ran.stdout(),
+        ran.stderr()
+    );
+    assert!(ran.stdout().contains("ws ok"));
+    let reqs = ran.of("ai.request");
+    let resps = ran.of("ai.response");
+    assert_eq!((reqs.len(), resps.len()), (1, 1), "{:?}", ran.events);
+    assert!(resps[0]
+        .to_string()
+        .contains("mock reply to: \\\"ws through proxy"));
+    assert_eq!(resps[0]["source"]["capture_method"], "mitm_proxy");
+}
+
+/// Node's `fetch` (the npm openai SDK's transport) honours HTTPS_PROXY only from Node 24 (and
+/// 22.21) with NODE_USE_ENV_PROXY=1, which `run` sets. Older Node connects directly: the call
+/// is not captured (and fails, trusting only the proxy's CA), which the summary says.
+#[test]
+fn node_openai_sdk_goes_through_the_proxy_when_node_honours_it() {
+    let m = Mock::start("node");
+    let version = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let nums: Vec<u32> = version
+        .trim_start_matches('v')
+        .split('.')
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let honours = match nums.as_slice() {
+        [major, ..] if *major >= 24 => true,
+        [22, minor, ..] => *minor >= 21,
+        _ => false,
+    };
+    // Run in the mock's directory: the SDK resolves from its node_modules.
+    let code = format!(
+        "import OpenAI from 'openai';\nconst c = new OpenAI({{apiKey: '{KEY}', baseURL: '{}/v1'}});\nconst r = await c.chat.completions.create({{model: 'gpt-4o-mini', messages: [{{role: 'user', content: 'node through proxy'}}]}});\nconsole.log(r.choices[0].message.content);\n",
+        m.base()
+    );
+    let ran = m.run_in(
+        &e2e::mock_dir(),
+        &["--intercept", "all"],
+        &["node", "--input-type=module", "-e", &code],
+    );
+    if honours {
+        assert!(ran.out.status.success(), "{}", ran.stderr());
+        expect_call(&ran, "node through proxy", "gpt-4o-mini", "node");
+    } else {
+        eprintln!(
+            "node {version} does not honour HTTPS_PROXY for fetch: checking the summary says so"
+        );
+        assert!(!ran.out.status.success());
+        assert!(ran.of("ai.request").is_empty());
+        assert!(
+            ran.stderr().contains("no AI calls captured"),
+            "{}",
+            ran.stderr()
+        );
+    }
+}
