@@ -182,16 +182,8 @@ async fn refuse_in_tls(
 
 /// Not intercepted: a blind TCP tunnel, recorded as a connect only.
 async fn tunnel(mut client: Client, host: String, port: u16, shared: &Shared) {
-    let pid = client.pid().await;
-    let who = client.describe(pid);
-    let mut upstream = match connect_upstream(&host, port).await {
-        Ok(s) => s,
-        Err(e) => {
-            let why = format!("cannot connect to {host}:{port}: {e}");
-            shared.log(&format!("client {who}: {why}"));
-            client.refuse("502 Bad Gateway", &why).await;
-            return;
-        }
+    let Some((pid, _, mut upstream)) = client.reach(&host, port, shared).await else {
+        return;
     };
     if let Ok(remote) = upstream.peer_addr() {
         shared.emitter.tunnelled(pid, client.peer, remote);

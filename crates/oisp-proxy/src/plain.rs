@@ -4,7 +4,7 @@
 use crate::emit::ConnFacts;
 use crate::head::{origin_form, Head};
 use crate::relay::relay;
-use crate::server::{connect_upstream, Client, Shared};
+use crate::server::{Client, Shared};
 use tokio::io::AsyncWriteExt;
 
 /// Forwards one request (and its body, and whatever follows on the connection) to
@@ -18,16 +18,8 @@ pub async fn forward(
     path: String,
     shared: &Shared,
 ) {
-    let pid = client.pid().await;
-    let who = client.describe(pid);
-    let mut upstream = match connect_upstream(&host, port).await {
-        Ok(s) => s,
-        Err(e) => {
-            let why = format!("cannot connect to {host}:{port}: {e}");
-            shared.log(&format!("client {who}: {why}"));
-            client.refuse("502 Bad Gateway", &why).await;
-            return;
-        }
+    let Some((pid, who, mut upstream)) = client.reach(&host, port, shared).await else {
+        return;
     };
     let (mut egress, ingress) = shared.emitter.open(ConnFacts {
         pid,

@@ -57,6 +57,27 @@ impl Client {
         describe(self.peer, pid)
     }
 
+    /// The client's pid, its description and a TCP connection to `host:port`; when the upstream
+    /// cannot be reached, logs why, answers the client 502 and gives `None`.
+    pub async fn reach(
+        &mut self,
+        host: &str,
+        port: u16,
+        shared: &Shared,
+    ) -> Option<(u32, String, TcpStream)> {
+        let pid = self.pid().await;
+        let who = self.describe(pid);
+        match connect_upstream(host, port).await {
+            Ok(s) => Some((pid, who, s)),
+            Err(e) => {
+                let why = format!("cannot connect to {host}:{port}: {e}");
+                shared.log(&format!("client {who}: {why}"));
+                self.refuse("502 Bad Gateway", &why).await;
+                None
+            }
+        }
+    }
+
     /// Answers with a short HTTP/1.1 error and closes.
     pub async fn refuse(&mut self, status: &str, why: &str) {
         let body = format!("oisp-sensor proxy: {why}\n");

@@ -9,6 +9,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
+/// The buffered `--raw-out` file (created 0600), when one is asked for.
+pub fn raw_out_writer(path: Option<&Path>) -> Result<Option<std::io::BufWriter<File>>> {
+    path.map(|p| create_private(p).map(std::io::BufWriter::new))
+        .transpose()
+}
+
 /// Creates (truncating) a file mode 0600 for writing, with its parent directories.
 pub fn create_private(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

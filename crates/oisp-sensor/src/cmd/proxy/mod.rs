@@ -5,7 +5,7 @@
 pub mod setup;
 
 use crate::cli::{exit, ProxyArgs};
-use crate::events_io::create_private;
+use crate::events_io::raw_out_writer;
 use crate::settings;
 use anyhow::{Context, Result};
 use oisp_capture::Tee;
@@ -43,10 +43,7 @@ pub fn run(args: &ProxyArgs) -> Result<i32> {
     let mut pipeline = settings::pipeline(&cfg)?;
     let opts = setup::proxy_options(&cfg.proxy, &args.intercept, listen, setup::stderr_log())?;
     let proxy = ProxySource::start(opts)?;
-    let raw_out = match &args.raw_out {
-        Some(p) => Some(std::io::BufWriter::new(create_private(p)?)),
-        None => None,
-    };
+    let raw_out = raw_out_writer(args.raw_out.as_deref())?;
     let mut source = Tee::new(proxy, raw_out)?;
     eprintln!(
         "oisp-sensor: proxy listening on http://{} (CA: {}) — Ctrl-C to stop",

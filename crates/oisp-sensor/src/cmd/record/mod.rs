@@ -14,7 +14,7 @@ mod tui;
 
 use crate::cli::{exit, RecordArgs};
 use crate::config;
-use crate::events_io::create_private;
+use crate::events_io::raw_out_writer;
 use crate::{runtime_state, settings};
 use anyhow::{Context, Result};
 use oisp_capture::{Source, Tee};
@@ -59,10 +59,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             return Ok(exit::ERROR);
         }
     };
-    let raw_out = match &cfg.record.raw_out {
-        Some(p) => Some(std::io::BufWriter::new(create_private(p)?)),
-        None => None,
-    };
+    let raw_out = raw_out_writer(cfg.record.raw_out.as_deref())?;
     let mut source = Tee::new(capture, raw_out)?;
     // From here record's messages go to the TUI's log (its status line shows the last one).
     let tui = if args.tui {

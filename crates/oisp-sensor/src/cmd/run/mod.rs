@@ -7,7 +7,7 @@ mod summary;
 
 use super::proxy::setup;
 use crate::cli::{exit, RunArgs};
-use crate::events_io::create_private;
+use crate::events_io::raw_out_writer;
 use crate::settings;
 use anyhow::{Context, Result};
 use oisp_capture::Tee;
@@ -34,10 +34,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
         setup::stderr_log(),
     )?;
     let proxy = ProxySource::start(opts)?;
-    let raw_out = match &args.raw_out {
-        Some(p) => Some(std::io::BufWriter::new(create_private(p)?)),
-        None => None,
-    };
+    let raw_out = raw_out_writer(args.raw_out.as_deref())?;
     let env = setup::env_vars(proxy.addr(), proxy.ca_dir());
     let mut source = Tee::new(proxy, raw_out)?;
 
