@@ -38,6 +38,13 @@ pkgs+=(chromium)
 # systemd (systemd-analyze) and shellcheck: scripts/deploy-check.sh verifies the systemd unit and
 # lints scripts/install.sh.
 pkgs+=(systemd shellcheck)
+# The portable check (scripts/portable-check.sh) unpacks Debian 12's rustc-web to type-check the
+# macOS/Windows builds; the LLVM library it links is installed here (the Rust packages themselves
+# conflict with rustup, so they are never installed).
+if apt-cache show libstd-rust-web-dev >/dev/null 2>&1; then
+  rstd=$(apt-cache depends libstd-rust-web-dev | awk '/Depends: libstd-rust-web-[0-9]/ {print $2; exit}')
+  while read -r lib; do pkgs+=("$lib"); done < <(apt-cache depends "$rstd" | awk '/Depends: libllvm/ {print $2}')
+fi
 # Keep an existing Node (e.g. NodeSource's, which bundles npm) and Python; install Debian's otherwise.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

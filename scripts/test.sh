@@ -17,8 +17,11 @@ cargo fmt --all -- --check
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-# The build without eBPF (what macOS/Windows builds will be): every command but `record`.
+# The build without eBPF (what macOS/Windows builds are): every command but `record`.
 cargo clippy -p oisp-sensor --no-default-features --all-targets --locked -- -D warnings
+
+step "portable build: cargo check of every crate for macOS (x86_64, aarch64) and Windows (x86_64)"
+bash scripts/portable-check.sh
 
 # Build every test once; the CLI checks use the binary this builds (target/debug/oisp-sensor).
 # A separate release build (thin LTO) would cost CI a third full compile for no test it needs.

@@ -8,14 +8,32 @@
 //! `OISP_VMLINUX_BTF`). CO-RE relocations make the object portable across kernels, so the header
 //! only has to name the types and fields the programs use; generating it keeps a 3 MB generated
 //! file out of the repository.
+//!
+//! Targets other than Linux get nothing (the crate is empty there); the BPF side builds on a
+//! Linux host only (libbpf-cargo is a Linux-host build dependency).
 
-use libbpf_cargo::SkeletonBuilder;
 use std::path::PathBuf;
-use std::process::Command;
 
 const SRC: &str = "bpf/oisp.bpf.c";
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
+        return;
+    }
+    build_bpf();
+}
+
+#[cfg(not(target_os = "linux"))]
+fn build_bpf() {
+    panic!("oisp-ebpf: the BPF programs are built on a Linux host (cross-building to Linux from another OS is not supported)");
+}
+
+#[cfg(target_os = "linux")]
+fn build_bpf() {
+    use libbpf_cargo::SkeletonBuilder;
+    use std::process::Command;
+
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
     let btf =
         std::env::var("OISP_VMLINUX_BTF").unwrap_or_else(|_| "/sys/kernel/btf/vmlinux".into());

@@ -14,9 +14,11 @@
 //! monitors' own cgroups (`crio-conmon-<id>`, `libpod-conmon-<id>`) are not containers.
 //!
 //! [`CgroupPaths`] turns the cgroup v2 id the kernel gives at exec into the cgroup's path, for
-//! processes gone before their `/proc/PID/cgroup` could be read.
+//! processes gone before their `/proc/PID/cgroup` could be read (Unix builds: it reads the
+//! cgroup file system).
 
 pub mod cgroup;
+#[cfg(unix)]
 mod cgroupfs;
 mod containerd;
 mod docker;
@@ -25,5 +27,6 @@ mod state;
 mod storage;
 
 pub use cgroup::{CgroupRef, Runtime};
+#[cfg(unix)]
 pub use cgroupfs::{CgroupPaths, MAX_CGROUP_DIRS, SCANS_PER_SECOND};
 pub use resolver::{Resolver, Roots, MAX_CGROUPS};

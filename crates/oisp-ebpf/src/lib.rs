@@ -22,6 +22,10 @@
 //!   or a descendant come into scope.
 //!
 //! [`EbpfCapture`] turns what the kernel reports into [`oisp_capture::RawRecord`]s.
+//!
+//! Linux only: on every other target this crate is empty, so the workspace builds there too
+//! (`oisp-sensor` depends on it only on Linux, behind its `ebpf` feature).
+#![cfg(target_os = "linux")]
 
 mod assemble;
 mod capture;

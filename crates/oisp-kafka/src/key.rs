@@ -78,22 +78,6 @@ fn session_of(event: &Event) -> Option<String> {
     })
 }
 
-/// This machine's host name (`unknown-host` if the system call fails or returns non-UTF-8).
-pub fn local_hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for `buf.len()` bytes; gethostname NUL-terminates on success
-    // when the name fits and we stop at the first NUL or the buffer end either way.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return "unknown-host".into();
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    match std::str::from_utf8(&buf[..end]) {
-        Ok(s) if !s.is_empty() => s.to_owned(),
-        _ => "unknown-host".into(),
-    }
-}
-
 /// Kafka's murmur2 hash (32-bit MurmurHash2, seed `0x9747b28c`), as used by the Java client's
 /// default partitioner and librdkafka's `murmur2_random`.
 pub fn murmur2(data: &[u8]) -> u32 {

@@ -2,7 +2,7 @@
 
 use crate::encode::Encoder;
 use crate::errors::classify;
-use crate::key::{local_hostname, partition_for, Keyer};
+use crate::key::{partition_for, Keyer};
 use crate::settings::Settings;
 use crate::KafkaConfig;
 use oisp_sinks::{DeliveryError, Item, Sink};
@@ -62,7 +62,7 @@ impl KafkaSink {
             .build()
             .map_err(|e| format!("kafka: cannot start the I/O runtime: {e}"))?;
         Ok(KafkaSink {
-            keyer: Keyer::new(settings.key, local_hostname()),
+            keyer: Keyer::new(settings.key, oisp_os::hostname()),
             encoder: Encoder::new(settings.format)?,
             settings,
             rt,

@@ -6,7 +6,7 @@
 //! every start: for clients whose CA variable replaces the system store, such as
 //! `SSL_CERT_FILE`, so that hosts tunnelled without interception still verify).
 
-use crate::files::{create_private_dir, write_private};
+use oisp_os::private::{create_owned_dir, write_atomically};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType,
@@ -67,22 +67,10 @@ pub struct CertAuthority {
     leaves: Mutex<HashMap<String, Leaf>>,
 }
 
-/// The default CA directory: `/var/lib/oisp-sensor/ca` as root, else
-/// `$XDG_DATA_HOME/oisp-sensor/ca` (`~/.local/share/oisp-sensor/ca`).
+/// The default CA directory: `ca` in the sensor's data directory ([`oisp_os::data_dir`]:
+/// `/var/lib/oisp-sensor/ca` as root on Linux, `~/.local/share/oisp-sensor/ca` for a user).
 pub fn default_ca_dir() -> PathBuf {
-    #[cfg(unix)]
-    {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } == 0 {
-            return PathBuf::from("/var/lib/oisp-sensor/ca");
-        }
-    }
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    data.join("oisp-sensor").join("ca")
+    oisp_os::data_dir().join("ca")
 }
 
 /// The CA certificate clients must trust, in `dir`.
@@ -127,7 +115,7 @@ impl CertAuthority {
     /// Loads the CA in `dir`, or generates one there when `ca-key.pem` is missing. Writes
     /// `bundle.pem` afresh with `roots` (the system roots, DER).
     pub fn load_or_create(dir: &Path, roots: &[CertificateDer<'_>]) -> Result<Self, CaError> {
-        create_private_dir(dir).map_err(|source| CaError::Io {
+        create_owned_dir(dir).map_err(|source| CaError::Io {
             path: dir.to_path_buf(),
             source,
         })?;
@@ -165,8 +153,8 @@ impl CertAuthority {
                 let path = path.to_path_buf();
                 move |source| CaError::Io { path, source }
             };
-            write_private(&key_path, key.serialize_pem().as_bytes()).map_err(io(&key_path))?;
-            write_private(&cert_path, cert.pem().as_bytes()).map_err(io(&cert_path))?;
+            write_atomically(&key_path, key.serialize_pem().as_bytes()).map_err(io(&key_path))?;
+            write_atomically(&cert_path, cert.pem().as_bytes()).map_err(io(&cert_path))?;
             (key, cert.der().clone())
         };
         // The issuer is rebuilt from the fixed parameters this module always uses: same subject
@@ -182,7 +170,7 @@ impl CertAuthority {
         }
         bundle.push_str(&der_to_pem(&ca_der));
         let bp = bundle_path(dir);
-        write_private(&bp, bundle.as_bytes()).map_err(|source| CaError::Io {
+        write_atomically(&bp, bundle.as_bytes()).map_err(|source| CaError::Io {
             path: bp.clone(),
             source,
         })?;

@@ -14,7 +14,6 @@
 pub mod ca;
 mod clock;
 mod emit;
-mod files;
 mod head;
 mod mitm;
 mod owner;
@@ -27,7 +26,6 @@ mod tls;
 
 pub use ca::{bundle_path, ca_cert_path, default_ca_dir, CertAuthority};
 pub use emit::Log;
-pub use files::{create_private_dir, write_private};
 pub use policy::{InterceptMode, Policy};
 pub use source::{ProxyError, ProxyOptions, ProxySource};
 

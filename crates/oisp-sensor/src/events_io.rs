@@ -5,7 +5,7 @@
 
 use anyhow::{bail, Context, Result};
 use oisp_event::Event;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -15,21 +15,9 @@ pub fn raw_out_writer(path: Option<&Path>) -> Result<Option<std::io::BufWriter<F
         .transpose()
 }
 
-/// Creates (truncating) a file mode 0600 for writing, with its parent directories.
+/// Creates (truncating) a file mode 0600 for writing, with its parent directories (0700).
 pub fn create_private(path: &Path) -> Result<File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create directory {}", dir.display()))?;
-    }
-    let mut opts = OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path)
-        .with_context(|| format!("cannot write {}", path.display()))
+    oisp_os::private::create_file(path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Writes one event as a JSON line.

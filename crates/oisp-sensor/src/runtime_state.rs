@@ -1,10 +1,10 @@
 //! The state a running `record` publishes for `status`: which probes are attached where, and its
 //! counters (including every drop). Written atomically (temp file + rename, mode 0600) to
-//! `/run/oisp-sensor/state.json` as root, `$XDG_RUNTIME_DIR/oisp-sensor/state.json` otherwise
-//! (`OISP_STATE_FILE` overrides), and removed when `record` exits.
+//! `state.json` in the runtime directory ([`oisp_os::runtime_dir`]: `/run/oisp-sensor` as root,
+//! `$XDG_RUNTIME_DIR/oisp-sensor` otherwise; `OISP_STATE_FILE` overrides), and removed when `record` exits.
 
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One attached probe.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,9 +63,12 @@ pub struct Counters {
     pub skipped_calls: u64,
 }
 
-/// What `record` publishes.
+/// What a running `record` (or `proxy`) publishes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecordState {
+    /// The command that publishes it: `record` or `proxy`.
+    #[serde(default = "record_command")]
+    pub command: String,
     pub pid: u32,
     pub started: String,
     pub updated: String,
@@ -86,6 +89,10 @@ pub struct RecordState {
     pub config: String,
 }
 
+fn record_command() -> String {
+    "record".into()
+}
+
 /// One sink as `status` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SinkState {
@@ -99,57 +106,42 @@ pub fn state_path() -> PathBuf {
     if let Some(p) = std::env::var_os("OISP_STATE_FILE").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    let euid_root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|e| e == "0"))
-        })
-        .unwrap_or(false);
-    let base = if euid_root {
-        PathBuf::from("/run")
-    } else {
-        std::env::var_os("XDG_RUNTIME_DIR")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(std::env::temp_dir)
-    };
-    base.join("oisp-sensor").join("state.json")
+    oisp_os::runtime_dir().join("state.json")
 }
 
-/// Publishes `state` (atomically replacing the previous one).
-pub fn publish(state: &RecordState) -> std::io::Result<()> {
-    let path = state_path();
+/// Where a running `proxy` publishes its state: `proxy.json` beside [`state_path`].
+pub fn proxy_state_path() -> PathBuf {
+    state_path().with_file_name("proxy.json")
+}
+
+/// Publishes `state` at `path` (atomically replacing the previous one; mode 0600 in a 0700
+/// directory).
+pub fn publish(state: &RecordState, path: &Path) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        oisp_os::private::create_dir(dir)?;
     }
-    let tmp = path.with_extension("json.tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    {
-        use std::io::Write;
-        let mut f = opts.open(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?)?;
-    }
-    std::fs::rename(&tmp, &path)
+    let json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+    oisp_os::private::write_atomically(path, &json)
 }
 
-/// Removes the state file (when `record` exits).
-pub fn clear() {
-    let _ = std::fs::remove_file(state_path());
+/// Removes the state file at `path` (when its command exits).
+pub fn clear(path: &Path) {
+    let _ = std::fs::remove_file(path);
 }
 
 /// The state of a `record` that is still running, if any.
 pub fn running() -> Option<RecordState> {
-    let text = std::fs::read_to_string(state_path()).ok()?;
+    read_running(&state_path())
+}
+
+/// The state of a `proxy` that is still running, if any.
+pub fn running_proxy() -> Option<RecordState> {
+    read_running(&proxy_state_path())
+}
+
+/// The state at `path` when its process still exists (a crashed command leaves its file).
+fn read_running(path: &Path) -> Option<RecordState> {
+    let text = std::fs::read_to_string(path).ok()?;
     let state: RecordState = serde_json::from_str(&text).ok()?;
-    std::path::Path::new(&format!("/proc/{}", state.pid))
-        .exists()
-        .then_some(state)
+    oisp_os::process_alive(state.pid).then_some(state)
 }

@@ -35,6 +35,14 @@ fn fixture_events() -> Vec<Event> {
     out
 }
 
+/// CPU time of this process so far (NaN where getrusage does not exist: the figures then read
+/// "NaN" rather than a made-up number).
+#[cfg(not(unix))]
+fn cpu_seconds() -> f64 {
+    f64::NAN
+}
+
+#[cfg(unix)]
 fn cpu_seconds() -> f64 {
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage fills the struct we own.

@@ -106,21 +106,17 @@ fn numbered(path: &Path, n: u32) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// Opens the output file mode 0600 (parents created 0700), appending or truncating.
 fn open_private(path: &Path, append: bool) -> std::io::Result<File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+        oisp_os::private::create_dir(dir)?;
     }
-    let mut opts = std::fs::OpenOptions::new();
+    let mut opts = oisp_os::private::file_options();
     opts.write(true).create(true);
     if append {
         opts.append(true);
     } else {
         opts.truncate(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
     }
     opts.open(path)
 }

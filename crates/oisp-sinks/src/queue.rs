@@ -56,7 +56,12 @@ impl DiskQueue {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err(io_error(e)))?;
         }
-        create_private(path).map_err(|e| err(io_error(e)))?;
+        oisp_os::private::file_options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| err(io_error(e)))?;
         let conn = Connection::open(path).map_err(err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(err)?;
@@ -73,7 +78,8 @@ impl DiskQueue {
         for suffix in ["-wal", "-shm"] {
             let mut p = path.as_os_str().to_owned();
             p.push(suffix);
-            restrict(Path::new(&p));
+            // Best effort: SQLite's side files may not exist yet.
+            let _ = oisp_os::private::restrict_file(Path::new(&p));
         }
         let (len, bytes): (i64, i64) = conn
             .query_row(
@@ -254,27 +260,6 @@ fn trim_oldest(
 
 fn io_error(e: std::io::Error) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
-}
-
-/// Creates `path` mode 0600 if it does not exist (SQLite would create it with the umask).
-fn create_private(path: &Path) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    opts.open(path).map(|_| ())
-}
-
-/// Best effort chmod 0600 of SQLite's side files (they may not exist yet).
-fn restrict(path: &Path) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
 }
 
 /// `[queue]`: the disk-backed queue in front of every network sink.

@@ -45,6 +45,8 @@ struct StatusJson<'a> {
     capture_possible: bool,
     /// The running `record`, if any: attached probes and counters (drops included).
     record: Option<&'a RecordState>,
+    /// The running `proxy`, if any: where it listens, its CA, counters and sinks.
+    proxy: Option<&'a RecordState>,
 }
 
 pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
@@ -52,17 +54,22 @@ pub fn run(args: &StatusArgs) -> anyhow::Result<i32> {
     let checks = kernel::checks();
     let possible = kernel::capture_possible(&checks);
     let record = runtime_state::running();
+    let proxy = runtime_state::running_proxy();
     if args.json {
         let doc = StatusJson {
             build: &build,
             kernel: &checks,
             capture_possible: possible,
             record: record.as_ref(),
+            proxy: proxy.as_ref(),
         };
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         print_text(&build, &checks, possible);
         print_record(record.as_ref());
+        if let Some(p) = &proxy {
+            print_proxy(p);
+        }
     }
     Ok(if possible {
         exit::OK
@@ -130,6 +137,49 @@ fn print_record(state: Option<&RecordState>) {
             st.pid, st.started, st.output, st.updated
         ))
     );
+    print_counters_and_sinks(st);
+    if !st.coverage.is_empty() {
+        println!("  processes and their coverage:");
+        for c in &st.coverage {
+            let line = format!(
+                "    pid {:<7} {:<40} {} AI calls ({})  via {}, located {}: {}",
+                c.pid,
+                c.exe,
+                c.ai_calls,
+                if c.providers.is_empty() {
+                    "-"
+                } else {
+                    &c.providers
+                },
+                c.stack,
+                c.located,
+                c.coverage
+            );
+            println!(
+                "{}",
+                if c.coverage.starts_with("none") {
+                    s.yellow(&line)
+                } else {
+                    line
+                }
+            );
+        }
+    }
+    println!("  {} probes attached:", st.probes.len());
+    for p in &st.probes {
+        println!("    {:<10} {:<28} {}", p.probe, p.symbol, s.dim(&p.path));
+    }
+    if !st.unlocated.is_empty() {
+        println!("  TLS stacks found but not located safely (nothing attached: content not read):");
+        for u in &st.unlocated {
+            println!("    {}", s.yellow(&format!("{}: {}", u.path, u.why)));
+        }
+    }
+}
+
+/// The counters (drops included), the configuration and each sink of a running command.
+fn print_counters_and_sinks(st: &RecordState) {
+    let s = Style::stdout();
     let c = &st.counters;
     println!(
         "  {} records → {} events ({} kept out by [filter]), {} AI calls, {} agent sessions, {} warnings",
@@ -169,41 +219,21 @@ fn print_record(state: Option<&RecordState>) {
         let unhealthy = h.state != oisp_sinks::SinkState::Ok || h.dropped > 0;
         println!("{}", if unhealthy { s.yellow(&line) } else { line });
     }
-    if !st.coverage.is_empty() {
-        println!("  processes and their coverage:");
-        for c in &st.coverage {
-            let line = format!(
-                "    pid {:<7} {:<40} {} AI calls ({})  via {}, located {}: {}",
-                c.pid,
-                c.exe,
-                c.ai_calls,
-                if c.providers.is_empty() {
-                    "-"
-                } else {
-                    &c.providers
-                },
-                c.stack,
-                c.located,
-                c.coverage
-            );
-            println!(
-                "{}",
-                if c.coverage.starts_with("none") {
-                    s.yellow(&line)
-                } else {
-                    line
-                }
-            );
-        }
-    }
-    println!("  {} probes attached:", st.probes.len());
+}
+
+/// The running `proxy`: where it listens, its CA, counters, sinks.
+fn print_proxy(st: &RecordState) {
+    let s = Style::stdout();
+    println!();
+    println!(
+        "{}",
+        s.bold(&format!(
+            "Proxy: proxy pid {} since {} → {} (updated {})",
+            st.pid, st.started, st.output, st.updated
+        ))
+    );
     for p in &st.probes {
-        println!("    {:<10} {:<28} {}", p.probe, p.symbol, s.dim(&p.path));
+        println!("  {} (CA {})", p.symbol, p.path);
     }
-    if !st.unlocated.is_empty() {
-        println!("  TLS stacks found but not located safely (nothing attached: content not read):");
-        for u in &st.unlocated {
-            println!("    {}", s.yellow(&format!("{}: {}", u.path, u.why)));
-        }
-    }
+    print_counters_and_sinks(st);
 }

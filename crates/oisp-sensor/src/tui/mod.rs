@@ -88,6 +88,7 @@ pub fn run_store(store: Store, query: Query, live: Option<&Live>) -> Result<()> 
 /// standard output, and standard input when it is a terminal, report a hang-up or an error.
 /// (`record --tui` takes SIGHUP for a reload, so the TUI must notice by itself; and a hung-up
 /// terminal makes the key reader spin.)
+#[cfg(unix)]
 pub(crate) fn terminal_gone() -> bool {
     let stdin_tty = std::io::stdin().is_terminal();
     let mut fds = [
@@ -109,6 +110,12 @@ pub(crate) fn terminal_gone() -> bool {
         && fds
             .iter()
             .any(|f| f.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0)
+}
+
+/// Elsewhere (Windows) nothing tells; the console closes the process with the window.
+#[cfg(not(unix))]
+pub(crate) fn terminal_gone() -> bool {
+    false
 }
 
 /// The terminal in raw mode on the alternate screen; restored when dropped.

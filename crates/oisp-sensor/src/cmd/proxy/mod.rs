@@ -4,19 +4,20 @@
 
 pub mod setup;
 
+use super::record::state::Publisher;
 use crate::cli::{exit, ProxyArgs};
 use crate::events_io::raw_out_writer;
 use crate::settings;
 use anyhow::{Context, Result};
-use oisp_capture::Tee;
-use oisp_pipeline::Hooks;
+use oisp_capture::{Source, Tee};
+use oisp_pipeline::{Hooks, Pipeline};
 use oisp_proxy::ProxySource;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 pub fn run(args: &ProxyArgs) -> Result<i32> {
-    let (cfg, _source) = settings::resolve(&args.sinks, &args.redact, args.output.as_deref())?;
+    let (cfg, cfg_source) = settings::resolve(&args.sinks, &args.redact, args.output.as_deref())?;
     let listen = args
         .listen
         .clone()
@@ -31,6 +32,7 @@ pub fn run(args: &ProxyArgs) -> Result<i32> {
             let addr = listen
                 .parse()
                 .with_context(|| format!("--listen: `{listen}` is not an address:port"))?;
+            setup::write_node_preload(&dir)?;
             print!("{}", setup::shell_lines(&setup::env_vars(addr, &dir)));
         }
         return Ok(exit::OK);
@@ -50,8 +52,12 @@ pub fn run(args: &ProxyArgs) -> Result<i32> {
         source.inner().addr(),
         oisp_proxy::ca_cert_path(source.inner().ca_dir()).display()
     );
-    let mut hooks = StopOn(stop);
+    let mut hooks = ProxyHooks {
+        stop,
+        state: Publisher::proxy(&pipeline, cfg_source.describe()),
+    };
     let result = oisp_pipeline::run(&mut source, &mut pipeline, &mut hooks);
+    drop(hooks); // the state file goes with its publisher
     source.flush()?;
     let s = pipeline.stats();
     let c = oisp_capture::Source::stats(&source);
@@ -67,11 +73,18 @@ pub fn run(args: &ProxyArgs) -> Result<i32> {
     result.map(|()| exit::OK)
 }
 
-/// Stops when SIGINT/SIGTERM arrived.
-struct StopOn(Arc<AtomicBool>);
+/// `proxy`'s part of the loop: stops on SIGINT/SIGTERM, publishes its state for `status`.
+struct ProxyHooks {
+    stop: Arc<AtomicBool>,
+    state: Publisher,
+}
 
-impl Hooks for StopOn {
+impl Hooks for ProxyHooks {
     fn should_stop(&mut self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    fn after_round(&mut self, source: &dyn Source, pipeline: &mut Pipeline) {
+        self.state.tick(source, pipeline);
     }
 }

@@ -9,13 +9,13 @@ mod coverage;
 mod live;
 mod progress;
 mod reload;
-mod state;
+pub(crate) mod state;
 mod tui;
 
 use crate::cli::{exit, RecordArgs};
 use crate::config;
 use crate::events_io::raw_out_writer;
-use crate::{runtime_state, settings};
+use crate::settings;
 use anyhow::{Context, Result};
 use oisp_capture::{Source, Tee};
 use oisp_pipeline::{Hooks, Pipeline};
@@ -35,6 +35,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
             .context("cannot install signal handlers")?;
     }
     let reload = Arc::new(AtomicBool::new(false));
+    #[cfg(unix)]
     signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload))
         .context("cannot install the SIGHUP handler")?;
     // Sinks first: a bad endpoint or unwritable store is reported before any probe is loaded.
@@ -76,17 +77,20 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         super::web::announce(w);
     }
     let mut hooks = RecordHooks {
-        state: state::Publisher::new(&pipeline, cfg_source.describe()),
+        state: state::Publisher::record(&pipeline, cfg_source.describe()),
         progress: progress::Line::new(),
         reloader: reload::Reloader::new(args, cfg_source, cfg),
         stop,
         reload,
     };
     let result = oisp_pipeline::run(&mut source, &mut pipeline, &mut hooks);
-    runtime_state::clear();
+    let RecordHooks {
+        state, progress, ..
+    } = hooks;
+    drop(state); // the state file goes with its publisher
     drop(web);
     source.flush()?;
-    hooks.progress.end();
+    progress.end();
     let tui_result = tui.map(tui::TuiSession::finish);
     let s = pipeline.stats();
     let c = source.stats();

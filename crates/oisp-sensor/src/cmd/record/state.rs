@@ -1,8 +1,10 @@
-//! The state a running `record` publishes for `status`, once a second (see `runtime_state`).
+//! The state a running `record` or `proxy` publishes for `status`, once a second (see
+//! `runtime_state`).
 
 use crate::runtime_state::{self, Counters, ProbeState, RecordState, SinkState, UnlocatedState};
 use oisp_capture::{Source, SourceStats};
 use oisp_pipeline::Pipeline;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// How often the state file is rewritten.
@@ -11,15 +13,29 @@ const EVERY: Duration = Duration::from_secs(1);
 /// Publishes [`RecordState`] at most every [`EVERY`].
 pub struct Publisher {
     state: RecordState,
+    path: PathBuf,
     last: Option<Instant>,
 }
 
 impl Publisher {
-    /// The state of a capture that starts now; `config` names the configuration file in use.
-    /// The probes come from the source at each publication.
-    pub fn new(pipeline: &Pipeline, config: String) -> Self {
+    /// The state of `record`'s capture that starts now, in [`runtime_state::state_path`];
+    /// `config` names the configuration file in use. The probes come from the source at each
+    /// publication.
+    pub fn record(pipeline: &Pipeline, config: String) -> Self {
+        Self::new("record", runtime_state::state_path(), pipeline, config)
+    }
+
+    /// The state of a `proxy` that starts now, in [`runtime_state::proxy_state_path`] (its
+    /// "probe" is the listening proxy and its CA).
+    pub fn proxy(pipeline: &Pipeline, config: String) -> Self {
+        Self::new("proxy", runtime_state::proxy_state_path(), pipeline, config)
+    }
+
+    fn new(command: &str, path: PathBuf, pipeline: &Pipeline, config: String) -> Self {
         Publisher {
+            path,
             state: RecordState {
+                command: command.into(),
                 pid: std::process::id(),
                 started: oisp_event::format_ts(oisp_store::now_ns()),
                 updated: String::new(),
@@ -67,11 +83,13 @@ impl Publisher {
                 why: o.what,
             })
             .collect();
-        self.state.coverage = super::coverage::coverage(
-            &pipeline.ai_processes(),
-            &self.state.probes,
-            &self.state.unlocated,
-        );
+        if self.state.command == "record" {
+            self.state.coverage = super::coverage::coverage(
+                &pipeline.ai_processes(),
+                &self.state.probes,
+                &self.state.unlocated,
+            );
+        }
         self.state.sinks = pipeline
             .sinks()
             .health()
@@ -79,9 +97,16 @@ impl Publisher {
             .map(|(name, health)| SinkState { name, health })
             .collect();
         self.state.updated = oisp_event::format_ts(oisp_store::now_ns());
-        if let Err(e) = runtime_state::publish(&self.state) {
+        if let Err(e) = runtime_state::publish(&self.state, &self.path) {
             eprintln!("oisp-sensor: warning: cannot publish state for `status`: {e}");
         }
+    }
+}
+
+impl Drop for Publisher {
+    /// The command is ending: `status` must not show it any more.
+    fn drop(&mut self) {
+        runtime_state::clear(&self.path);
     }
 }
 

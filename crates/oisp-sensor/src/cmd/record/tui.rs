@@ -11,7 +11,6 @@ use crate::events_io::create_private;
 use crate::runtime_state;
 use crate::tui::{self, Live};
 use anyhow::{bail, Context, Result};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -41,7 +40,7 @@ pub struct TuiSession {
     thread: Option<JoinHandle<Result<()>>>,
     stop: Arc<AtomicBool>,
     /// Standard error as it was before the TUI.
-    saved_stderr: i32,
+    saved_stderr: SavedStderr,
     log: PathBuf,
 }
 
@@ -58,19 +57,7 @@ pub fn start(cfg: &Config, stop: Arc<AtomicBool>) -> Result<TuiSession> {
         .clone()
         .unwrap_or_else(oisp_store::default_path);
     let log = log_path();
-    let file = create_private(&log)?;
-    // SAFETY: dup/dup2 on descriptors this process owns; no memory is involved.
-    let saved_stderr = unsafe { libc::dup(2) };
-    if saved_stderr < 0 {
-        return Err(std::io::Error::last_os_error()).context("cannot keep standard error");
-    }
-    // SAFETY: as above; `file` stays open until dup2 has made fd 2 its copy.
-    if unsafe { libc::dup2(file.as_raw_fd(), 2) } < 0 {
-        let e = std::io::Error::last_os_error();
-        // SAFETY: closing the copy made above.
-        unsafe { libc::close(saved_stderr) };
-        return Err(e).context("cannot send standard error to the log");
-    }
+    let saved_stderr = SavedStderr::redirect_to(&create_private(&log)?)?;
     let live = Live {
         stop: Arc::clone(&stop),
         log: log.clone(),
@@ -106,11 +93,7 @@ impl TuiSession {
         };
         self.stop.store(true, Ordering::Relaxed);
         let joined = thread.join();
-        // SAFETY: restoring fd 2 from the copy taken in `start`, then closing the copy.
-        unsafe {
-            libc::dup2(self.saved_stderr, 2);
-            libc::close(self.saved_stderr);
-        }
+        self.saved_stderr.restore();
         eprintln!(
             "oisp-sensor: messages written while the terminal UI was shown: {}",
             self.log.display()
@@ -121,6 +104,51 @@ impl TuiSession {
                 "the terminal UI stopped on a panic (its message is in {})",
                 self.log.display()
             ),
+        }
+    }
+}
+
+/// Standard error as it was before it was sent to the log. (Unix only: elsewhere `record` has
+/// no live capture, so record's messages never meet the TUI.)
+struct SavedStderr {
+    #[cfg(unix)]
+    fd: i32,
+}
+
+impl SavedStderr {
+    /// Makes standard error a copy of `log`, keeping the original.
+    fn redirect_to(log: &std::fs::File) -> Result<SavedStderr> {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: dup/dup2 on descriptors this process owns; no memory is involved.
+            let fd = unsafe { libc::dup(2) };
+            if fd < 0 {
+                return Err(std::io::Error::last_os_error()).context("cannot keep standard error");
+            }
+            // SAFETY: as above; `log` stays open until dup2 has made fd 2 its copy.
+            if unsafe { libc::dup2(log.as_raw_fd(), 2) } < 0 {
+                let e = std::io::Error::last_os_error();
+                // SAFETY: closing the copy made above.
+                unsafe { libc::close(fd) };
+                return Err(e).context("cannot send standard error to the log");
+            }
+            Ok(SavedStderr { fd })
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = log;
+            Ok(SavedStderr {})
+        }
+    }
+
+    /// Gives standard error back (once: `end` runs this at most once).
+    fn restore(&self) {
+        #[cfg(unix)]
+        // SAFETY: restoring fd 2 from the copy taken in `redirect_to`, then closing the copy.
+        unsafe {
+            libc::dup2(self.fd, 2);
+            libc::close(self.fd);
         }
     }
 }

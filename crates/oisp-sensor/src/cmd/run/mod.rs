@@ -35,6 +35,7 @@ pub fn run(args: &RunArgs) -> Result<i32> {
     )?;
     let proxy = ProxySource::start(opts)?;
     let raw_out = raw_out_writer(args.raw_out.as_deref())?;
+    setup::write_node_preload(proxy.ca_dir())?;
     let env = setup::env_vars(proxy.addr(), proxy.ca_dir());
     let mut source = Tee::new(proxy, raw_out)?;
 
