@@ -378,7 +378,10 @@ fn the_proxy_command_captures_until_sigterm() {
     assert!(shown["record"].is_null());
     let probe = &shown["proxy"]["probes"][0];
     assert!(probe["symbol"].as_str().unwrap().contains(&addr), "{probe}");
-    assert!(probe["path"].as_str().unwrap().ends_with("ca.pem"), "{probe}");
+    assert!(
+        probe["path"].as_str().unwrap().ends_with("ca.pem"),
+        "{probe}"
+    );
     let text = sensor()
         .env("OISP_STATE_FILE", &state)
         .arg("status")
@@ -485,4 +488,171 @@ fn node_openai_sdk_goes_through_the_proxy() {
     );
     assert!(ran.out.status.success(), "{}", ran.stderr());
     expect_call(&ran, "node through proxy", "gpt-4o-mini", "node");
+}
+
+/// Every JSON path of `v` (object keys joined by `.`, array elements as `[]`), values aside.
+fn paths(v: &serde_json::Value, prefix: &str, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                out.insert(p.clone());
+                paths(x, &p, out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for x in a {
+                paths(x, &format!("{prefix}[]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The last user message of an `ai.request` (how a call is matched across captures).
+fn last_user_text(req: &serde_json::Value) -> String {
+    req["data"]["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["role"] == "user")
+        .next_back()
+        .map(|m| m["content"].to_string())
+        .unwrap_or_default()
+}
+
+/// Same fields as under eBPF: the real-client scenarios the decoder fixtures were recorded from
+/// (eBPF, `fixtures/captures/*.oraw`) run again through `run --`; each call's `ai.request` and
+/// `ai.response` have every JSON path of the golden events of the same call, and nothing more
+/// but the client's lineage (`process.parent`, `process.ancestors`: the fixtures' captures hold
+/// only the client's own exec, the proxy reads the parents from /proc).
+#[test]
+fn proxy_events_have_the_fields_of_ebpf_events() {
+    let m = Mock::start("fields");
+    let clients = e2e::mock_dir().join("../mock-provider/clients");
+    let py = e2e::mock_dir().join(".venv/bin/python3");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cases: [(&str, Vec<&str>, &str); 3] = [
+        (
+            "openai-python",
+            vec![
+                py.to_str().unwrap(),
+                "py_openai.py",
+                "chat_nonstream",
+                "chat_stream_include_usage",
+                "tools_stream_parallel",
+                "responses_stream",
+            ],
+            "openai-python.jsonl",
+        ),
+        (
+            "anthropic-python",
+            vec![
+                py.to_str().unwrap(),
+                "py_anthropic.py",
+                "messages_nonstream",
+                "messages_stream",
+                "tool_use_stream",
+            ],
+            "anthropic-python.jsonl",
+        ),
+        (
+            "openai-node",
+            vec!["node", "node_openai.mjs", "chat_nonstream", "chat_stream"],
+            "openai-node.jsonl",
+        ),
+    ];
+    let mut report = String::new();
+    for (name, cmd, golden) in cases {
+        let golden: Vec<serde_json::Value> =
+            read_events(&root.join("fixtures/golden").join(golden));
+        let ran = m.run_with(
+            &clients,
+            &[
+                ("MOCK_HTTPS_PORT", m.port.to_string()),
+                ("MOCK_HTTP_PORT", m.plain_port.to_string()),
+            ],
+            &["--intercept", "all"],
+            &cmd,
+        );
+        assert!(ran.out.status.success(), "{name}: {}", ran.stderr());
+        let reqs = ran.of("ai.request");
+        assert_eq!(
+            reqs.len(),
+            cmd.len() - 2,
+            "{name}: one request per scenario"
+        );
+        for req in reqs {
+            let text = last_user_text(req);
+            let g_req = golden
+                .iter()
+                .find(|g| g["event_type"] == "ai.request" && last_user_text(g) == text)
+                .unwrap_or_else(|| panic!("{name}: no golden request for {text}"));
+            let resp_of = |evs: &[serde_json::Value], r: &serde_json::Value| {
+                evs.iter()
+                    .find(|e| {
+                        e["event_type"] == "ai.response"
+                            && e["data"]["request_id"] == r["data"]["request_id"]
+                    })
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{name}: no response to {text}"))
+            };
+            let resp = resp_of(&ran.events, req);
+            let g_resp = resp_of(&golden, g_req);
+            // The same decoded values where the mock answers the same way.
+            for (ours, theirs, keys) in [
+                (
+                    req,
+                    g_req,
+                    &[
+                        "model",
+                        "streaming",
+                        "messages_count",
+                        "tools_count",
+                        "request_type",
+                    ][..],
+                ),
+                (
+                    &resp,
+                    &g_resp,
+                    &[
+                        "usage",
+                        "finish_reason",
+                        "tool_calls_count",
+                        "status_code",
+                        "success",
+                    ][..],
+                ),
+            ] {
+                for k in keys {
+                    assert_eq!(
+                        ours["data"][k], theirs["data"][k],
+                        "{name} {text}: data.{k}"
+                    );
+                }
+            }
+            for (kind, ours, theirs) in [("request", req, g_req), ("response", &resp, &g_resp)] {
+                let (mut a, mut b) = (Default::default(), Default::default());
+                paths(ours, "", &mut a);
+                paths(theirs, "", &mut b);
+                let only_proxy: Vec<_> = a
+                    .difference(&b)
+                    .filter(|p| {
+                        !p.starts_with("process.parent") && !p.starts_with("process.ancestors")
+                    })
+                    .collect();
+                let only_ebpf: Vec<_> = b.difference(&a).collect();
+                if !only_proxy.is_empty() || !only_ebpf.is_empty() {
+                    report.push_str(&format!(
+                        "{name} {kind} {text}:\n  only proxy: {only_proxy:?}\n  only eBPF: {only_ebpf:?}\n"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(report.is_empty(), "{report}");
 }

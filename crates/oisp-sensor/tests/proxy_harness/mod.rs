@@ -110,6 +110,17 @@ impl Mock {
 
     /// [`run`](Self::run) in directory `dir`.
     pub fn run_in(&self, dir: &Path, sensor_args: &[&str], cmd: &[&str]) -> Ran {
+        self.run_with(dir, &[], sensor_args, cmd)
+    }
+
+    /// [`run_in`](Self::run_in) with `env` added to the sensor's (and so CMD's) environment.
+    pub fn run_with(
+        &self,
+        dir: &Path,
+        env: &[(&str, String)],
+        sensor_args: &[&str],
+        cmd: &[&str],
+    ) -> Ran {
         let events = self.tmp.join("events.jsonl");
         let _ = std::fs::remove_file(&events);
         let out = sensor()
@@ -123,6 +134,7 @@ impl Mock {
             .args(sensor_args)
             .arg("--")
             .args(cmd)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .current_dir(dir)
             .output()
             .expect("run oisp-sensor run");
