@@ -210,7 +210,9 @@ impl Probes {
     /// Attaches the hooks a TLS stack (index `stack` of `tls::STACKS`) located in `path`: from
     /// each group, the first alternative of which a hook attaches. Kept only if at least one data
     /// hook attached (a file whose plaintext cannot be read is not worth its traps); returns
-    /// whether it was. `shown` is the path `status` shows.
+    /// whether it was. `shown` is the path `status` shows. A group the kernel refused entirely
+    /// (say, plain uprobes without CAP_SYS_ADMIN) is noted as unlocated with the kernel's error,
+    /// so `record` and `status` name it.
     pub(crate) fn attach_tls(
         &mut self,
         obj: &Object,
@@ -223,22 +225,36 @@ impl Probes {
         let cookie = Origin::new(stack, linkage).0 as u64;
         let mut made: Vec<(Link, String, &'static str)> = Vec::new();
         let mut any_data = false;
+        let mut refused: Vec<(String, String)> = Vec::new();
         for group in groups {
+            let mut attached = false;
+            let mut errors = Vec::new();
             for alternative in &group.alternatives {
-                let mut attached = false;
                 for hook in alternative {
-                    let links = self.attach_hook(obj, path, hook, cookie);
-                    if links.is_empty() {
-                        continue;
+                    match self.attach_hook(obj, path, hook, cookie) {
+                        Ok(links) => {
+                            attached = true;
+                            any_data |= hook.data;
+                            made.extend(links.into_iter().map(|(l, k)| (l, hook.label.clone(), k)));
+                        }
+                        Err(e) => errors.push((hook.label.clone(), e)),
                     }
-                    attached = true;
-                    any_data |= hook.data;
-                    made.extend(links.into_iter().map(|(l, k)| (l, hook.label.clone(), k)));
                 }
                 if attached {
                     break;
                 }
             }
+            if !attached {
+                refused.extend(errors);
+            }
+        }
+        if !refused.is_empty() {
+            let what = if any_data {
+                "some hooks refused by the kernel"
+            } else {
+                "no data hook attached (content not read)"
+            };
+            self.note_unlocated(shown, format!("{what}: {}", by_error(&refused)));
         }
         if !any_data {
             return false;
@@ -255,57 +271,96 @@ impl Probes {
     }
 
     /// One hook: its session program where offered and the kernel has them, else its entry
-    /// program and return program. Empty when any of them failed (nothing is kept then).
+    /// program and return program. An error (the kernel's, or a missing program) when any of
+    /// them failed: nothing is kept then.
     fn attach_hook(
         &self,
         obj: &Object,
         path: &Path,
         hook: &crate::tls::Hook,
         cookie: u64,
-    ) -> Vec<(Link, &'static str)> {
+    ) -> Result<Vec<(Link, &'static str)>, String> {
+        let find = |name: &str| {
+            program(obj, name).ok_or_else(|| format!("program {name} is not in the BPF object"))
+        };
         if let (true, Some(name)) = (self.session, hook.session) {
-            let Some(prog) = program(obj, name) else {
-                return Vec::new();
-            };
             let opts = UprobeMultiOpts {
                 offsets: vec![hook.offset as usize],
                 cookies: vec![cookie],
                 session: true,
                 ..Default::default()
             };
-            return prog
+            return find(name)?
                 .attach_uprobe_multi_with_opts(self.pid_filter, path, "", opts)
                 .map(|l| vec![(l, "uprobe.session")])
-                .unwrap_or_default();
+                .map_err(|e| format!("{e:#}"));
         }
-        let one = |name: &str, retprobe: bool| -> Option<Link> {
+        let one = |name: &str, retprobe: bool| -> Result<Link, String> {
             let opts = UprobeOpts {
                 retprobe,
                 cookie,
                 ..Default::default()
             };
-            program(obj, name)?
+            find(name)?
                 .attach_uprobe_with_opts(self.pid_filter, path, hook.offset as usize, opts)
-                .ok()
+                .map_err(|e| format!("{e:#}"))
         };
-        let mut links = Vec::new();
-        match one(hook.enter, false) {
-            Some(l) => links.push((l, "uprobe")),
-            None => return Vec::new(),
-        }
+        let mut links = vec![(one(hook.enter, false)?, "uprobe")];
         if let Some(exit) = hook.exit {
-            match one(exit, true) {
-                Some(l) => links.push((l, "uretprobe")),
-                None => return Vec::new(),
-            }
+            links.push((one(exit, true)?, "uretprobe"));
         }
-        links
+        Ok(links)
     }
+}
+
+/// `hook: error` pairs as `hook, hook: error; hook: other error` (hooks sharing an error named
+/// together), with the capability to grant when the kernel said "not permitted".
+fn by_error(refused: &[(String, String)]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (label, err) in refused {
+        match groups.iter_mut().find(|(e, _)| e == err) {
+            Some((_, labels)) => labels.push(label),
+            None => groups.push((err, vec![label])),
+        }
+    }
+    let mut text = groups
+        .iter()
+        .map(|(err, labels)| format!("{}: {err}", labels.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if refused
+        .iter()
+        .any(|(_, e)| e.contains("not permitted") || e.contains("Permission denied"))
+    {
+        text.push_str(" (plain uprobes need CAP_SYS_ADMIN on this kernel)");
+    }
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_are_grouped_by_error() {
+        let r = |l: &str, e: &str| (l.to_string(), e.to_string());
+        assert_eq!(
+            by_error(&[
+                r(
+                    "SSL_set_fd",
+                    "failed to attach uprobe: Operation not permitted (os error 1)"
+                ),
+                r(
+                    "SSL_free",
+                    "failed to attach uprobe: Operation not permitted (os error 1)"
+                ),
+                r("SSL_ctrl", "program x is not in the BPF object"),
+            ]),
+            "SSL_set_fd, SSL_free: failed to attach uprobe: Operation not permitted (os error 1); \
+             SSL_ctrl: program x is not in the BPF object (plain uprobes need CAP_SYS_ADMIN on \
+             this kernel)"
+        );
+    }
 
     #[test]
     fn programs_load_as_the_options_say() {

@@ -519,8 +519,7 @@ fn last_user_text(req: &serde_json::Value) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|m| m["role"] == "user")
-        .next_back()
+        .rfind(|m| m["role"] == "user")
         .map(|m| m["content"].to_string())
         .unwrap_or_default()
 }

@@ -170,7 +170,9 @@ fn print_record(state: Option<&RecordState>) {
         println!("    {:<10} {:<28} {}", p.probe, p.symbol, s.dim(&p.path));
     }
     if !st.unlocated.is_empty() {
-        println!("  TLS stacks found but not located safely (nothing attached: content not read):");
+        println!(
+            "  TLS stacks not (fully) hooked — not located safely, or hooks the kernel refused:"
+        );
         for u in &st.unlocated {
             println!("    {}", s.yellow(&format!("{}: {}", u.path, u.why)));
         }

@@ -73,6 +73,7 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         "oisp-sensor: capturing ({} probes attached) — Ctrl-C to stop",
         live::probes(source.inner())
     );
+    warn_not_hooked(&source.observed());
     if let Some(w) = &web {
         super::web::announce(w);
     }
@@ -114,6 +115,27 @@ pub fn run(args: &RecordArgs) -> Result<i32> {
         eprintln!("oisp-sensor: {e:#}");
     }
     result.map(|()| exit::OK)
+}
+
+/// Names the TLS stacks found at start that are not fully hooked (not located safely, or hooks
+/// the kernel refused — plain uprobes need CAP_SYS_ADMIN), at most `NAMED` of them.
+fn warn_not_hooked(observed: &[oisp_capture::Observation]) {
+    const NAMED: usize = 5;
+    let refused: Vec<_> = observed.iter().filter(|o| o.kind == "refused").collect();
+    if refused.is_empty() {
+        return;
+    }
+    eprintln!(
+        "oisp-sensor: warning: {} TLS stack(s) found but not fully hooked (`oisp-sensor status` \
+         lists them):",
+        refused.len()
+    );
+    for o in refused.iter().take(NAMED) {
+        eprintln!("  {}: {}", o.path, o.what);
+    }
+    if refused.len() > NAMED {
+        eprintln!("  … and {} more", refused.len() - NAMED);
+    }
 }
 
 /// `record`'s part of the loop: signals, SIGHUP reload, `status` state, progress line.
