@@ -121,28 +121,15 @@ fn codex_through_run() {
     let work = m.tmp.join("work");
     let home = m.tmp.join("codex-home");
     std::fs::create_dir_all(&work).unwrap();
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(
-        home.join("config.toml"),
-        format!(
-            "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
-             name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
-             wire_api = \"responses\"\nsupports_websockets = false\n",
-            m.base()
-        ),
-    )
-    .unwrap();
+    write_codex_home(&m, &home);
     let out = work.join("codex-wrote.txt");
-    let prompt = format!(
-        "Run this for me. [[tool:exec_command {}]]",
-        serde_json::json!({"cmd": format!("echo oisp-proxy-codex > {}", out.display())})
-    );
+    let prompt = codex_prompt(&out);
     let ran = run_agent(
         &m,
         &work,
         &[
             ("CODEX_HOME", home.display().to_string()),
-            ("MOCK_OPENAI_KEY", "sk-mock-codex-key-0123456789".into()),
+            ("MOCK_OPENAI_KEY", CODEX_KEY.into()),
         ],
         &[
             &codex,
@@ -153,6 +140,138 @@ fn codex_through_run() {
         ],
     );
     check_episode(&ran, ("codex", 2), "exec_command", &out, "oisp-proxy-codex");
+}
+
+/// The key Codex sends the mock (`env_key` of its provider).
+const CODEX_KEY: &str = "sk-mock-codex-key-0123456789";
+
+/// A `CODEX_HOME` in `home` whose provider is the mock (Responses API, no WebSocket).
+fn write_codex_home(m: &Mock, home: &std::path::Path) {
+    std::fs::create_dir_all(home).unwrap();
+    std::fs::write(
+        home.join("config.toml"),
+        format!(
+            "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
+             name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
+             wire_api = \"responses\"\nsupports_websockets = false\n",
+            m.base()
+        ),
+    )
+    .unwrap();
+}
+
+/// A prompt that makes the mock ask Codex to write `oisp-proxy-codex` into `out`.
+fn codex_prompt(out: &std::path::Path) -> String {
+    format!(
+        "Run this for me. [[tool:exec_command {}]]",
+        serde_json::json!({"cmd": format!("echo oisp-proxy-codex > {}", out.display())})
+    )
+}
+
+/// The issue's measure: `oisp-sensor run -- codex exec …` by an unprivileged user (nobody, when
+/// the test runs as root; else the test's own user), into that user's store, then `show` and
+/// `show --trace` by the same user display the episode — the prompt, both calls, the tool call
+/// with the command Codex ran, its result. The binaries are copied beside the user's files, so
+/// the checkout's location does not matter.
+#[test]
+fn codex_through_run_without_root_shows_in_show() {
+    let Ok(codex) = std::env::var("OISP_CODEX_BIN") else {
+        eprintln!("skipped: OISP_CODEX_BIN is not set (tools/agents/fetch.sh fetches Codex)");
+        return;
+    };
+    let m = Mock::start("codex-user");
+    let dir = m.tmp.join("user");
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    write_codex_home(&m, &dir.join("codex-home"));
+    std::fs::copy(&codex, dir.join("codex")).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_oisp-sensor"), dir.join("oisp-sensor")).unwrap();
+    std::fs::copy(&m.ca, dir.join("mock-ca.pem")).unwrap();
+    let as_root = root::is_root();
+    if as_root {
+        // nobody:nogroup owns the user's tree; the scratch directory above it must be passable.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&m.tmp, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let ok = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    // A command as that user, with a clean environment of its own.
+    let user = |program: &str| {
+        let mut c = if as_root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .arg(program);
+            c
+        } else {
+            std::process::Command::new(program)
+        };
+        c.env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .env("HOME", &dir)
+            .env("OISP_CONFIG", "")
+            .current_dir(&work);
+        c
+    };
+    let sensor = dir.join("oisp-sensor").display().to_string();
+    let store = dir.join("events.db");
+    let out = work.join("codex-wrote.txt");
+    let ran = user(&sensor)
+        .arg("run")
+        .arg("--store")
+        .arg(&store)
+        .args(["--intercept", "all", "--upstream-ca"])
+        .arg(dir.join("mock-ca.pem"))
+        .arg("--")
+        .arg(dir.join("codex"))
+        .args([
+            "exec",
+            "--skip-git-repo-check",
+            "--dangerously-bypass-approvals-and-sandbox",
+        ])
+        .arg(codex_prompt(&out))
+        .env("CODEX_HOME", dir.join("codex-home"))
+        .env("MOCK_OPENAI_KEY", CODEX_KEY)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ran.stderr).to_string();
+    assert!(ran.status.success(), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap_or_default().trim(),
+        "oisp-proxy-codex",
+        "Codex did not run the command: {stderr}"
+    );
+    assert!(stderr.contains("tool calls: exec_command ×1"), "{stderr}");
+    let show = |args: &[&str]| {
+        let o = user(&sensor)
+            .arg("show")
+            .arg("-i")
+            .arg(&store)
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let timeline = show(&[]);
+    let trace = show(&["--trace"]);
+    for (what, text) in [("show", &timeline), ("show --trace", &trace)] {
+        for needle in ["Run this for me.", "exec_command", "echo oisp-proxy-codex"] {
+            assert!(text.contains(needle), "{what} lacks {needle:?}:\n{text}");
+        }
+    }
+    let calls = timeline.matches("gpt-5-codex stream").count();
+    assert_eq!(calls, 2, "both of Codex's calls in show:\n{timeline}");
+    assert!(
+        timeline.contains("agent.tool_result exec_command"),
+        "{timeline}"
+    );
+    // The copies of both binaries are large: not left behind.
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Gemini CLI (Node): it sets its own proxy-aware dispatcher from HTTPS_PROXY, so it goes
