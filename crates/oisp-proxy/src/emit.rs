@@ -14,7 +14,7 @@ use oisp_capture::{
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
 /// Where the proxy's messages go (one line each, no trailing newline).
@@ -22,7 +22,8 @@ pub type Log = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// Records out, connection ids, process descriptions; shared by every connection task.
 pub struct Emitter {
-    tx: Mutex<Sender<RawRecord>>,
+    /// Bounded ([`CHANNEL_RECORDS`]): a full channel holds the connection tasks back.
+    tx: SyncSender<RawRecord>,
     clock: Clock,
     next_conn: AtomicU64,
     records: AtomicU64,
@@ -30,6 +31,22 @@ pub struct Emitter {
     live: Mutex<HashSet<u64>>,
     ignored: Mutex<HashSet<u64>>,
     pub log: Log,
+}
+
+/// How many records may wait between the proxy and the pipeline (a record holds at most one
+/// read of a socket: at most a few tens of MB in all).
+pub const CHANNEL_RECORDS: usize = 4096;
+
+/// A blocking send that, on a worker of a multi-threaded runtime, first hands the worker's other
+/// tasks to another thread.
+fn wait_to_send(tx: &SyncSender<RawRecord>, r: RawRecord) -> Result<(), ()> {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(|| tx.send(r).map_err(|_| ()))
+    } else {
+        tx.send(r).map_err(|_| ())
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -46,9 +63,9 @@ pub struct ConnFacts {
 }
 
 impl Emitter {
-    pub fn new(tx: Sender<RawRecord>, log: Log) -> Self {
+    pub fn new(tx: SyncSender<RawRecord>, log: Log) -> Self {
         Emitter {
-            tx: Mutex::new(tx),
+            tx,
             clock: Clock,
             next_conn: AtomicU64::new(1),
             records: AtomicU64::new(0),
@@ -59,11 +76,19 @@ impl Emitter {
         }
     }
 
+    /// Sends a record to the pipeline. When the pipeline is behind and the channel full, the
+    /// calling connection task waits (its worker handed to other tasks): back-pressure on the
+    /// clients instead of unbounded memory, and no record dropped.
     fn send(&self, r: RawRecord) {
         // Counted before the send, so that a consumer that received a record sees it counted.
         self.records.fetch_add(1, Ordering::Relaxed);
+        let sent = match self.tx.try_send(r) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(r)) => wait_to_send(&self.tx, r),
+            Err(TrySendError::Disconnected(_)) => Err(()),
+        };
         // A closed channel means the consumer is gone (shutting down): nothing to do.
-        if lock(&self.tx).send(r).is_err() {
+        if sent.is_err() {
             self.records.fetch_sub(1, Ordering::Relaxed);
         }
     }
@@ -190,5 +215,62 @@ impl DirTap {
 
     pub fn emitter(&self) -> &Arc<Emitter> {
         &self.emitter
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oisp_capture::{Lost, Timestamp};
+    use std::time::Duration;
+
+    fn record(n: u64) -> RawRecord {
+        RawRecord::Lost(Lost {
+            ts: Timestamp::default(),
+            origin: "test".into(),
+            count: n,
+        })
+    }
+
+    /// A full channel makes senders wait, on runtime workers too, and loses nothing.
+    #[test]
+    fn a_full_channel_holds_senders_back_and_loses_nothing() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let emitter = Arc::new(Emitter::new(tx, Arc::new(|_: &str| {})));
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let tasks: Vec<_> = (0..4u64)
+            .map(|t| {
+                let e = Arc::clone(&emitter);
+                rt.spawn(async move {
+                    for i in 0..25 {
+                        e.send(record(t * 100 + i));
+                    }
+                })
+            })
+            .collect();
+        // The consumer starts late: every sender has hit the full channel by then.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(emitter.records() <= 2 + 4, "senders waited");
+        let mut got = Vec::new();
+        while got.len() < 100 {
+            match rx.recv_timeout(Duration::from_secs(10)) {
+                Ok(RawRecord::Lost(l)) => got.push(l.count),
+                other => panic!("{other:?}"),
+            }
+        }
+        rt.block_on(async {
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        got.sort_unstable();
+        let want: Vec<u64> = (0..4u64)
+            .flat_map(|t| (0..25).map(move |i| t * 100 + i))
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(emitter.records(), 100);
     }
 }

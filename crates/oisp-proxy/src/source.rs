@@ -95,7 +95,7 @@ impl ProxySource {
             .enable_all()
             .build()
             .map_err(ProxyError::Runtime)?;
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(crate::emit::CHANNEL_RECORDS);
         let emitter = Arc::new(Emitter::new(tx, opts.log));
         let shared = Arc::new(Shared {
             ca,
