@@ -150,12 +150,7 @@ fn write_codex_home(m: &Mock, home: &std::path::Path) {
     std::fs::create_dir_all(home).unwrap();
     std::fs::write(
         home.join("config.toml"),
-        format!(
-            "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
-             name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
-             wire_api = \"responses\"\nsupports_websockets = false\n",
-            m.base()
-        ),
+        e2e::codex_config(&m.base(), false),
     )
     .unwrap();
 }

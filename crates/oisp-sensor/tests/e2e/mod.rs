@@ -265,12 +265,7 @@ impl Session {
         std::fs::create_dir_all(work).unwrap();
         std::fs::write(
             home.join("config.toml"),
-            format!(
-                "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
-                 name = \"mock\"\nbase_url = \"{}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
-                 wire_api = \"responses\"\nsupports_websockets = {websockets}\n",
-                self.base()
-            ),
+            codex_config(&self.base(), websockets),
         )
         .unwrap();
         let mut cmd = Command::new("timeout");
@@ -479,6 +474,16 @@ pub fn chat_expect<'a>(client: &'a str, exe: &'a str, prompt: &'a str, stream: b
         stream,
         path: "/v1/chat/completions",
     }
+}
+
+/// Codex's `config.toml` with the mock at `base` (https://host:port) as its provider: the
+/// Responses API (over WebSocket when `websockets`), key from `MOCK_OPENAI_KEY`.
+pub fn codex_config(base: &str, websockets: bool) -> String {
+    format!(
+        "model = \"gpt-5-codex\"\nmodel_provider = \"mock\"\n\n[model_providers.mock]\n\
+         name = \"mock\"\nbase_url = \"{base}/v1\"\nenv_key = \"MOCK_OPENAI_KEY\"\n\
+         wire_api = \"responses\"\nsupports_websockets = {websockets}\n"
+    )
 }
 
 /// Whether the event's process is `root` or runs below it (its parent chain holds `root`).
