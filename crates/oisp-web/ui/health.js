@@ -38,7 +38,7 @@ function view(h) {
         rec.coverage.map((x) => [x.pid, x.exe, num(x.ai_calls), x.providers, x.stack, x.located, x.coverage]))
       : el('div', { class: 'meta' }, 'No AI-calling process yet.'));
     if ((rec.unlocated || []).length) {
-      out.push(el('h2', {}, 'TLS stacks not located'));
+      out.push(el('h2', {}, 'TLS stacks not (fully) hooked'));
       out.push(table('unlocated', ['file', 'why'], rec.unlocated.map((x) => [x.path, x.why])));
     }
     out.push(el('h2', {}, `Probes (${(rec.probes || []).length})`));
