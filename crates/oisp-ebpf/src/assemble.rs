@@ -24,7 +24,8 @@ pub(crate) struct Clock {
 impl Clock {
     pub(crate) fn now() -> Clock {
         Clock {
-            wall_offset: clock_ns(libc::CLOCK_REALTIME) - clock_ns(libc::CLOCK_MONOTONIC),
+            wall_offset: oisp_os::clock_ns(libc::CLOCK_REALTIME)
+                - oisp_os::clock_ns(libc::CLOCK_MONOTONIC),
         }
     }
 
@@ -37,18 +38,8 @@ impl Clock {
 
     /// The current time.
     pub(crate) fn now_ts(&self) -> Timestamp {
-        self.ts(clock_ns(libc::CLOCK_MONOTONIC).max(0) as u64)
+        self.ts(oisp_os::clock_ns(libc::CLOCK_MONOTONIC).max(0) as u64)
     }
-}
-
-fn clock_ns(clock: libc::clockid_t) -> i128 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
 }
 
 /// One chunk of a session's plaintext.

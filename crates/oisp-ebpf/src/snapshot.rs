@@ -31,16 +31,6 @@ fn ids(status: &str) -> (u32, u32) {
     (id("Uid:"), id("Gid:"))
 }
 
-fn clock_ns(clock: libc::clockid_t) -> i128 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
-}
-
 /// One running process, or `None` for kernel threads (no command line), processes gone while
 /// being read, and unreadable ones.
 fn read_one(pid: u32, clock: &Clock, ticks_per_s: u64, boot_to_mono: i128) -> Option<ProcessExec> {
@@ -82,7 +72,8 @@ pub(crate) fn running_processes(clock: &Clock, own_pid: u32) -> Vec<ProcessExec>
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
     // Start times count from boot (CLOCK_BOOTTIME); records use CLOCK_MONOTONIC.
-    let boot_to_mono = clock_ns(libc::CLOCK_BOOTTIME) - clock_ns(libc::CLOCK_MONOTONIC);
+    let boot_to_mono =
+        oisp_os::clock_ns(libc::CLOCK_BOOTTIME) - oisp_os::clock_ns(libc::CLOCK_MONOTONIC);
     let mut out: Vec<ProcessExec> = procfs::pids()
         .into_iter()
         .filter(|&p| p != own_pid)

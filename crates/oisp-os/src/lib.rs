@@ -86,6 +86,19 @@ fn runtime_dir_in(env: &Env) -> PathBuf {
     std::env::temp_dir().join(APP)
 }
 
+/// Nanoseconds on `clock` (`libc::CLOCK_MONOTONIC`, `CLOCK_REALTIME`, `CLOCK_BOOTTIME`…), as
+/// the kernel stamps its records; signed, so that differences between clocks stay exact.
+#[cfg(unix)]
+pub fn clock_ns(clock: libc::clockid_t) -> i128 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
+}
+
 /// Whether process `pid` exists (Unix: `kill(pid, 0)` succeeds or is refused for permission;
 /// elsewhere this cannot tell and says yes).
 pub fn process_alive(pid: u32) -> bool {

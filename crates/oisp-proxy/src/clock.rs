@@ -8,17 +8,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Clock;
 
-#[cfg(unix)]
-fn clock_ns(clock: libc::clockid_t) -> i128 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes into the timespec we own.
-    unsafe { libc::clock_gettime(clock, &mut ts) };
-    ts.tv_sec as i128 * 1_000_000_000 + ts.tv_nsec as i128
-}
-
 fn wall_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -30,7 +19,7 @@ impl Clock {
     /// Now.
     pub fn now(&self) -> Timestamp {
         #[cfg(unix)]
-        let mono = clock_ns(libc::CLOCK_MONOTONIC).max(0) as u64;
+        let mono = oisp_os::clock_ns(libc::CLOCK_MONOTONIC).max(0) as u64;
         #[cfg(not(unix))]
         let mono = {
             use std::sync::OnceLock;
@@ -51,8 +40,8 @@ impl Clock {
         // SAFETY: sysconf has no preconditions.
         let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as i128;
         let since_boot = ticks as i128 * 1_000_000_000 / hz;
-        let boot = clock_ns(libc::CLOCK_BOOTTIME);
-        let mono_now = clock_ns(libc::CLOCK_MONOTONIC);
+        let boot = oisp_os::clock_ns(libc::CLOCK_BOOTTIME);
+        let mono_now = oisp_os::clock_ns(libc::CLOCK_MONOTONIC);
         let now = self.now();
         // How long ago the process started, applied to both clocks.
         let ago = (boot - since_boot).max(0);

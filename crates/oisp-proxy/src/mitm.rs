@@ -22,13 +22,7 @@ pub async fn connect(mut client: Client, host: String, port: u16, shared: &Share
     if !shared.policy.intercepts(&host) {
         return tunnel(client, host, port, shared).await;
     }
-    if client
-        .stream
-        .get_mut()
-        .write_all(ESTABLISHED)
-        .await
-        .is_err()
-    {
+    if !established(&mut client).await {
         return;
     }
     let peer = client.peer;
@@ -188,14 +182,13 @@ async fn tunnel(mut client: Client, host: String, port: u16, shared: &Shared) {
     if let Ok(remote) = upstream.peer_addr() {
         shared.emitter.tunnelled(pid, client.peer, remote);
     }
-    if client
-        .stream
-        .get_mut()
-        .write_all(ESTABLISHED)
-        .await
-        .is_err()
-    {
+    if !established(&mut client).await {
         return;
     }
     let _ = tokio::io::copy_bidirectional(&mut client.stream, &mut upstream).await;
+}
+
+/// Answers the client's CONNECT with `200 Connection established`; false when it is gone.
+async fn established(client: &mut Client) -> bool {
+    client.stream.get_mut().write_all(ESTABLISHED).await.is_ok()
 }

@@ -121,18 +121,11 @@ print("sdk ok")
 #[test]
 fn python_openai_and_anthropic_sdks_are_decoded_once_each() {
     let m = Mock::start("pysdk");
-    let script = m.tmp.join("sdks.py");
-    std::fs::write(&script, PY_SDKS).unwrap();
-    let py = e2e::mock_dir().join(".venv/bin/python3");
-    let ran = m.run(
+    let ran = m.python(
         &["--intercept", "all"],
-        &[
-            py.to_str().unwrap(),
-            script.to_str().unwrap(),
-            &m.base(),
-            KEY,
-            ANTHROPIC_KEY,
-        ],
+        "sdks.py",
+        PY_SDKS,
+        &[&m.base(), KEY, ANTHROPIC_KEY],
     );
     assert!(
         ran.out.status.success(),
@@ -436,17 +429,11 @@ print("ws ok")
 #[test]
 fn websocket_upgrades_pass_through_and_their_frames_are_decoded() {
     let m = Mock::start("ws");
-    let script = m.tmp.join("realtime.py");
-    std::fs::write(&script, PY_REALTIME).unwrap();
-    let py = e2e::mock_dir().join(".venv/bin/python3");
-    let ran = m.run(
+    let ran = m.python(
         &["--intercept", "all"],
-        &[
-            py.to_str().unwrap(),
-            script.to_str().unwrap(),
-            &m.base(),
-            KEY,
-        ],
+        "realtime.py",
+        PY_REALTIME,
+        &[&m.base(), KEY],
     );
     assert!(
         ran.out.status.success(),

@@ -144,15 +144,15 @@ impl Mock {
         }
     }
 
-    /// A Python script run with the venv's interpreter (official SDKs) through `run`.
-    pub fn python(&self, sensor_args: &[&str], code: &str) -> Ran {
-        let script = self.tmp.join("client.py");
+    /// A Python script (`code`, saved as `name` in the scratch directory, with arguments
+    /// `args`) run with the mock venv's interpreter (official SDKs) through `run`.
+    pub fn python(&self, sensor_args: &[&str], name: &str, code: &str, args: &[&str]) -> Ran {
+        let script = self.tmp.join(name);
         std::fs::write(&script, code).unwrap();
         let py = mock_dir().join(".venv/bin/python3");
-        self.run(
-            sensor_args,
-            &[py.to_str().unwrap(), script.to_str().unwrap()],
-        )
+        let mut cmd = vec![py.to_str().unwrap(), script.to_str().unwrap()];
+        cmd.extend_from_slice(args);
+        self.run(sensor_args, &cmd)
     }
 }
 
